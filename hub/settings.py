@@ -1,0 +1,290 @@
+"""Learning Studio's own hub settings.
+
+Each setting is a traitlet with its help text, as JupyterHub declares its own. Defaults
+come from the environment (``STUDIO_*`` variables), so ``jupyterhub_config.py`` stays
+thin and the same config serves the compose stack, a host run and the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+from traitlets import Bool, Dict, Float, Integer, Unicode, default, validate
+from traitlets.config import Configurable
+
+
+class StudioConfigError(Exception):
+    """A setting is wrong; the message says which and what to do."""
+
+
+_MEM_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT])?i?[bB]?\s*$")
+_UNITS = {None: 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_memory(value: str | int) -> int:
+    """Parse a memory size such as ``512M`` or ``1.5G`` into bytes.
+
+    Raises StudioConfigError on anything else, saying what a valid value looks like.
+    """
+    if isinstance(value, int):
+        size = value
+    else:
+        m = _MEM_RE.match(str(value))
+        if not m:
+            raise StudioConfigError(
+                f"memory limit {value!r} is not a size: use a number of bytes or a "
+                "number with K, M or G, such as 512M or 2G"
+            )
+        size = int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower() or None])
+    if size < 64 * 1024**2:
+        raise StudioConfigError(
+            f"memory limit {value!r} is below 64M: a JupyterLab server cannot start in that; "
+            "use at least 256M"
+        )
+    return size
+
+
+def _env(name: str, fallback: str) -> str:
+    return os.environ.get(name, "") or fallback
+
+
+class StudioSettings(Configurable):
+    """Where Learning Studio runs and how learner containers are shaped."""
+
+    data_dir = Unicode(
+        help="""Folder for the hub's state: its SQLite database, cookie secret and the
+        admin API token. Env: STUDIO_DATA_DIR. Back this folder up.""",
+    ).tag(config=True)
+
+    @default("data_dir")
+    def _data_dir_default(self):
+        return _env("STUDIO_DATA_DIR", str(Path.cwd() / "data" / "hub"))
+
+    public_host = Unicode(
+        help="""Host name that browsers use. Learner servers get their own origin under
+        it (<name>.<host>), so a notebook's output can never act with the hub's or the
+        site's cookies; `localhost` works in every browser because *.localhost resolves
+        to loopback. Env: STUDIO_PUBLIC_HOST.""",
+    ).tag(config=True)
+
+    @default("public_host")
+    def _public_host_default(self):
+        return _env("STUDIO_PUBLIC_HOST", "localhost")
+
+    port = Integer(
+        help="Public port of the proxy. Env: STUDIO_PORT.",
+    ).tag(config=True)
+
+    @default("port")
+    def _port_default(self):
+        return int(_env("STUDIO_PORT", "8000"))
+
+    bind_ip = Unicode(
+        help="""Address the public proxy listens on. The default keeps the demo on this
+        machine; use 0.0.0.0 behind a TLS-terminating reverse proxy. Env: STUDIO_BIND_IP.""",
+    ).tag(config=True)
+
+    @default("bind_ip")
+    def _bind_ip_default(self):
+        return _env("STUDIO_BIND_IP", "127.0.0.1")
+
+    proxy_api_url = Unicode(
+        help="""REST API of configurable-http-proxy, which runs as its own process so that
+        learners stay reachable while the hub restarts. Env: STUDIO_PROXY_API_URL.""",
+    ).tag(config=True)
+
+    @default("proxy_api_url")
+    def _proxy_api_url_default(self):
+        return _env("STUDIO_PROXY_API_URL", "http://127.0.0.1:8001")
+
+    proxy_auth_token = Unicode(
+        help="""Shared secret between the hub and the proxy. Env: CONFIGPROXY_AUTH_TOKEN;
+        generated into the data folder when unset.""",
+    ).tag(config=True)
+
+    @default("proxy_auth_token")
+    def _proxy_auth_token_default(self):
+        return os.environ.get("CONFIGPROXY_AUTH_TOKEN") or self.secret_file("proxy-token")
+
+    hub_port = Integer(
+        help="Port of the hub's own server, on the learner network's gateway. Env: STUDIO_HUB_PORT.",
+    ).tag(config=True)
+
+    @default("hub_port")
+    def _hub_port_default(self):
+        return int(_env("STUDIO_HUB_PORT", "8081"))
+
+    prefix = Unicode(
+        help="""Name prefix of every Docker object Learning Studio creates (containers,
+        volumes, the learner network), so that several stacks can share one engine and
+        tests can clean up after themselves. Env: STUDIO_PREFIX.""",
+    ).tag(config=True)
+
+    @default("prefix")
+    def _prefix_default(self):
+        return _env("STUDIO_PREFIX", "studio")
+
+    @validate("prefix")
+    def _validate_prefix(self, proposal):
+        value = proposal["value"]
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,30}", value):
+            raise StudioConfigError(
+                f"STUDIO_PREFIX {value!r} must be 1-31 lower-case letters, digits, '-', '_' or '.'"
+            )
+        return value
+
+    learner_image = Unicode(
+        help="""Docker image of a learner's JupyterLab; the grading sandbox runs the same
+        image. Built by `./studio build`. Env: STUDIO_LEARNER_IMAGE.""",
+    ).tag(config=True)
+
+    @default("learner_image")
+    def _learner_image_default(self):
+        return _env("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest")
+
+    mem_limit = Unicode(
+        help="Memory limit of a learner container, e.g. 1G. Env: STUDIO_MEM_LIMIT.",
+    ).tag(config=True)
+
+    @default("mem_limit")
+    def _mem_limit_default(self):
+        return _env("STUDIO_MEM_LIMIT", "1G")
+
+    @validate("mem_limit")
+    def _validate_mem_limit(self, proposal):
+        parse_memory(proposal["value"])
+        return proposal["value"]
+
+    cpu_limit = Float(
+        help="CPU cores a learner container may use. Env: STUDIO_CPU_LIMIT.",
+    ).tag(config=True)
+
+    @default("cpu_limit")
+    def _cpu_limit_default(self):
+        return float(_env("STUDIO_CPU_LIMIT", "1.0"))
+
+    @validate("cpu_limit")
+    def _validate_cpu_limit(self, proposal):
+        if not 0.05 <= proposal["value"] <= 64:
+            raise StudioConfigError(
+                f"STUDIO_CPU_LIMIT {proposal['value']} is out of range: use 0.05 to 64 cores"
+            )
+        return proposal["value"]
+
+    pids_limit = Integer(
+        help="""Most processes and threads a learner container may have: stops a fork
+        bomb without getting in the way of a kernel or two. Env: STUDIO_PIDS_LIMIT.""",
+    ).tag(config=True)
+
+    @default("pids_limit")
+    def _pids_limit_default(self):
+        return int(_env("STUDIO_PIDS_LIMIT", "256"))
+
+    network_policy = Unicode(
+        help="""What learner containers may reach. `closed` (default): only the hub and
+        the grader, not the internet, not the cloud metadata address, not each other.
+        `open`: the internet too (for courses that download data), still not each other.
+        Env: STUDIO_NETWORK_POLICY.""",
+    ).tag(config=True)
+
+    @default("network_policy")
+    def _network_policy_default(self):
+        return _env("STUDIO_NETWORK_POLICY", "closed")
+
+    @validate("network_policy")
+    def _validate_network_policy(self, proposal):
+        if proposal["value"] not in ("closed", "open"):
+            raise StudioConfigError(
+                f"STUDIO_NETWORK_POLICY {proposal['value']!r} is unknown: use closed or open"
+            )
+        return proposal["value"]
+
+    learner_subnet = Unicode(
+        help="""Subnet of the learner network, e.g. 10.213.0.0/16; empty lets Docker pick
+        one. Env: STUDIO_LEARNER_SUBNET.""",
+    ).tag(config=True)
+
+    @default("learner_subnet")
+    def _learner_subnet_default(self):
+        return _env("STUDIO_LEARNER_SUBNET", "")
+
+    idle_timeout = Integer(
+        help="""Seconds of inactivity after which a learner's server is stopped (their
+        files stay). 0 turns the culler off. Env: STUDIO_IDLE_TIMEOUT.""",
+    ).tag(config=True)
+
+    @default("idle_timeout")
+    def _idle_timeout_default(self):
+        return int(_env("STUDIO_IDLE_TIMEOUT", "3600"))
+
+    demo = Bool(
+        help="""Create the demo instructor and learners, who log in with a shared demo
+        password (until the site's single sign-on lands). Env: STUDIO_DEMO=1.""",
+    ).tag(config=True)
+
+    @default("demo")
+    def _demo_default(self):
+        return _env("STUDIO_DEMO", "1") not in ("0", "false", "no", "")
+
+    demo_password = Unicode(
+        help="Shared password of the demo accounts. Env: STUDIO_DEMO_PASSWORD.",
+    ).tag(config=True)
+
+    @default("demo_password")
+    def _demo_password_default(self):
+        return _env("STUDIO_DEMO_PASSWORD", "learn-with-notebooks")
+
+    demo_courses = Dict(
+        help="Demo course → instructors and learners, as hub groups.",
+    ).tag(config=True)
+
+    @default("demo_courses")
+    def _demo_courses_default(self):
+        return {
+            "python-foundations": {"instructors": ["ada"], "learners": ["alan", "grace"]},
+            "data-analysis-pandas": {"instructors": ["ada"], "learners": ["alan", "grace"]},
+        }
+
+    hub_db_url = Unicode(
+        help="""The hub's database. Default: SQLite in the data folder. Env:
+        STUDIO_HUB_DB_URL (e.g. postgresql://user:pass@host/jupyterhub).""",
+    ).tag(config=True)
+
+    @default("hub_db_url")
+    def _hub_db_url_default(self):
+        return _env("STUDIO_HUB_DB_URL", f"sqlite:///{Path(self.data_dir) / 'jupyterhub.sqlite'}")
+
+    admin_token = Unicode(
+        help="""API token of the `studio-admin` service that the project's own tooling
+        uses. Env: STUDIO_ADMIN_TOKEN; generated into the data folder (mode 0600) when
+        unset, and never kept in the repository.""",
+    ).tag(config=True)
+
+    @default("admin_token")
+    def _admin_token_default(self):
+        return os.environ.get("STUDIO_ADMIN_TOKEN") or self.secret_file("admin-token")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # Defaults computed from the environment skip traitlets' validation; run it
+        # now, so that a bad STUDIO_* value stops the hub before it starts.
+        for name in ("prefix", "mem_limit", "cpu_limit", "network_policy"):
+            setattr(self, name, getattr(self, name))
+
+    def secret_file(self, name: str) -> str:
+        """Read a generated secret from the data folder, creating it on first use."""
+        path = Path(self.data_dir) / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
+    @property
+    def public_url(self) -> str:
+        default_port = self.port == 80
+        return f"http://{self.public_host}" + ("" if default_port else f":{self.port}")

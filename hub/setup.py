@@ -1,0 +1,129 @@
+"""Wire JupyterHub for Learning Studio from StudioSettings.
+
+``jupyterhub_config.py`` calls :func:`configure`; everything the hub does differently
+from a stock install is decided here, in one place, from the settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import docker
+from docker.errors import DockerException, ImageNotFound
+
+from .network import ensure_learner_network
+from .settings import StudioConfigError, StudioSettings, parse_memory
+
+log = logging.getLogger("studio")
+
+ADMIN_SERVICE = "studio-admin"
+
+
+def docker_client() -> docker.DockerClient:
+    try:
+        client = docker.from_env(timeout=30)
+        client.ping()
+    except DockerException as e:
+        raise StudioConfigError(
+            f"cannot reach the Docker engine ({e}). Start it (`dockerd`, or "
+            "`systemctl start docker`) or point DOCKER_HOST at it."
+        ) from e
+    return client
+
+
+def check_learner_image(client: docker.DockerClient, image: str) -> None:
+    try:
+        client.images.get(image)
+    except ImageNotFound as e:
+        raise StudioConfigError(
+            f"learner image {image!r} is not on this Docker engine. Build it with "
+            "`./studio build`, or set STUDIO_LEARNER_IMAGE to an image that exists."
+        ) from e
+
+
+def configure(c, settings: StudioSettings | None = None) -> StudioSettings:
+    """Fill JupyterHub config ``c`` for Learning Studio. Bad settings stop the hub here,
+    before it starts, with a message that says what to change."""
+    try:
+        return _configure(c, settings)
+    except StudioConfigError as e:
+        # Plain words on stderr, not a traceback: this is the user's to fix.
+        print(f"Learning Studio cannot start: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _configure(c, settings: StudioSettings | None) -> StudioSettings:
+    s = settings or StudioSettings(config=c)
+    parse_memory(s.mem_limit)  # re-check: a value set in config skips no validation
+    Path(s.data_dir).mkdir(parents=True, exist_ok=True)
+
+    client = docker_client()
+    check_learner_image(client, s.learner_image)
+    network, gateway = ensure_learner_network(client, s.prefix, s.network_policy, s.learner_subnet)
+
+    # --- the hub and the proxy -----------------------------------------------------
+    c.JupyterHub.bind_url = f"http://{s.bind_ip}:{s.port}"
+    c.JupyterHub.subdomain_host = s.public_url
+    c.JupyterHub.hub_ip = gateway  # learners reach the hub here, and nothing else on the host
+    c.JupyterHub.hub_port = s.hub_port
+    c.JupyterHub.hub_connect_ip = gateway
+    c.JupyterHub.db_url = s.hub_db_url
+    c.JupyterHub.cookie_secret_file = str(Path(s.data_dir) / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(Path(s.data_dir) / "jupyterhub.pid")
+    # The proxy is its own process: learners stay reachable while the hub restarts,
+    # and a hub restart leaves their servers running.
+    c.ConfigurableHTTPProxy.should_start = False
+    c.ConfigurableHTTPProxy.api_url = s.proxy_api_url
+    c.ConfigurableHTTPProxy.auth_token = s.proxy_auth_token
+    c.JupyterHub.cleanup_servers = False
+    c.JupyterHub.cleanup_proxy = False
+
+    # --- learner containers ------------------------------------------------------------
+    c.JupyterHub.spawner_class = "hub.spawner.StudioSpawner"
+    c.StudioSpawner.image = s.learner_image
+    c.StudioSpawner.prefix = s.prefix
+    c.StudioSpawner.network_name = network
+    c.StudioSpawner.mem_limit = s.mem_limit
+    c.StudioSpawner.cpu_limit = s.cpu_limit
+    c.StudioSpawner.pids_limit = s.pids_limit
+    c.StudioSpawner.http_timeout = 60
+    c.StudioSpawner.start_timeout = 120
+    c.StudioSpawner.default_url = "/lab"
+    c.Spawner.environment = {"STUDIO_COURSE_NETWORK_POLICY": s.network_policy}
+
+    # --- who logs in -----------------------------------------------------------------
+    c.JupyterHub.authenticator_class = "shared-password"
+    c.SharedPasswordAuthenticator.user_password = s.demo_password
+    groups: dict[str, dict] = {}
+    users: set[str] = set()
+    if s.demo:
+        for course, people in s.demo_courses.items():
+            for role in ("instructors", "learners"):
+                members = list(people.get(role, []))
+                groups[f"{role}:{course}"] = {"users": members}
+                users.update(members)
+    c.Authenticator.allowed_users = users
+    c.JupyterHub.load_groups = groups
+
+    # --- services --------------------------------------------------------------------
+    services = [{"name": ADMIN_SERVICE, "api_token": s.admin_token}]
+    roles = [{"name": "studio-admin", "scopes": ["admin:users", "admin:servers",
+                                                  "admin:groups", "tokens", "proxy",
+                                                  "read:hub", "shutdown"],
+              "services": [ADMIN_SERVICE]}]
+    if s.idle_timeout > 0:
+        services.append({
+            "name": "idle-culler",
+            "command": [sys.executable, "-m", "jupyterhub_idle_culler",
+                        f"--timeout={s.idle_timeout}"],
+        })
+        roles.append({
+            "name": "idle-culler",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": ["idle-culler"],
+        })
+    c.JupyterHub.services = services
+    c.JupyterHub.load_roles = roles
+    return s

@@ -1,0 +1,276 @@
+"""Run a real Learning Studio hub and proxy for tests and benchmarks.
+
+The same jupyterhub_config.py as the compose stack, as host processes from the project's
+environment, under a unique name prefix so that everything they create in Docker is
+found and removed afterwards. Used by tests/hub and tests/benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import docker
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+# Browsers resolve *.localhost to loopback; Python's resolver does not. Learner servers
+# live on <name>.localhost, so teach this process the same rule.
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _getaddrinfo(host, *args, **kwargs):
+    if isinstance(host, str) and host.endswith(".localhost"):
+        host = "127.0.0.1"
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _getaddrinfo
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Stack:
+    """A running proxy + hub pair with a unique Docker name prefix."""
+
+    def __init__(self, workdir: Path, prefix: str | None = None, **env: str):
+        self.prefix = prefix or f"lst{secrets.token_hex(3)}"
+        self.workdir = workdir
+        self.port = free_port()
+        self.api_port = free_port()
+        self.hub_port = free_port()
+        self.admin_token = secrets.token_hex(16)
+        self.proxy_token = secrets.token_hex(16)
+        self.env = {
+            **os.environ,
+            "STUDIO_DATA_DIR": str(workdir / "hub"),
+            "STUDIO_PREFIX": self.prefix,
+            "STUDIO_PORT": str(self.port),
+            "STUDIO_HUB_PORT": str(self.hub_port),
+            "STUDIO_PROXY_API_URL": f"http://127.0.0.1:{self.api_port}",
+            "CONFIGPROXY_AUTH_TOKEN": self.proxy_token,
+            "STUDIO_ADMIN_TOKEN": self.admin_token,
+            "STUDIO_IDLE_TIMEOUT": "0",
+            **env,
+        }
+        self.proxy: subprocess.Popen | None = None
+        self.hub: subprocess.Popen | None = None
+        self.docker = docker.from_env()
+
+    # -- processes ------------------------------------------------------------------
+    @property
+    def public_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def hub_api(self, path: str) -> str:
+        return f"{self.public_url}/hub/api/{path.lstrip('/')}"
+
+    def start_proxy(self) -> None:
+        log = open(self.workdir / "proxy.log", "ab")
+        self.proxy = subprocess.Popen(
+            [str(VENV_BIN / "configurable-http-proxy"), "--ip", "127.0.0.1",
+             "--port", str(self.port), "--api-ip", "127.0.0.1",
+             "--api-port", str(self.api_port), "--host-routing"],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: self._port_open(self.api_port), 15, "the proxy's API")
+
+    def start_hub(self, wait: bool = True) -> subprocess.Popen:
+        (self.workdir / "hub").mkdir(parents=True, exist_ok=True)
+        log = open(self.workdir / "hub.log", "ab")
+        self.hub = subprocess.Popen(
+            [str(VENV_BIN / "jupyterhub"), "-f", str(ROOT / "jupyterhub_config.py")],
+            cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        if wait:
+            wait_for(self._hub_up, 30, "the hub to answer")
+        return self.hub
+
+    def _hub_up(self) -> bool:
+        if self.hub and self.hub.poll() is not None:
+            raise RuntimeError(f"the hub exited with {self.hub.returncode}:\n{self.hub_log()}")
+        try:
+            return requests.get(self.hub_api(""), timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def stop_hub(self) -> None:
+        if self.hub and self.hub.poll() is None:
+            self.hub.send_signal(signal.SIGTERM)
+            try:
+                self.hub.wait(15)
+            except subprocess.TimeoutExpired:
+                self.hub.kill()
+                self.hub.wait()
+
+    def restart_hub(self) -> None:
+        self.stop_hub()
+        self.start_hub()
+
+    def hub_log(self) -> str:
+        path = self.workdir / "hub.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    @staticmethod
+    def _port_open(port: int) -> bool:
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    # -- hub API ---------------------------------------------------------------------
+    def admin(self, method: str, path: str, **kwargs) -> requests.Response:
+        headers = {"Authorization": f"token {self.admin_token}", **kwargs.pop("headers", {})}
+        return requests.request(method, self.hub_api(path), headers=headers, timeout=30, **kwargs)
+
+    def user_token(self, name: str, scopes: list[str] | None = None) -> str:
+        body = {"note": "test", "expires_in": 3600}
+        if scopes:
+            body["scopes"] = scopes
+        r = self.admin("POST", f"users/{name}/tokens", json=body)
+        r.raise_for_status()
+        return r.json()["token"]
+
+    def spawn(self, name: str, timeout: float = 120) -> dict:
+        """Ask the hub for a learner's server and follow its progress stream to the end."""
+        r = self.admin("POST", f"users/{name}/server")
+        if r.status_code not in (201, 202, 400):  # 400: already running
+            raise RuntimeError(f"spawn of {name} answered {r.status_code}: {r.text}")
+        return self.follow_progress(name, timeout)
+
+    def follow_progress(self, name: str, timeout: float = 120) -> dict:
+        last: dict = {}
+        with requests.get(
+            self.hub_api(f"users/{name}/server/progress"), stream=True, timeout=timeout,
+            headers={"Authorization": f"token {self.admin_token}"},
+        ) as r:
+            r.raise_for_status()
+            for line in r.iter_lines(decode_unicode=True):
+                if line and line.startswith("data:"):
+                    last = json.loads(line[5:])
+                    if last.get("ready") or last.get("failed"):
+                        break
+        if not last.get("ready"):
+            raise RuntimeError(f"server of {name} did not become ready: {last}\n{self.hub_log()}")
+        return last
+
+    def stop_server(self, name: str) -> None:
+        r = self.admin("DELETE", f"users/{name}/server")
+        assert r.status_code in (202, 204), r.text
+        if r.status_code == 202:
+            wait_for(lambda: not self.admin("GET", f"users/{name}").json()["servers"], 60,
+                     f"{name}'s server to stop")
+
+    def server_url(self, name: str) -> str:
+        host = urlparse(self.public_url)
+        return f"http://{name}.localhost:{host.port}/user/{name}/"
+
+    # -- docker ----------------------------------------------------------------------
+    def container(self, name: str):
+        return self.docker.containers.get(f"{self.prefix}-{name}")
+
+    def cleanup_docker(self) -> None:
+        remove_by_prefix(self.docker, self.prefix)
+
+    def close(self) -> None:
+        self.stop_hub()
+        if self.proxy and self.proxy.poll() is None:
+            self.proxy.terminate()
+            self.proxy.wait(10)
+        self.cleanup_docker()
+
+
+def remove_by_prefix(client: docker.DockerClient, prefix: str) -> None:
+    """Remove every container, volume and network whose name starts with prefix-."""
+    for c in client.containers.list(all=True, filters={"name": f"^{prefix}-"}):
+        c.remove(force=True)
+    for v in client.volumes.list(filters={"name": f"{prefix}-"}):
+        if v.name.startswith(f"{prefix}-"):
+            v.remove(force=True)
+    for n in client.networks.list(names=[f"{prefix}-"]):
+        if n.name.startswith(f"{prefix}-"):
+            n.reload()
+            for cid in n.attrs.get("Containers") or {}:
+                try:
+                    n.disconnect(cid, force=True)
+                except docker.errors.APIError:
+                    pass
+            n.remove()
+
+
+@contextmanager
+def running_stack(workdir: Path, **env: str):
+    stack = Stack(workdir, **env)
+    try:
+        stack.start_proxy()
+        stack.start_hub()
+        yield stack
+    finally:
+        stack.close()
+        shutil.rmtree(workdir / "hub", ignore_errors=True)
+
+
+def run_code(server_url: str, token: str, code: str, timeout: float = 60) -> str:
+    """Start a kernel on a learner's server through the proxy, run code, return stdout."""
+    import websocket  # websocket-client
+
+    headers = {"Authorization": f"token {token}"}
+    r = requests.post(f"{server_url}api/kernels", json={"name": "python3"}, headers=headers,
+                      timeout=timeout)
+    r.raise_for_status()
+    kernel_id = r.json()["id"]
+    ws_url = server_url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels"
+    ws = websocket.create_connection(ws_url, header=[f"Authorization: token {token}"],
+                                     timeout=timeout)
+    try:
+        msg_id = secrets.token_hex(8)
+        ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
+                       "session": secrets.token_hex(8), "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False},
+        }))
+        out: list[str] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = json.loads(ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["header"]["msg_type"]
+            if kind == "stream":
+                out.append(msg["content"]["text"])
+            elif kind == "error":
+                raise RuntimeError("\n".join(msg["content"]["traceback"]))
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                return "".join(out)
+        raise TimeoutError("no answer from the kernel")
+    finally:
+        ws.close()
+        requests.delete(f"{server_url}api/kernels/{kernel_id}", headers=headers, timeout=10)
