@@ -10,7 +10,6 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import Float, Integer, Unicode, default
 
 
-
 class LearnerImageMissing(Exception):
     """The learner image is not on this Docker engine."""
 

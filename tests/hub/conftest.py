@@ -4,7 +4,6 @@ import sys
 import time
 
 import pytest
-
 from stack import Stack, running_stack
 
 

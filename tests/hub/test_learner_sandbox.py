@@ -4,7 +4,6 @@ import textwrap
 
 import pytest
 import requests
-
 from stack import run_code
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]

@@ -4,7 +4,6 @@ Also the control for the closed-policy test: the same probes, the same stand-ins
 the other answer."""
 
 import pytest
-
 from stack import running_stack
 from test_learner_sandbox import _connects
 
