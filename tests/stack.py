@@ -78,6 +78,7 @@ class Stack:
             "CONFIGPROXY_AUTH_TOKEN": self.proxy_token,
             "STUDIO_ADMIN_TOKEN": self.admin_token,
             "STUDIO_IDLE_TIMEOUT": "0",
+            "PYTHONPATH": str(ROOT),
             **env,
         }
         self.proxy: subprocess.Popen | None = None
@@ -106,7 +107,7 @@ class Stack:
         (self.workdir / "hub").mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / "hub.log", "ab")
         self.hub = subprocess.Popen(
-            [str(VENV_BIN / "jupyterhub"), "-f", str(ROOT / "jupyterhub_config.py")],
+            [sys.executable, "-m", "hub", "-f", str(ROOT / "jupyterhub_config.py")],
             cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         if wait:

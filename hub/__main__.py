@@ -1,0 +1,3 @@
+from hub.app import main
+
+main()

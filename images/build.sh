@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Build Learning Studio's images with visible progress: the base (bootstrapped where no
+# registry answers), the learner image, the control-plane (hub + proxy) image.
+# A second run reuses every cached layer. Usage: images/build.sh [learner|hub|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+BASE="${STUDIO_BASE_IMAGE:-learning-studio/base:bookworm}"
+LEARNER="${STUDIO_LEARNER_IMAGE:-learning-studio/learner:latest}"
+HUB="${STUDIO_HUB_IMAGE:-learning-studio/hub:latest}"
+export DOCKER_BUILDKIT=0  # the legacy builder ships with every engine; no buildx needed
+
+log() { printf '[build] %s\n' "$*" >&2; }
+
+ca_bundle() {
+    # pip inside the build reaches PyPI with the host's CA bundle (a TLS-inspecting network
+    # needs it); the Dockerfiles keep it in a builder stage, out of the final image.
+    mkdir -p images/.build
+    local src="${STUDIO_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
+    if [ -f "$src" ]; then cp "$src" images/.build/ca-certificates.crt; else : > images/.build/ca-certificates.crt; fi
+}
+
+# Show one line per build step, and pip/apt progress as it comes, without the noise.
+progress() {
+    local name="$1" start=$SECONDS
+    while IFS= read -r line; do
+        case "$line" in
+            Step\ *) printf '[build] %-8s %s\n' "$name" "${line:0:110}" >&2 ;;
+            *rror*|*ERROR*|*failed*) printf '[build] %-8s   %s\n' "$name" "$line" >&2 ;;
+        esac
+    done
+    log "$name done in $((SECONDS - start))s"
+}
+
+build() {
+    local name="$1" tag="$2" dockerfile="$3" context="$4"
+    log "building $tag"
+    set +e
+    docker build --build-arg "BASE_IMAGE=$BASE" -t "$tag" -f "$dockerfile" "$context" 2>&1 \
+        | tee "images/.build/$name.log" | progress "$name"
+    local rc=${PIPESTATUS[0]}
+    set -e
+    if [ "$rc" != 0 ]; then
+        log "building $tag failed; the full log is images/.build/$name.log (last lines below)"
+        tail -n 25 "images/.build/$name.log" >&2
+        exit "$rc"
+    fi
+}
+
+ca_bundle
+bash images/base/bootstrap.sh
+case "$what" in
+    learner|all) cp images/.build/ca-certificates.crt images/learner/ca-certificates.crt
+                 trap 'rm -f images/learner/ca-certificates.crt' EXIT
+                 build learner "$LEARNER" images/learner/Dockerfile images/learner ;;&
+    hub|all)     build hub "$HUB" images/hub/Dockerfile . ;;
+    learner) ;;
+    *) log "unknown image '$what': use learner, hub or all"; exit 2 ;;
+esac
