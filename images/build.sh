@@ -26,6 +26,8 @@ progress() {
     while IFS= read -r line; do
         case "$line" in
             Step\ *) printf '[build] %-8s %s\n' "$name" "${line:0:110}" >&2 ;;
+            Collecting\ *|Get:*) printf '[build] %-8s   %s\n' "$name" "${line:0:100}" >&2 ;;
+            Successfully\ installed*) printf '[build] %-8s   installed %s packages\n' "$name" "$(wc -w <<<"$line")" >&2 ;;
             *rror*|*ERROR*|*failed*) printf '[build] %-8s   %s\n' "$name" "$line" >&2 ;;
         esac
     done

@@ -60,7 +60,10 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
 class Stack:
     """A running proxy + hub pair with a unique Docker name prefix."""
 
-    def __init__(self, workdir: Path, prefix: str | None = None, **env: str):
+    def __init__(self, workdir: Path, prefix: str | None = None,
+                 hub_command: list[str] | None = None, **env: str):
+        self.hub_command = hub_command or [
+            sys.executable, "-m", "hub", "-f", str(ROOT / "jupyterhub_config.py")]
         self.prefix = prefix or f"lst{secrets.token_hex(3)}"
         self.workdir = workdir
         self.port = free_port()
@@ -107,8 +110,7 @@ class Stack:
         (self.workdir / "hub").mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / "hub.log", "ab")
         self.hub = subprocess.Popen(
-            [sys.executable, "-m", "hub", "-f", str(ROOT / "jupyterhub_config.py")],
-            cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            self.hub_command, cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         if wait:
             wait_for(self._hub_up, 30, "the hub to answer")

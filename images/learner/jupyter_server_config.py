@@ -20,3 +20,4 @@ c.ServerApp.jpserver_extensions = {
 # No news or update checks: learner containers have no internet.
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
+c.LabApp.extension_manager = "readonly"
