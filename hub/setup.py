@@ -111,7 +111,8 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     services = [{"name": ADMIN_SERVICE, "api_token": s.admin_token}]
     roles = [{"name": "studio-admin", "scopes": ["admin:users", "admin:servers",
                                                   "admin:groups", "tokens", "proxy",
-                                                  "read:hub", "shutdown"],
+                                                  "read:hub", "shutdown",
+                                                  "list:services", "read:services"],
               "services": [ADMIN_SERVICE]}]
     if s.idle_timeout > 0:
         services.append({
