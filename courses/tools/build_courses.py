@@ -76,7 +76,7 @@ def build(spec: dict) -> Path:
     }
     for lesson in spec["lessons"]():
         path = f"lessons/{lesson.slug}.ipynb"
-        write_notebook(notebook(lesson.cells), root / path)
+        write_notebook(notebook(lesson.all_cells()), root / path)
         entry = {"slug": lesson.slug, "title": lesson.title, "path": path}
         if lesson.files:
             entry["files"] = list(lesson.files)

@@ -87,7 +87,7 @@ date,item,category,quantity,unit_price
 """
 
 
-def lessons() -> list[Lesson]:
+def _lessons() -> list[Lesson]:
     data = ["lessons/data/weather.csv"]
     return [
         Lesson("01-numpy-arrays", "NumPy arrays", [
@@ -290,12 +290,43 @@ def lessons() -> list[Lesson]:
             your plots: by their data, not their pixels.
             """),
             code("""
-            heights = [bar.get_height() for bar in ax.patches]
+            heights = [int(bar.get_height()) for bar in ax.patches]
             print(heights[:3], ax.get_title(), ax.get_ylabel())
             plt.close("all")
             """),
         ], files=data),
     ]
+
+
+TRY_IT = {
+    "01-numpy-arrays": """
+        Make an array of the 28 numbers 1..28, reshape it into 4 weeks, and find the week
+        with the largest total. Which weekday column has the smallest sum?
+    """,
+    "02-dataframes": """
+        Add a column `rain_in` with the rain in inches (1 inch is 25.4 mm) and find the
+        largest value. Which `dtypes` do the new columns have?
+    """,
+    "03-selecting-and-filtering": """
+        Find all months in which Madrid was warmer than 20 °C **and** had less than 30 mm
+        of rain. Sort them from warmest to coolest.
+    """,
+    "04-grouping": """
+        For each city, find the month with the most rain. (Hint: `idxmax` inside a
+        `groupby`, or sort and take the first row of each group.)
+    """,
+    "05-plotting": """
+        Draw a grouped comparison: the rain of all three cities as three lines, with a
+        legend and labelled axes. Then return the axes from a function, so it can be tested.
+    """,
+}
+
+
+def lessons() -> list[Lesson]:
+    result = _lessons()
+    for lesson in result:
+        lesson.try_it = TRY_IT[lesson.slug]
+    return result
 
 
 def assignments() -> list[Assignment]:
@@ -551,7 +582,7 @@ def assignments() -> list[Assignment]:
             plt.close("all")
             """, """
             ax = plot_rain(weather, "Madrid")
-            heights = [bar.get_height() for bar in ax.patches]
+            heights = [float(bar.get_height()) for bar in ax.patches]
             assert heights == [33, 35, 25, 45, 50, 22, 11, 10, 28, 60, 60, 50], f"Madrid's bars should be its monthly rain in month order, got {heights}"
             assert ax.get_title() == "Madrid", f"the title should be the city, got {ax.get_title()!r}"
             ax.figure.canvas.draw()

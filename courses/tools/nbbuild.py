@@ -87,6 +87,13 @@ class Lesson:
     title: str
     cells: list
     files: list[str] = field(default_factory=list)  # relative to the course folder
+    try_it: str = ""  # an ungraded practice prompt closing the lesson
+
+    def all_cells(self) -> list:
+        if not self.try_it:
+            return self.cells
+        return [*self.cells, md("## Try it yourself\n\n" + _clean(self.try_it)),
+                code("# your experiments here")]
 
 
 @dataclass

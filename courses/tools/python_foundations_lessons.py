@@ -3,7 +3,7 @@
 from nbbuild import Lesson, code, md
 
 
-def lessons() -> list[Lesson]:
+def _lessons() -> list[Lesson]:
     return [
         Lesson("01-values-and-types", "Values and types", [
             md("""
@@ -580,3 +580,54 @@ def lessons() -> list[Lesson]:
             """),
         ]),
     ]
+
+
+TRY_IT = {
+    "01-values-and-types": """
+        How many seconds are there in a day? In a (non-leap) year? Use variables with clear
+        names, and check with `type()` whether your answers are `int` or `float`.
+    """,
+    "02-strings": """
+        Take your own full name and print it backwards (`[::-1]`), in capitals, and with
+        only the first letter of each word in capitals (`.title()`).
+    """,
+    "03-lists-and-loops": """
+        Make a list of five prices. With a loop, count how many are below the average, then
+        do the same in one line with a list comprehension and `len`.
+    """,
+    "04-conditionals": """
+        Write the rules of a ticket price: children under 12 pay 5, people of 65 and over
+        pay 7, everyone else 10. Try it for the ages 11, 12, 64 and 65.
+    """,
+    "05-functions": """
+        Turn your ticket-price rules from lesson 4 into a function `ticket_price(age)` and
+        call it for a whole family with a loop. What happens if you forget `return`?
+    """,
+    "06-dictionaries": """
+        Count the letters of a sentence of your choice and print the three most common
+        ones. Then make a dictionary from each word to its length.
+    """,
+    "07-files": """
+        Write a file with one number per line, then read it back and print the total.
+        What happens if one line is empty? (Lesson 8 shows how to cope.)
+    """,
+    "08-errors-and-exceptions": """
+        Write `ask_int(text)` that returns `int(text)` or raises a `ValueError` whose message
+        says what was wrong. Try it with `"7"`, `"seven"` and `""`.
+    """,
+    "09-classes": """
+        Write a `Stopwatch` class with `start()`, `stop()` and an `elapsed` attribute (use
+        `time.perf_counter()`). What should `stop()` do if the watch was never started?
+    """,
+    "10-testing-your-own-code": """
+        Write a `test_ticket_price()` function for your function from lesson 5, including the
+        boundary ages. Then put a bug in `ticket_price` on purpose: do your tests catch it?
+    """,
+}
+
+
+def lessons() -> list[Lesson]:
+    result = _lessons()
+    for lesson in result:
+        lesson.try_it = TRY_IT[lesson.slug]
+    return result
