@@ -541,10 +541,16 @@ class CourseValidator:
         self, nb: NotebookNode, where: str, grade_ids: dict[str, str]
     ) -> float:
         """nbgrader's own metadata validation plus our teaching checks; returns the points."""
-        from nbgrader.nbgraderformat import MetadataValidator, ValidationError
+        from nbgrader.nbgraderformat import MetadataValidator, SchemaTooOldError, ValidationError
 
         try:
             MetadataValidator().validate_nb(nb)
+        except SchemaTooOldError as e:
+            self.problem(
+                where,
+                f"nbgrader metadata uses an old schema: {e}",
+                "upgrade it with `nbgrader update <notebook>` (nbgrader's own tool)",
+            )
         except ValidationError as e:
             self.problem(
                 where,

@@ -8,6 +8,7 @@ works on its own.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
@@ -17,6 +18,7 @@ from grader.course import (
     CourseError,
     catalogue,
     discover_courses,
+    run_on_host,
     validate_course,
 )
 
@@ -51,6 +53,9 @@ def _add_actions(parser: argparse.ArgumentParser) -> None:
     validate.add_argument(
         "--jobs", type=int, default=2, help="notebooks run at once (default 2)"
     )
+    validate.add_argument(
+        "--timeout", type=int, default=60, help="seconds one cell may run (default 60)"
+    )
     export = actions.add_parser(
         "export-catalogue", help="print the course catalogue (for the CMS) as JSON"
     )
@@ -78,6 +83,7 @@ def run_course_command(args: argparse.Namespace) -> int:
         for folder in _course_folders(args.paths):
             report = validate_course(
                 folder,
+                runner=functools.partial(run_on_host, timeout=args.timeout),
                 execute=not args.no_execute,
                 execute_lessons=not args.skip_lessons,
                 jobs=args.jobs,

@@ -222,3 +222,13 @@ def test_swappable_runner_is_used(course_copy):
     report = _validate(copy, runner=refusing_runner)
     assert len(seen) == 2  # the solution and the student version
     assert "could not run the solution notebook: sandbox unavailable" in _problems(report)
+
+
+def test_old_nbgrader_schema_is_sent_to_nbgrader_update(course_copy):
+    copy = course_copy("python-foundations", ["ps03-conditionals-and-functions"])
+    nb = copy.notebook("ps03-conditionals-and-functions")
+    copy.cell(nb, "fizzbuzz-tests").metadata.nbgrader["schema_version"] = 1
+    copy.save("ps03-conditionals-and-functions", nb)
+    report = _validate(copy, execute=False)
+    assert "nbgrader metadata uses an old schema" in _problems(report)
+    assert "nbgrader update" in _problems(report)
