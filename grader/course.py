@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 import copy
 import json
-import logging
 import re
 import shutil
 import tempfile
@@ -34,8 +33,10 @@ import jsonschema
 import nbformat
 import yaml
 from nbformat import NotebookNode
-
-log = logging.getLogger(__name__)
+from traitlets import Bool, Integer, Unicode
+from traitlets import Callable as CallableTrait
+from traitlets import validate as validate_trait
+from traitlets.config import LoggingConfigurable
 
 MANIFEST_NAME = "course.yml"
 #: The manifest schema ships with the courses; ``courses/schema.json`` beside this package.
@@ -401,27 +402,44 @@ class _Run:
     folder: Path  # copied to a scratch dir as the working directory
 
 
-class CourseValidator:
-    """Checks one course folder; ``validate()`` returns a ValidationReport."""
+class CourseValidator(LoggingConfigurable):
+    """Checks course folders; ``validate(path)`` returns a ValidationReport.
 
-    def __init__(
-        self,
-        path: Path | str,
-        *,
-        runner: NotebookRunner | None = None,
-        execute: bool = True,
-        execute_lessons: bool = True,
-        jobs: int = 2,
-        schema_path: Path | None = None,
-    ) -> None:
-        self.path = Path(path).resolve()
-        self.runner: NotebookRunner = runner or run_on_host
-        self.execute = execute
-        self.execute_lessons = execute_lessons
-        self.jobs = max(1, jobs)
-        self.schema_path = schema_path
-        self.report = ValidationReport(course=self.path.name)
-        self._runs: list[_Run] = []
+    Settings are traitlets, so the grader's config file can set them
+    (``c.CourseValidator.runner = ...`` swaps in the sandboxed runner).
+    """
+
+    runner = CallableTrait(
+        None,
+        allow_none=True,
+        help="""A NotebookRunner: f(nb, workdir) -> executed nb. Default: run_on_host
+        (nbgrader's Execute preprocessor on this machine, for trusted instructor notebooks).
+        The grader service sets its Sandbox-backed runner here.""",
+    ).tag(config=True)
+    cell_timeout = Integer(
+        60, help="Seconds one cell may run before it counts as failed (default runner)."
+    ).tag(config=True)
+    jobs = Integer(
+        2, help="Notebooks executed at once. Kernels are CPU-bound; keep it near the core count."
+    ).tag(config=True)
+    execute = Bool(
+        True, help="Run the notebooks. False leaves only the static checks (fast)."
+    ).tag(config=True)
+    execute_lessons = Bool(
+        True, help="Also run every lesson notebook and report examples that raise."
+    ).tag(config=True)
+    schema_path = Unicode(
+        str(DEFAULT_SCHEMA_PATH), help="JSON Schema that every course.yml must match."
+    ).tag(config=True)
+
+    @validate_trait("jobs")
+    def _at_least_one_job(self, proposal: Any) -> int:
+        return max(1, int(proposal["value"]))
+
+    def _run_notebook(self, nb: NotebookNode, workdir: Path) -> NotebookNode:
+        if self.runner is not None:
+            return self.runner(nb, workdir)
+        return run_on_host(nb, workdir, timeout=self.cell_timeout)
 
     # -- reporting
     def problem(self, where: str, message: str, fix: str = "") -> None:
@@ -431,9 +449,12 @@ class CourseValidator:
         self.report.warnings.append(Problem(self.report.course, where, message, fix))
 
     # -- entry point
-    def validate(self) -> ValidationReport:
+    def validate(self, path: Path | str) -> ValidationReport:
+        self.path = Path(path).resolve()
+        self.report = ValidationReport(course=self.path.name)
+        self._runs: list[_Run] = []
         try:
-            course = load_course(self.path, self.schema_path)
+            course = load_course(self.path, Path(self.schema_path))
         except ManifestError as e:
             self.problem(MANIFEST_NAME, str(e))
             return self.report
@@ -697,9 +718,11 @@ class CourseValidator:
             # A copy, so a notebook that writes files cannot change the course.
             shutil.copytree(run.folder, workdir, ignore=shutil.ignore_patterns("*.ipynb"))
             try:
-                return self.runner(run.nb, workdir)
+                return self._run_notebook(run.nb, workdir)
             except Exception as e:  # report, don't abort the other notebooks
-                log.exception("running %s (%s) failed", run.label, run.kind)
+                self.log.exception(
+                    "course %s: running %s (%s) failed", self.report.course, run.label, run.kind
+                )
                 return e
 
     def _judge_lesson(self, run: _Run, executed: NotebookNode) -> None:
@@ -783,14 +806,15 @@ def validate_course(
     execute: bool = True,
     execute_lessons: bool = True,
     jobs: int = 2,
+    cell_timeout: int = 60,
     schema_path: Path | None = None,
 ) -> ValidationReport:
     """Check one course folder; see the module docstring. Never raises for course problems."""
     return CourseValidator(
-        path,
         runner=runner,
         execute=execute,
         execute_lessons=execute_lessons,
         jobs=jobs,
-        schema_path=schema_path,
-    ).validate()
+        cell_timeout=cell_timeout,
+        schema_path=str(schema_path or DEFAULT_SCHEMA_PATH),
+    ).validate(path)

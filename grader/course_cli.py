@@ -8,7 +8,6 @@ works on its own.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import logging
 import sys
@@ -18,7 +17,6 @@ from grader.course import (
     CourseError,
     catalogue,
     discover_courses,
-    run_on_host,
     validate_course,
 )
 
@@ -83,7 +81,7 @@ def run_course_command(args: argparse.Namespace) -> int:
         for folder in _course_folders(args.paths):
             report = validate_course(
                 folder,
-                runner=functools.partial(run_on_host, timeout=args.timeout),
+                cell_timeout=args.timeout,
                 execute=not args.no_execute,
                 execute_lessons=not args.skip_lessons,
                 jobs=args.jobs,

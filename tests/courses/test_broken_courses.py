@@ -232,3 +232,22 @@ def test_old_nbgrader_schema_is_sent_to_nbgrader_update(course_copy):
     report = _validate(copy, execute=False)
     assert "nbgrader metadata uses an old schema" in _problems(report)
     assert "nbgrader update" in _problems(report)
+
+
+def test_runner_is_a_config_setting(course_copy):
+    """The grader's config file swaps the runner: c.CourseValidator.runner = ..."""
+    from traitlets.config import Config
+
+    from grader.course import CourseValidator, run_on_host
+
+    copy = course_copy("python-foundations", ["ps01-values-and-strings"])
+    calls = []
+
+    def counting_runner(nb, workdir):
+        calls.append(workdir)
+        return run_on_host(nb, workdir)
+
+    config = Config({"CourseValidator": {"runner": counting_runner, "execute_lessons": False}})
+    report = CourseValidator(config=config).validate(copy.root)
+    assert report.ok, report.summary()
+    assert len(calls) == 2
