@@ -632,7 +632,7 @@ def assignments() -> list[Assignment]:
             ## 3. Wettest month (2 points)
 
             Write `wettest_month(weather, city)` returning the `month_name` of the city's
-            rainiest month.
+            rainiest month. If two months tie, return the earlier one.
             """),
             solution("wettest-month", """
             def wettest_month(weather, city):
@@ -649,7 +649,7 @@ def assignments() -> list[Assignment]:
             assert wettest_month(weather, "Amsterdam") == "Aug", f"Amsterdam's wettest month is Aug, got {wettest_month(weather, 'Amsterdam')!r}"
             """, """
             assert wettest_month(weather, "Oslo") == "Aug", "Oslo's wettest month is Aug (88 mm)"
-            assert wettest_month(weather, "Madrid") == "Oct", "Madrid's first month with 60 mm is Oct"
+            assert wettest_month(weather, "Madrid") == "Oct", "Madrid has 60 mm in Oct and Nov: the earlier one, Oct, is expected"
             """),
         ]),
     ]
