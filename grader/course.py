@@ -20,9 +20,11 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import queue
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -311,6 +313,101 @@ def run_on_host(nb: NotebookNode, workdir: Path, timeout: int = 60) -> NotebookN
     return executed
 
 
+class WarmKernels:
+    """A NotebookRunner like run_on_host that starts kernels ahead of time.
+
+    Starting a Python kernel costs about 0.6 s; a background thread keeps ``size`` fresh
+    kernels ready, each in its own scratch folder, so a notebook starts running at once.
+    Every kernel runs exactly one notebook and is then shut down: no state can pass from a
+    solution run to a student-version run. Use as a context manager.
+    """
+
+    def __init__(self, size: int = 2, timeout: int = 60, kernel_name: str = "python3") -> None:
+        self.timeout = timeout
+        self.kernel_name = kernel_name
+        self._ready: queue.Queue[tuple[Any, Path]] = queue.Queue(maxsize=max(1, size))
+        self._stopping = threading.Event()
+        self._starter = threading.Thread(target=self._keep_ready, daemon=True)
+        self._starter.start()
+
+    def _start_one(self) -> tuple[Any, Path]:
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        folder = Path(tempfile.mkdtemp(prefix="course-kernel-"))
+        km = AsyncKernelManager(
+            kernel_name=self.kernel_name, transport="ipc", ip=str(folder / ".kernel")
+        )
+        # Same kernel arguments as nbgrader's Execute gives a python kernel.
+        run_sync(km.start_kernel)(
+            cwd=str(folder), extra_arguments=["--HistoryManager.hist_file=:memory:"]
+        )
+        return km, folder
+
+    def _keep_ready(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                kernel = self._start_one()
+            except Exception as e:  # surfaces when a notebook asks for a kernel
+                kernel = (e, Path())
+            while not self._stopping.is_set():
+                try:
+                    self._ready.put(kernel, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            else:
+                self._discard(kernel)
+
+    @staticmethod
+    def _discard(kernel: tuple[Any, Path]) -> None:
+        from jupyter_core.utils import run_sync
+
+        km, folder = kernel
+        if not isinstance(km, Exception):
+            try:
+                run_sync(km.shutdown_kernel)(now=True)
+            except Exception:  # already dead: nothing to clean but the folder
+                pass
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def __call__(self, nb: NotebookNode, workdir: Path) -> NotebookNode:
+        from nbgrader.preprocessors import Execute
+
+        if nb.metadata.get("kernelspec", {}).get("name", self.kernel_name) != self.kernel_name:
+            return run_on_host(nb, workdir, timeout=self.timeout)
+        kernel = self._ready.get()
+        km, folder = kernel
+        if isinstance(km, Exception):
+            raise km
+        execute = Execute(timeout=self.timeout)
+        try:
+            shutil.copytree(workdir, folder, dirs_exist_ok=True)
+            executed = copy.deepcopy(nb)
+            execute.preprocess(executed, {"metadata": {"path": str(folder)}}, km=km)
+            return executed
+        finally:
+            # nbclient leaves a kernel it did not start running, with its client connected.
+            if getattr(execute, "kc", None) is not None:
+                execute.kc.stop_channels()
+            self._discard(kernel)
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._starter.join(timeout=30)
+        while True:
+            try:
+                self._discard(self._ready.get_nowait())
+            except queue.Empty:
+                break
+
+    def __enter__(self) -> WarmKernels:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 # --------------------------------------------------------------------------- validation
 
 
@@ -439,6 +536,8 @@ class CourseValidator(LoggingConfigurable):
     def _run_notebook(self, nb: NotebookNode, workdir: Path) -> NotebookNode:
         if self.runner is not None:
             return self.runner(nb, workdir)
+        if self._warm is not None:
+            return self._warm(nb, workdir)
         return run_on_host(nb, workdir, timeout=self.cell_timeout)
 
     # -- reporting
@@ -453,11 +552,23 @@ class CourseValidator(LoggingConfigurable):
         self.path = Path(path).resolve()
         self.report = ValidationReport(course=self.path.name)
         self._runs: list[_Run] = []
+        self._warm: WarmKernels | None = None
         try:
             course = load_course(self.path, Path(self.schema_path))
         except ManifestError as e:
             self.problem(MANIFEST_NAME, str(e))
             return self.report
+        if self.execute and self.runner is None:
+            # Kernels start while the static checks run.
+            self._warm = WarmKernels(size=self.jobs, timeout=self.cell_timeout)
+        try:
+            return self._validate(course)
+        finally:
+            if self._warm is not None:
+                self._warm.close()
+                self._warm = None
+
+    def _validate(self, course: Course) -> ValidationReport:
         self.report.course = course.slug
         self.report.checked.append("manifest")
         for lesson in course.lessons:
