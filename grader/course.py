@@ -9,10 +9,11 @@ student version with nbgrader's own generate_assignment preprocessors, runs the 
 and the student version, and reports every problem with the course, assignment, notebook and
 cell it concerns and what to do about it.
 
-Notebooks are executed by one swappable function, a ``NotebookRunner``. The default,
-``run_on_host``, uses nbgrader's ``Execute`` preprocessor (nbclient) on this machine: fine
-for instructor-written notebooks, which are trusted code. The grader service passes its
-sandboxed runner instead.
+Notebooks are executed by one swappable function, a ``NotebookRunner``
+(``f(nb, workdir) -> executed nb``). The default runs nbgrader's ``Execute`` preprocessor
+(nbclient) on this machine, one fresh kernel per notebook, started ahead of time by
+``WarmKernels``: fine for instructor-written notebooks, which are trusted code. The grader
+service sets ``CourseValidator.runner`` to its Sandbox-backed runner instead.
 """
 
 from __future__ import annotations
