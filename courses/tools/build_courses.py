@@ -60,8 +60,8 @@ COURSES = [
 ]
 
 
-def build(spec: dict) -> Path:
-    root = COURSES_ROOT / spec["slug"]
+def build(spec: dict, courses_root: Path = COURSES_ROOT) -> Path:
+    root = courses_root / spec["slug"]
     for rel, content in spec["data"].items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(content, encoding="utf-8")
