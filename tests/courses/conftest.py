@@ -1,0 +1,37 @@
+"""Fixtures for the course tests: the real courses, and small editable copies of them."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from courses_testlib import COURSES, CourseCopy
+
+
+@pytest.fixture
+def course_copy(tmp_path: Path) -> Callable[..., CourseCopy]:
+    """course_copy(slug, assignments=[...], lessons=0): a trimmed copy that validates fast."""
+
+    def make(slug: str, assignments: list[str], lessons: int = 0) -> CourseCopy:
+        src = COURSES / slug
+        dst = tmp_path / slug
+        data = yaml.safe_load((src / "course.yml").read_text())
+        data["lessons"] = data["lessons"][: max(lessons, 1)]
+        data["assignments"] = [a for a in data["assignments"] if a["slug"] in assignments]
+        assert len(data["assignments"]) == len(assignments), "unknown assignment in test"
+        for lesson in data["lessons"]:
+            (dst / lesson["path"]).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src / lesson["path"], dst / lesson["path"])
+            for rel in lesson.get("files", []):
+                (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(src / rel, dst / rel)
+        for assignment in assignments:
+            shutil.copytree(src / "source" / assignment, dst / "source" / assignment)
+        copy = CourseCopy(dst)
+        copy.write_manifest(data)
+        return copy
+
+    return make

@@ -1,0 +1,47 @@
+"""Helpers shared by the course tests (a module of its own: `conftest` is not importable by name)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+COURSES = REPO / "courses"
+
+
+def course_dirs() -> list[Path]:
+    return sorted(p.parent for p in COURSES.glob("*/course.yml"))
+
+
+class CourseCopy:
+    """A throw-away copy of part of a real course, for breaking on purpose."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "course.yml"
+
+    def manifest(self) -> dict:
+        return yaml.safe_load(self.manifest_path.read_text())
+
+    def write_manifest(self, data: dict) -> None:
+        self.manifest_path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def notebook_path(self, assignment: str) -> Path:
+        return self.root / "source" / assignment / f"{assignment}.ipynb"
+
+    def notebook(self, assignment: str) -> nbformat.NotebookNode:
+        return nbformat.read(self.notebook_path(assignment), as_version=4)
+
+    def save(self, assignment: str, nb: nbformat.NotebookNode) -> None:
+        nbformat.write(nb, self.notebook_path(assignment))
+
+    def cell(self, nb: nbformat.NotebookNode, grade_id: str):
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+                return cell
+        raise KeyError(grade_id)

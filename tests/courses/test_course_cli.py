@@ -1,0 +1,83 @@
+"""The `course` commands as an instructor (and CI) runs them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+from courses_testlib import COURSES, REPO
+
+from grader.course_cli import add_course_commands, run_course_command
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "grader.course_cli", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_validate_reports_ok_and_exit_zero(course_copy):
+    copy = course_copy("python-foundations", ["ps01-values-and-strings"])
+    result = _cli("validate", str(copy.root), "--skip-lessons")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[python-foundations] OK; checked: manifest" in result.stdout
+    assert "executed 2 notebook(s)" in result.stdout
+
+
+def test_validate_failure_names_course_assignment_cell_and_fix(course_copy):
+    copy = course_copy("python-foundations", ["ps01-values-and-strings"])
+    nb = copy.notebook("ps01-values-and-strings")
+    cell = copy.cell(nb, "shout")
+    cell.source = cell.source.replace('"!!!"', '"!"')
+    copy.save("ps01-values-and-strings", nb)
+    result = _cli("validate", str(copy.root), "--skip-lessons")
+    assert result.returncode == 1
+    out = result.stdout
+    assert (
+        "[python-foundations] assignment ps01-values-and-strings/ps01-values-and-strings.ipynb "
+        "(solution), cell 'shout-tests': the solution fails this test (0/2)"
+    ) in out
+    assert "shout should end with three '!'" in out
+    assert "-> fix the solution or the test" in out
+    assert "1 problem(s)" in out
+
+
+def test_validate_folder_without_manifest(tmp_path):
+    result = _cli("validate", str(tmp_path), "--no-execute")
+    assert result.returncode == 1
+    assert "no course.yml found" in result.stdout
+
+
+def test_export_catalogue():
+    result = _cli("export-catalogue", str(COURSES), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    by_slug = {c["slug"]: c for c in data["courses"]}
+    python = by_slug["python-foundations"]
+    assert python["title"] == "Python Foundations"
+    assert python["lessons"][0] == {
+        "slug": "01-values-and-types",
+        "title": "Values and types",
+        "path": "lessons/01-values-and-types.ipynb",
+    }
+    assert python["assignments"][0] == {
+        "slug": "ps01-values-and-strings",
+        "title": "Values and strings",
+        "points": 10,
+        "due_offset_days": 7,
+        "max_submissions": 5,
+    }
+    assert len(by_slug["data-analysis-pandas"]["assignments"]) == 3
+
+
+def test_wires_into_a_parent_cli(course_copy, capsys):
+    """How `python -m grader course ...` will call it."""
+    parser = argparse.ArgumentParser(prog="grader")
+    add_course_commands(parser.add_subparsers(dest="command", required=True))
+    copy = course_copy("python-foundations", ["ps01-values-and-strings"])
+    args = parser.parse_args(["course", "validate", str(copy.root), "--no-execute"])
+    assert run_course_command(args) == 0
+    assert "[python-foundations] OK" in capsys.readouterr().out
