@@ -18,7 +18,7 @@ from .gradebook import Person
 def make_hub_auth(settings: GraderSettings) -> HubOAuth:
     """HubOAuth configured from the environment the hub gives its managed services."""
     auth = HubOAuth(
-        cache_max_age=int(settings.user_cache_seconds),
+        cache_max_age=max(1, int(settings.user_cache_seconds)),  # 0 would mean forever
         access_scopes={f"access:services!service={settings.service_name}"},
     )
     return auth
