@@ -527,7 +527,7 @@ class Gradebook:
         needs_manual = False
         for g in sub.grades:
             per_nb[g.notebook] = per_nb.get(g.notebook, 0.0) + (g.score or 0.0)
-            if g.needs_manual_grade and g.manual_score is None:
+            if g.needs_manual_grade:
                 needs_manual = True
         release = sub.release
         penalty = sum(
@@ -671,6 +671,8 @@ class Gradebook:
                             f"{notebook}/{cell_id}"
                         )
                 grade.manual_score = score
+                # nbgrader's formgrader rule: waits for a person only while nothing scored it
+                grade.needs_manual_grade = score is None and grade.auto_score is None
             if comment is not None:
                 grade.comment = str(comment)
             grade.graded_by = person.name
@@ -704,7 +706,8 @@ class Gradebook:
                         auto_score=auto.auto_score,
                         manual_score=manual_score,
                         max_score=cell["max_score"],
-                        needs_manual_grade=bool(cell["needs_manual_grade"]),
+                        needs_manual_grade=bool(cell["needs_manual_grade"])
+                        and manual_score is None,
                         comment=comment or (auto.comment or ""),
                         graded_by=graded_by,
                     )
