@@ -1,0 +1,447 @@
+"""Sandboxes: throw-away containers that run only the IPython kernels of one submission.
+
+The execution client (nbclient) and the scoring stay in the trusted grader process; the
+container holds nothing but kernels, reached over ZeroMQ ``ipc`` sockets in a per-sandbox
+directory bind-mounted into the container, so the container keeps ``network=none``.
+
+Per sandbox, on the grader's disk (``work_root/<id>/``):
+
+- ``inbox/`` mounted read-only at ``/sandbox/inbox``: the kernel launcher, the connection
+  files, and (once a submission is assigned) the files the notebooks may read. The grader
+  can still write into it after the container started, the container cannot.
+- ``ipc/`` mounted at ``/sandbox/ipc``: the kernels create their sockets here. Once every
+  kernel is up, the grader takes the directory back (root-owned, 0755), so student code can
+  neither fill the grader's disk through it nor replace a socket.
+
+Inside the container a small launcher imports ipykernel once and forks one kernel per
+notebook, which saves the import time for every notebook after the first.
+
+One ``Sandbox`` serves exactly one submission and is then removed. ``SandboxPool`` keeps a
+few sandboxes started ahead of need ("warm"), so a submission does not wait for a container
+and a kernel to start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import zmq
+import zmq.asyncio
+from docker.types import LogConfig, Ulimit
+from jupyter_client.asynchronous import AsyncKernelClient
+from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+log = logging.getLogger("grader.sandbox")
+
+INBOX = "/sandbox/inbox"
+IPC = "/sandbox/ipc"
+# The user the learner image runs as; the kernels run as this user in the sandbox too.
+LEARNER_UID = 1000
+
+# Runs inside the container (python of the learner image). Imports ipykernel once, then
+# forks one kernel per connection file; idles kernels ignore SIGINT (ipykernel does), so
+# a SIGINT sent to the whole process group interrupts only the busy one.
+LAUNCHER = r'''
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if p not in ("", here)]
+from ipykernel import kernelapp  # noqa: E402  (the import is what the fork shares)
+children = set()
+for i in range(int(sys.argv[1])):
+    pid = os.fork()
+    if pid == 0:
+        sys.argv = ["ipykernel_launcher", "-f", f"{here}/kernel-{i}.json",
+                    "--HistoryManager.hist_file=:memory:"]
+        kernelapp.launch_new_instance()
+        os._exit(0)
+    children.add(pid)
+while children:
+    try:
+        pid, _ = os.wait()
+    except ChildProcessError:
+        break
+    children.discard(pid)
+'''
+
+
+class SandboxError(Exception):
+    """The sandbox could not be started or reached: an operator problem, not the learner's."""
+
+
+class SandboxKernelManager:
+    """The part of jupyter_client's KernelManager that nbclient uses, for a sandbox kernel.
+
+    nbclient is given this object as ``km``: it does not own it, so it never starts or shuts
+    down the kernel; the sandbox's lifetime is managed by ``Sandbox``.
+    """
+
+    has_kernel = True
+
+    def __init__(self, sandbox: Sandbox, index: int):
+        self.sandbox = sandbox
+        self.index = index
+        self.kernel_id = f"{sandbox.name}/{index}"
+
+    def client(self, **kwargs: Any) -> AsyncKernelClient:
+        kc = AsyncKernelClient(context=self.sandbox.zmq_context, **kwargs)
+        kc.load_connection_info(self.sandbox.host_connection_info(self.index))
+        return kc
+
+    async def is_alive(self) -> bool:
+        return await asyncio.to_thread(self.sandbox.is_running)
+
+    async def interrupt_kernel(self) -> None:
+        # tini (the image's PID 1, run with -g) forwards SIGINT to the launcher's process
+        # group: the busy kernel gets KeyboardInterrupt, idle kernels ignore it.
+        await asyncio.to_thread(self.sandbox.signal, "SIGINT")
+
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        return None
+
+    async def cleanup_resources(self, restart: bool = False) -> None:
+        return None
+
+
+class Sandbox:
+    """One container with ``kernels`` IPython kernels, for one submission only."""
+
+    def __init__(self, runner: DockerSandbox, kernels: int):
+        self.runner = runner
+        self.kernels = kernels
+        self.id = uuid.uuid4().hex[:12]
+        self.name = f"{runner.name_prefix}{self.id}"
+        self.dir = Path(runner.work_root) / self.id
+        self.inbox = self.dir / "inbox"
+        self.ipc = self.dir / "ipc"
+        self.key = secrets.token_hex(32)
+        self.container: Any = None
+        self.used = False
+        self.started_at = 0.0
+        self.zmq_context = runner.zmq_context
+
+    # -- connection files -------------------------------------------------------------
+    def _connection_info(self, index: int, ipc_dir: str) -> dict[str, Any]:
+        return {
+            "transport": "ipc",
+            "ip": f"{ipc_dir}/k{index}",
+            "shell_port": 1,
+            "iopub_port": 2,
+            "stdin_port": 3,
+            "control_port": 4,
+            "hb_port": 5,
+            "key": self.key,
+            "signature_scheme": "hmac-sha256",
+            "kernel_name": "python3",
+        }
+
+    def host_connection_info(self, index: int) -> dict[str, Any]:
+        return self._connection_info(index, str(self.ipc))
+
+    # -- lifecycle --------------------------------------------------------------------
+    def create(self) -> None:
+        """Start the container (blocking; call in a thread)."""
+        r = self.runner
+        self.inbox.mkdir(parents=True)
+        self.ipc.mkdir()
+        os.chmod(self.dir, 0o755)
+        (self.inbox / "launch.py").write_text(LAUNCHER)
+        for i in range(self.kernels):
+            info = self._connection_info(i, IPC)
+            (self.inbox / f"kernel-{i}.json").write_text(json.dumps(info))
+        (self.inbox / "files").mkdir()
+        os.chown(self.ipc, LEARNER_UID, LEARNER_UID)
+        os.chmod(self.ipc, 0o700)
+        tmpfs_opts = f"size={r.tmpfs_size},uid={LEARNER_UID},gid={LEARNER_UID},mode=0700"
+        self.started_at = time.monotonic()
+        try:
+            self.container = r.docker.containers.run(
+                r.image,
+                command=["python", f"{INBOX}/launch.py", str(self.kernels)],
+                name=self.name,
+                detach=True,
+                user=f"{LEARNER_UID}:{LEARNER_UID}",
+                network_mode="none",
+                read_only=True,
+                tmpfs={"/home/learner": tmpfs_opts, "/tmp": tmpfs_opts},
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                mem_limit=r.mem_limit,
+                memswap_limit=r.mem_limit,
+                nano_cpus=int(r.cpu_limit * 1e9),
+                pids_limit=r.pids_limit,
+                ulimits=[Ulimit(name="nofile", soft=1024, hard=1024)],
+                environment={"NBGRADER_EXECUTION": "autograde", "HOME": "/home/learner"},
+                working_dir="/home/learner",
+                volumes={
+                    str(self.inbox): {"bind": INBOX, "mode": "ro"},
+                    str(self.ipc): {"bind": IPC, "mode": "rw"},
+                },
+                labels={"learning-studio.role": "sandbox"},
+                # Kernel stdout/stderr at the fd level goes to the container log: cap it so
+                # a flood cannot fill the docker host's disk.
+                log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
+            )
+        except docker.errors.ImageNotFound as e:
+            raise SandboxError(
+                f"Sandbox image {r.image!r} not found: build it (images/learner) or set "
+                "DockerSandbox.image."
+            ) from e
+        except docker.errors.DockerException as e:
+            raise SandboxError(f"Could not start sandbox container {self.name}: {e}") from e
+
+    async def wait_ready(self, timeout: float) -> None:
+        """Wait until every kernel answers, then take the ipc directory back."""
+
+        async def one(i: int) -> None:
+            kc = SandboxKernelManager(self, i).client()
+            kc.start_channels(hb=False)
+            try:
+                await kc.wait_for_ready(timeout=timeout)
+            finally:
+                kc.stop_channels()
+
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(one(i) for i in range(self.kernels))), timeout
+            )
+        except (TimeoutError, RuntimeError) as e:
+            logs = await asyncio.to_thread(self.logs)
+            await asyncio.to_thread(self.remove)
+            raise SandboxError(
+                f"Kernels in sandbox {self.name} did not start within {timeout:.0f} s. "
+                f"Container log:\n{logs[-2000:]}"
+            ) from e
+        # Every socket exists now: no new files are needed in the ipc directory.
+        os.chown(self.ipc, 0, 0)
+        os.chmod(self.ipc, 0o755)
+
+    def put_files(self, files: Mapping[str, bytes]) -> None:
+        """Make files available to the kernels (under /sandbox/inbox/files, read-only)."""
+        root = self.inbox / "files"
+        for rel, data in files.items():
+            path = (root / rel).resolve()
+            if root.resolve() not in path.parents:
+                raise ValueError(f"file path {rel!r} escapes the assignment folder")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            os.chmod(path, 0o644)
+        for d, _dirs, _files in os.walk(root):
+            os.chmod(d, 0o755)
+
+    def is_running(self) -> bool:
+        try:
+            self.container.reload()
+        except docker.errors.NotFound:
+            return False
+        return self.container.status == "running"
+
+    def oom_killed(self) -> bool:
+        try:
+            self.container.reload()
+        except docker.errors.NotFound:
+            return False
+        return bool(self.container.attrs.get("State", {}).get("OOMKilled"))
+
+    def signal(self, sig: str) -> None:
+        try:
+            self.container.kill(signal=sig)
+        except docker.errors.APIError:
+            pass
+
+    def logs(self) -> str:
+        try:
+            return self.container.logs(tail=50).decode("utf-8", "replace")
+        except Exception:  # noqa: BLE001 - diagnostics only
+            return ""
+
+    def remove(self) -> None:
+        if self.container is not None:
+            try:
+                self.container.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as e:
+                log.warning("Could not remove sandbox %s: %s", self.name, e)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class DockerSandbox(LoggingConfigurable):
+    """Starts sandbox containers of the learner image on the local Docker engine."""
+
+    image = Unicode(
+        "learning-studio/learner:latest",
+        help="Image the sandbox runs: the learner image, so code grades as it ran when written.",
+    ).tag(config=True)
+    mem_limit = Unicode(
+        "512m", help="Memory limit of a sandbox (no swap). A kernel over it is killed."
+    ).tag(config=True)
+    cpu_limit = Float(1.0, help="CPUs a sandbox may use (docker --cpus).").tag(config=True)
+    pids_limit = Integer(
+        128, help="Maximum number of processes and threads in a sandbox (stops fork bombs)."
+    ).tag(config=True)
+    tmpfs_size = Unicode(
+        "64m",
+        help="Size of each writable tmpfs (/home/learner and /tmp); the root is read-only.",
+    ).tag(config=True)
+    name_prefix = Unicode(
+        "ls-sandbox-", help="Container name prefix; cleanup removes containers by it."
+    ).tag(config=True)
+    work_root = Unicode(
+        help="Grader-side directory for the per-sandbox inbox and ipc directories. Must be a "
+        "path the Docker engine can bind-mount (same host).",
+    ).tag(config=True)
+    startup_timeout = Float(
+        30.0, help="Seconds to wait for the kernels of a new sandbox to answer."
+    ).tag(config=True)
+    docker_base_url = Unicode(
+        "", help="Docker engine URL; empty means from the environment (DOCKER_HOST)."
+    ).tag(config=True)
+
+    @default("work_root")
+    def _default_work_root(self) -> str:
+        return os.path.join(tempfile.gettempdir(), "ls-sandboxes")
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._docker: Any = None
+        self.zmq_context = zmq.asyncio.Context()
+        # A kernel cannot make the grader hold one giant message in memory.
+        self.zmq_context.setsockopt(zmq.MAXMSGSIZE, 64 * 1024 * 1024)
+        Path(self.work_root).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def docker(self) -> Any:
+        if self._docker is None:
+            try:
+                if self.docker_base_url:
+                    self._docker = docker.DockerClient(base_url=self.docker_base_url)
+                else:
+                    self._docker = docker.from_env()
+            except docker.errors.DockerException as e:
+                raise SandboxError(
+                    f"Cannot reach the Docker engine ({e}); is dockerd running?"
+                ) from e
+        return self._docker
+
+    async def start(self, kernels: int) -> Sandbox:
+        sandbox = Sandbox(self, kernels)
+        await asyncio.to_thread(sandbox.create)
+        await sandbox.wait_ready(self.startup_timeout)
+        return sandbox
+
+    def remove_all(self) -> int:
+        """Remove every container with this runner's name prefix (after a crash)."""
+        n = 0
+        for c in self.docker.containers.list(all=True, filters={"name": self.name_prefix}):
+            if c.name.startswith(self.name_prefix):
+                c.remove(force=True)
+                n += 1
+        return n
+
+
+class SandboxPool(LoggingConfigurable):
+    """Hands out fresh sandboxes, keeping ``warm`` of them started ahead of need."""
+
+    warm = Integer(
+        2,
+        help="Sandboxes kept started (container and kernels up) ahead of need. Each serves "
+        "one submission only. 0 starts a sandbox per submission on demand.",
+    ).tag(config=True)
+    kernels_per_sandbox = Integer(
+        2,
+        help="Kernels started in each warm sandbox: one per notebook of a submission. A "
+        "submission with more notebooks gets a sandbox started for it.",
+    ).tag(config=True)
+    concurrency = Integer(
+        help="Submissions graded at the same time in this process (default: CPU count)."
+    ).tag(config=True)
+    wall_timeout = Float(
+        300.0,
+        help="Seconds a whole submission may take in its sandbox; after that the sandbox is "
+        "killed and the cells that did not run score as failed.",
+    ).tag(config=True)
+    output_limit = Integer(
+        8 * 1024 * 1024,
+        help="Bytes of output one notebook may produce; beyond it the sandbox is killed.",
+    ).tag(config=True)
+    remove_stale = Bool(
+        True, help="On start, remove leftover sandbox containers of a previous run."
+    ).tag(config=True)
+
+    @default("concurrency")
+    def _default_concurrency(self) -> int:
+        return os.cpu_count() or 1
+
+    def __init__(self, runner: DockerSandbox | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.runner = runner or DockerSandbox(parent=self)
+        self._warm: asyncio.Queue[asyncio.Task[Sandbox]] | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._started = False
+        self._closed = False
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._semaphore = asyncio.Semaphore(self.concurrency)
+        self._warm = asyncio.Queue()
+        if self.remove_stale:
+            await asyncio.to_thread(self.runner.remove_all)
+        for _ in range(self.warm):
+            self._refill()
+
+    def _refill(self) -> None:
+        if self._closed or self._warm is None:
+            return
+        task = asyncio.ensure_future(self.runner.start(self.kernels_per_sandbox))
+        self._warm.put_nowait(task)
+
+    @property
+    def semaphore(self) -> asyncio.Semaphore:
+        assert self._semaphore is not None
+        return self._semaphore
+
+    async def acquire(self, kernels: int) -> Sandbox:
+        """A fresh sandbox with at least ``kernels`` kernels, used by nobody before."""
+        await self.start()
+        assert self._warm is not None
+        if kernels <= self.kernels_per_sandbox and self.warm > 0:
+            task = self._warm.get_nowait() if not self._warm.empty() else None
+            if task is not None:
+                self._refill()
+                try:
+                    return await task
+                except SandboxError as e:
+                    log.warning("A warm sandbox failed to start (%s); starting another", e)
+        return await self.runner.start(max(kernels, 1))
+
+    async def release(self, sandbox: Sandbox) -> None:
+        await asyncio.to_thread(sandbox.remove)
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._warm is None:
+            return
+        while not self._warm.empty():
+            task = self._warm.get_nowait()
+            try:
+                sandbox = await task
+            except Exception:  # noqa: BLE001 - it never started; nothing to remove
+                continue
+            await asyncio.to_thread(sandbox.remove)
