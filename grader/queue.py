@@ -188,6 +188,21 @@ class GradingQueue:
             raise LeaseLost(f"job {job.id} is no longer owned by {job.owner}")
         return state
 
+    def release(self, job: ClaimedJob) -> None:
+        """Give a job back untouched (this grader is shutting down): queued, attempt refunded."""
+        with self.sessions.begin() as s:
+            s.execute(
+                update(GradingJob)
+                .where(self._owned(job))
+                .values(
+                    state=QUEUED,
+                    attempts=GradingJob.attempts - 1,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
     def counts(self, session: Session | None = None) -> dict[str, int]:
         """Jobs per state, for `python -m grader status` and the API."""
         own = session is None

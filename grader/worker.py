@@ -89,6 +89,9 @@ class GradingWorker:
             except asyncio.CancelledError:
                 if keeper.done():  # cancelled because the lease was lost
                     return "lost"
+                # this grader is stopping: hand the job back now instead of after its lease
+                self.queue.release(job)
+                log.info("job %s handed back to the queue (shutting down)", job.id, extra=extra)
                 raise
             except SandboxError as e:
                 reason = f"sandbox error (operator): {e}"

@@ -176,3 +176,17 @@ def test_grader_killed_mid_batch_loses_nothing_and_grades_nothing_twice(gradeboo
     assert by_id[held].attempts == 2
     assert sorted(j.attempts for j in rows) == [1, 1, 1, 1, 1, 2]
     assert len(finished) == 4 and len({j.id for j in finished}) == 4
+
+
+def test_a_stopping_grader_hands_its_job_back_without_using_an_attempt(gradebook):
+    make_submissions(gradebook, 1)
+    q = gradebook.queue
+    job = q.claim("stopping")
+    q.release(job)
+    (row,) = job_rows(gradebook)
+    assert row.state == "queued" and row.attempts == 0 and row.lease_owner is None
+    again = q.claim("next")
+    assert again.id == job.id and again.attempt == 1
+    q.release(job)  # a stale owner cannot hand back someone else's job
+    (row,) = job_rows(gradebook)
+    assert row.state == "running" and row.lease_owner == "next"
