@@ -175,7 +175,7 @@ class GraderApp(Application):
             worker = GradingWorker(self.gradebook, self.sandbox_pool, name=f"{base}-w{i}")
             tasks.append(asyncio.ensure_future(worker.run(stop, settings.poll_seconds)))
         await stop.wait()
-        log.info("stopping: running jobs keep their lease and are taken up again after it expires")
+        log.info("stopping: jobs being graded are handed back to the queue")
         server.stop()
         for t in tasks:
             t.cancel()

@@ -218,16 +218,10 @@ def cmd_status(args) -> int:
         time.sleep(args.interval)
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(argv: list[str]) -> int:
     from .app import GraderApp
 
-    argv = list(args.rest)
-    if args.config:
-        argv.append(f"--config={args.config}")
-    if args.db:
-        argv.append(f"--db={args.db}")
-    if args.blobs:
-        argv.append(f"--blobs={args.blobs}")
+    # GraderApp parses its own traitlets options (--port=, --db=, --GraderSettings.x=...)
     GraderApp.launch_instance(argv)
     return 0
 
@@ -241,9 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--blobs", help="blob store directory (default GRADER_BLOB_DIR)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("serve", parents=[common], help="run the service")
-    p.add_argument("rest", nargs=argparse.REMAINDER, help="GraderApp options (--port=...)")
-    p.set_defaults(func=cmd_serve)
+    sub.add_parser(
+        "serve", help="run the service (options: python -m grader serve --help-all)",
+        add_help=False,
+    )
 
     p = sub.add_parser("db", parents=[common], help="database migrations")
     p.add_argument("action", choices=["upgrade", "current"])
@@ -293,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["serve"]:
+        return cmd_serve(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "autograde":
