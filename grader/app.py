@@ -31,11 +31,17 @@ from .worker import GradingWorker, worker_id
 log = logging.getLogger("grader")
 
 
-def make_sandbox_pool(config):
-    """The engine's pool of warm sandbox containers, configured by c.SandboxPool/DockerSandbox."""
+def make_sandbox_pool(config, remove_stale: bool | None = None):
+    """The engine's pool of warm sandbox containers, configured by c.SandboxPool/DockerSandbox.
+
+    remove_stale=False for short-lived CLI pools: a CLI run next to a running service
+    must not remove the service's sandboxes (they share the container name prefix).
+    """
     from .sandbox import SandboxPool
 
-    return SandboxPool(config=config)
+    if remove_stale is None:
+        return SandboxPool(config=config)
+    return SandboxPool(config=config, remove_stale=remove_stale)
 
 
 class GraderApp(Application):

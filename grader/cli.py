@@ -93,7 +93,7 @@ async def _release(gradebook, config, course, assignment, folder: Path, options,
     if check is not False and gradebook.settings.check_releases:
         from .app import make_sandbox_pool
 
-        pool = make_sandbox_pool(config)
+        pool = make_sandbox_pool(config, remove_stale=False)
     try:
         return await publish_release(
             gradebook, pool, OPERATOR, course, assignment, read_folder(folder), options, check
@@ -166,7 +166,7 @@ def cmd_grade(args) -> int:
               file=sys.stderr, flush=True)
 
     async def run() -> None:
-        pool = make_sandbox_pool(config)
+        pool = make_sandbox_pool(config, remove_stale=False)
         stop = asyncio.Event()
         base = worker_id("cli")
         workers = [GradingWorker(gradebook, pool, f"{base}-{i}")
