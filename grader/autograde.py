@@ -21,6 +21,7 @@ notebook carries a message saying why.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
 import json
 import logging
@@ -169,6 +170,10 @@ def overwrite_cells(nb: NotebookNode, master: ReleaseNotebook) -> list[str]:
     """nbgrader's OverwriteCells.preprocess_cell, reading the release master, not a DB."""
     changes: list[str] = []
     cell_type_fixer = OverwriteCells()
+    released = {
+        c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): "".join(c.get("source", ""))
+        for c in master.student.get("cells", [])
+    }
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", None)
         if grade_id is None:
@@ -194,7 +199,9 @@ def overwrite_cells(nb: NotebookNode, master: ReleaseNotebook) -> list[str]:
                 cell.metadata.nbgrader["points"] = old_points
         cell.metadata.nbgrader["checksum"] = source_cell.checksum
         if source_cell.locked and nbutils.compute_checksum(cell) != source_cell.checksum:
-            changes.append(f"{grade_id}: locked cell restored from the release")
+            if cell.source != released.get(grade_id):  # hidden tests are restored silently
+                changes.append(f"{grade_id}: the locked cell was edited; the release's "
+                               "version was graded instead")
             cell.source = source_cell.source
             if nbutils.compute_checksum(cell) != source_cell.checksum:
                 raise NotebookFailed(
@@ -269,6 +276,8 @@ class SandboxedExecute(Execute):
                 progress[0] = len(self.nb.cells)
             self.set_widgets_metadata()
         finally:
+            # nbclient registers an atexit cleanup that it only removes on success
+            atexit.unregister(self._cleanup_kernel)
             if self.kc is not None:
                 self.kc.stop_channels()
 
@@ -405,17 +414,27 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
     files = other_files(submission_dir)
     files.update(release.files)  # the instructor's files win, as in nbgrader
     workdir = "/home/learner/" + (_SAFE.sub("_", release.assignment) or "assignment")
-    deadline = time.monotonic() + pool.wall_timeout
     sandbox: Sandbox = await pool.acquire(len(to_run))
+    deadline = time.monotonic() + pool.wall_timeout
     try:
         await asyncio.to_thread(sandbox.put_files, files)
+        killed: str | None = None  # why the sandbox was killed, if it was
         for index, (name, nb, changes) in enumerate(to_run):
             master = release.notebooks[name]
             t0 = time.monotonic()
             messages = list(f"{c}." for c in changes)
-            stop_reason = await _execute_one(
-                sandbox, index, nb, master, release.assignment, config, pool,
-                _setup_code(workdir, copy_files=index == 0), deadline, workdir)
+            if killed is not None:
+                stop_reason = (f"Not run: the sandbox was stopped while an earlier notebook "
+                               f"ran ({killed}); its tests score 0.")
+                for cell in nb.cells:
+                    if cell.cell_type == "code":
+                        cell.outputs.append(_stop_output(stop_reason))
+            else:
+                stop_reason, killed_now = await _execute_one(
+                    sandbox, index, nb, master, release.assignment, config, pool,
+                    _setup_code(workdir, copy_files=index == 0), deadline, workdir)
+                if killed_now:
+                    killed = f"{name}: {stop_reason}"
             if stop_reason:
                 messages.append(stop_reason)
                 slog.warning("[%s] %s/%s: %s", ctx, release.assignment, name, stop_reason)
@@ -434,18 +453,25 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
 
 async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: ReleaseNotebook,
                        assignment: str, config: Config, pool: SandboxPool, setup_code: str,
-                       deadline: float, workdir: str) -> str | None:
-    """Run one notebook in kernel ``index``; returns why it was stopped early, if it was."""
+                       deadline: float, workdir: str) -> tuple[str | None, bool]:
+    """Run one notebook in kernel ``index``.
+
+    Returns why it was stopped early (None if it was not) and whether the whole sandbox was
+    killed.
+    """
     loop = asyncio.get_running_loop()
     progress = [0]
     reason: list[str] = []
+    killed = [False]
     task: asyncio.Task | None = None
 
-    def stop(why: str) -> None:
+    def stop(why: str, kill: bool = True) -> None:
         if not reason:
             reason.append(why)
-            # Kill the whole sandbox: nothing more of this submission may run.
-            loop.run_in_executor(None, sandbox.signal, "SIGKILL")
+            killed[0] = kill
+            if kill:
+                # Flood or wall clock: nothing more of this submission may run.
+                loop.run_in_executor(None, sandbox.signal, "SIGKILL")
             if task is not None:
                 task.cancel()
 
@@ -470,22 +496,23 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
             raise
     except DeadKernelError:
         oom = await asyncio.to_thread(sandbox.oom_killed)
+        # Only this notebook's kernel is gone: the submission's other notebooks still run.
         stop("The kernel ran out of memory (limit " + sandbox.runner.mem_limit + ")"
-             if oom else "The kernel died (exit, crash or os._exit)")
+             if oom else "The kernel died (exit, crash or os._exit)", kill=False)
         reason[0] += (": the cells from the one that was running on were not run "
                       "(they score 0).")
     except Exception as e:  # noqa: BLE001 - any other failure stops this notebook only
-        stop(f"Execution stopped: {e.__class__.__name__}: {e}; the cells that did not run "
-             "score 0.")
+        stop(f"Execution stopped: {e.__class__.__name__}: {str(e)[:300]}; the cells that did "
+             "not run score 0.", kill=False)
     if task.done() and not task.cancelled() and task.exception() is None and not reason:
-        return None
+        return None, False
     # Every code cell from the one that was running on gets an error output, so its tests
     # fail, exactly as a kernel error would make them fail.
     why = reason[0] if reason else "the sandbox stopped"
     for cell in nb.cells[progress[0]:]:
         if cell.cell_type == "code":
             cell.outputs.append(_stop_output(why))
-    return why
+    return why, killed[0]
 
 
 def autograde(

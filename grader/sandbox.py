@@ -38,7 +38,6 @@ from typing import Any
 
 import docker
 import docker.errors
-import zmq
 import zmq.asyncio
 from docker.types import LogConfig, Ulimit
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -251,6 +250,21 @@ class Sandbox:
         return self.container.status == "running"
 
     def oom_killed(self) -> bool:
+        """Whether the kernel memory limit killed a process in this sandbox."""
+        # Docker's State.OOMKilled covers only the container's main process; the kernels
+        # are its children, so read the cgroup's own OOM kill counter where it is visible.
+        cid = getattr(self.container, "id", "")
+        for path in (f"/sys/fs/cgroup/memory/docker/{cid}/memory.oom_control",
+                     f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.events",
+                     f"/sys/fs/cgroup/docker/{cid}/memory.events"):
+            try:
+                text = Path(path).read_text()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and value.strip().isdigit():
+                    return int(value) > 0
         try:
             self.container.reload()
         except docker.errors.NotFound:
@@ -319,9 +333,10 @@ class DockerSandbox(LoggingConfigurable):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._docker: Any = None
+        # No zmq MAXMSGSIZE: an oversized message would silently cut the connection and
+        # leave the notebook waiting for timeouts. A message is bounded by the sandbox's
+        # memory limit, and the output cap (SandboxPool.output_limit) stops the flood.
         self.zmq_context = zmq.asyncio.Context()
-        # A kernel cannot make the grader hold one giant message in memory.
-        self.zmq_context.setsockopt(zmq.MAXMSGSIZE, 64 * 1024 * 1024)
         Path(self.work_root).mkdir(parents=True, exist_ok=True)
 
     @property

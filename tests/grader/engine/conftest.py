@@ -13,6 +13,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 PREFIX = "ls-test-sandbox-"
+WORK_ROOT = "/tmp/ls-test-sandboxes"
 
 
 def engine_config(**execute: object) -> Config:
@@ -20,6 +21,7 @@ def engine_config(**execute: object) -> Config:
     c = Config()
     c.DockerSandbox.name_prefix = PREFIX
     c.SandboxPool.remove_stale = False
+    c.DockerSandbox.work_root = WORK_ROOT
     for key, value in execute.items():
         setattr(c.Execute, key, value)
     return c
