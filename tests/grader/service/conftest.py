@@ -113,7 +113,7 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path, postgres_url):
     """A fresh, empty database: SQLite, and PostgreSQL when LS_TEST_POSTGRES_URL is set."""
     if request.param == "sqlite":
@@ -121,7 +121,6 @@ def db_url(request, tmp_path, postgres_url):
         return
     if not postgres_url:
         pytest.skip("LS_TEST_POSTGRES_URL is not set (PostgreSQL variant)")
-    request.applymarker(pytest.mark.postgres)
     _reset_postgres(postgres_url)
     yield postgres_url
     _reset_postgres(postgres_url)
