@@ -257,3 +257,26 @@ def _listen(server) -> int:
     sock.setblocking(False)
     server.add_sockets([sock])
     return sock.getsockname()[1]
+
+
+def test_simultaneous_submissions_of_one_learner_all_kept_with_distinct_attempts(gradebook):
+    import threading
+
+    _release(gradebook)
+    ann = Person("ann", frozenset({"learners:algo"}))
+    results, errors = [], []
+
+    def submit(i):
+        try:
+            results.append(gradebook.submit(ann, "algo", "ps1", {"ps1.ipynb": b"%d" % i}))
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(r["attempt"] for r in results) == [1, 2, 3, 4, 5, 6]
+    assert len({r["content_hash"] for r in results}) == 6
