@@ -9,19 +9,19 @@ process runs worker_count grading workers and the CMS webhook sender.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import signal
 from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuthCallbackHandler
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
 from traitlets import Bool, Integer, Unicode, default
 from traitlets.config import Application
 
-from .apihandlers import courses, openapi, submissions
+from .apihandlers import courses, login, openapi, submissions
 from .auth import make_hub_auth
 from .config import GraderSettings
 from .gradebook import Gradebook, open_gradebook
@@ -149,7 +149,8 @@ class GraderApp(Application):
             (route(f"api/submissions/{num}/regrade"), submissions.RegradeSubmissionHandler),
             (route(f"api/submissions/{num}/grades/{name.format('notebook')}/"
                    f"{name.format('cell_id')}"), submissions.ManualGradeHandler),
-            (route("oauth_callback"), HubOAuthCallbackHandler),
+            (route("login"), login.LoginHandler),
+            (route("oauth_callback"), login.OAuthCallbackHandler),
         ]
         return web.Application(
             handlers,
@@ -157,9 +158,17 @@ class GraderApp(Application):
             gradebook=self.gradebook,
             sandbox_pool=self.sandbox_pool,
             service_prefix=prefix,
-            cookie_secret=os.urandom(32),
+            cookie_secret=self.cookie_secret(),
             xsrf_cookies=False,
         )
+
+    def cookie_secret(self) -> bytes:
+        """Stable across restarts and shared by processes with the same hub token, so a
+        signed-in browser stays signed in; random when run outside the hub."""
+        token = os.environ.get("JUPYTERHUB_API_TOKEN")
+        if not token:
+            return os.urandom(32)
+        return hashlib.sha256(b"grader-cookie:" + token.encode()).digest()
 
     async def start_async(self) -> None:
         settings = self.grader_settings

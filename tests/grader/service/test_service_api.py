@@ -288,3 +288,27 @@ def test_export_lists_latest_submission_per_learner(hub, people):
     rows = list(csv.DictReader(io.StringIO(r.text)))
     users = [row["username"] for row in rows if row["assignment"] == "ps1"]
     assert sorted(users) == sorted(set(users)) and {"ann", "bob"} <= set(users)
+
+
+def test_browser_signs_in_through_hub_oauth_and_may_only_read(hub, people):
+    import requests
+
+    browser = requests.Session()
+    r = browser.get(f"{hub.url}/hub/login")
+    xsrf = browser.cookies.get("_xsrf", path="/hub/")
+    r = browser.post(f"{hub.url}/hub/login", data={"username": "prof", "password": "x",
+                                                   "_xsrf": xsrf}, allow_redirects=False)
+    assert r.status_code == 302, r.text[:500]  # signed in at the hub (not spawning a server)
+    r = browser.get(f"{hub.url}/services/{SERVICE}/login?next=/services/{SERVICE}/api/courses")
+    assert r.status_code == 200, r.text[:500]
+    assert r.url.endswith("/api/courses")
+    assert [c["slug"] for c in r.json()] == ["algo"]
+    csv_page = browser.get(f"{hub.grader}/courses/algo/grades.csv")
+    assert csv_page.status_code == 200 and csv_page.text.startswith("course,")
+    # a cookie alone never changes anything (no cross-site request forgery)
+    r = browser.post(f"{hub.grader}/courses", json={"slug": "viacookie"})
+    assert r.status_code == 403 and "token" in r.json()["error"]["message"]
+    # the login page does not redirect off the service
+    r = browser.get(f"{hub.url}/services/{SERVICE}/login?next=https://evil.example/",
+                    allow_redirects=False)
+    assert r.headers["Location"] == f"/services/{SERVICE}/api/me"
