@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from .blobstore import BlobStore
 from .config import GraderSettings
@@ -476,6 +476,28 @@ class Gradebook:
             )
             return self._submission_json(s, submission, instructor=False)
 
+    def _preload(self, s: Session, subs: list[Submission]) -> dict[int, GradingJob]:
+        """Load grades, results and latest jobs of many submissions in a few queries."""
+        if not subs:
+            return {}
+        ids = [sub.id for sub in subs]
+        s.execute(
+            select(Submission)
+            .where(Submission.id.in_(ids))
+            .options(
+                selectinload(Submission.grades),
+                selectinload(Submission.result),
+                selectinload(Submission.release),
+            )
+        ).all()
+        latest = (
+            select(func.max(GradingJob.id))
+            .where(GradingJob.submission_id.in_(ids))
+            .group_by(GradingJob.submission_id)
+        )
+        jobs = s.scalars(select(GradingJob).where(GradingJob.id.in_(latest))).all()
+        return {job.submission_id: job for job in jobs}
+
     def _job(self, s: Session, submission: Submission) -> GradingJob | None:
         return s.scalar(
             select(GradingJob)
@@ -484,8 +506,10 @@ class Gradebook:
             .limit(1)
         )
 
-    def _submission_json(self, s: Session, sub: Submission, instructor: bool, cells=False) -> dict:
-        job = self._job(s, sub)
+    def _submission_json(
+        self, s: Session, sub: Submission, instructor: bool, cells=False, jobs=None
+    ) -> dict:
+        job = jobs.get(sub.id) if jobs is not None else self._job(s, sub)
         result = sub.result
         release = sub.release
         out = {
@@ -600,9 +624,11 @@ class Gradebook:
                 q = q.where(Submission.username == person.name)
             elif username:
                 q = q.where(Submission.username == username)
-            q = q.order_by(Submission.username, Submission.attempt)
+            subs = s.scalars(q.order_by(Submission.username, Submission.attempt)).all()
+            jobs = self._preload(s, subs)
             return [
-                self._submission_json(s, sub, instructor, cells=instructor) for sub in s.scalars(q)
+                self._submission_json(s, sub, instructor, cells=instructor, jobs=jobs)
+                for sub in subs
             ]
 
     # ---- instructor actions ----------------------------------------------------------
@@ -789,8 +815,10 @@ class Gradebook:
                     "raw_score", "late_penalty", "score", "max_score", "needs_manual_grade",
                 ]
             )
-            for (a_slug, username), sub in sorted(self._latest_graded(s, course, assignment).items()):
-                j = self._submission_json(s, sub, instructor=True)
+            latest = self._latest_graded(s, course, assignment)
+            jobs = self._preload(s, list(latest.values()))
+            for (a_slug, username), sub in sorted(latest.items()):
+                j = self._submission_json(s, sub, instructor=True, jobs=jobs)
                 w.writerow(
                     [
                         slug, a_slug, username, sub.attempt, j["submitted_at"], j["status"],
@@ -807,9 +835,9 @@ class Gradebook:
             course = self._require(s, person, slug, "instructor")
             assignment = self._assignment(s, course, assignment_slug)
             release = self.current_release(s, assignment)
-            latest = [
-                sub for sub in self._latest_graded(s, course, assignment).values() if sub.result
-            ]
+            latest = list(self._latest_graded(s, course, assignment).values())
+            self._preload(s, latest)
+            latest = [sub for sub in latest if sub.result]
             scores = [self._totals(sub, sub.result)["score"] for sub in latest]
             max_score = release.max_score or 0.0
             edges = [max_score * i / bins for i in range(bins + 1)]
