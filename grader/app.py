@@ -146,6 +146,8 @@ class GraderApp(Application):
             (route(f"api/submissions/{num}/files"), submissions.SubmissionFilesHandler),
             (route(f"api/submissions/{num}/feedback/{name.format('notebook')}"),
              submissions.FeedbackHandler),
+            (route(f"api/submissions/{num}/graded/{name.format('notebook')}"),
+             submissions.GradedNotebookHandler),
             (route(f"api/submissions/{num}/regrade"), submissions.RegradeSubmissionHandler),
             (route(f"api/submissions/{num}/grades/{name.format('notebook')}/"
                    f"{name.format('cell_id')}"), submissions.ManualGradeHandler),

@@ -721,6 +721,19 @@ class Gradebook:
 
     # ---- results (written by the grading worker) ----------------------------------------
 
+    def graded_notebook(self, person: Person, submission_id: int, notebook: str) -> bytes:
+        """The executed notebook with the release's tests, hidden ones included: instructors only."""
+        with self.sessions() as s:
+            sub, instructor = self._visible_submission(s, person, submission_id)
+            if not instructor:
+                raise Forbidden(
+                    "the graded notebook holds the hidden tests: only instructors see it; "
+                    "your feedback is at .../feedback/<notebook>"
+                )
+            if sub.result is None or notebook not in (sub.result.graded_notebooks or {}):
+                raise NotFound(f"no graded notebook {notebook!r} for submission {submission_id}")
+            return self.blobs.get(sub.result.graded_notebooks[notebook])
+
     def store_result(self, s: Session, submission: Submission, result, feedback: dict[str, str]):
         """Replace the submission's grades with a new result, keeping manual scores."""
         manual = {
@@ -753,6 +766,11 @@ class Gradebook:
         for name, nb in result.notebooks.items():
             messages += [f"{name}: {m}" for m in nb.messages]
         feedback_blobs = {name: self.blobs.put(html.encode()) for name, html in feedback.items()}
+        graded_blobs = {
+            name: self.blobs.put(json.dumps(nb.graded_notebook).encode())
+            for name, nb in result.notebooks.items()
+            if getattr(nb, "graded_notebook", None)
+        }
         late = seconds_late(submission.submitted_at, submission.release.due_at)
         if submission.result is None:
             submission.result = SubmissionResult(submission_id=submission.id)
@@ -763,6 +781,7 @@ class Gradebook:
         res.seconds_late = late
         res.message = "\n".join(messages)
         res.feedback = feedback_blobs
+        res.graded_notebooks = graded_blobs
         res.graded_at = utcnow()
         s.flush()
         s.expire(submission, ["grades"])

@@ -140,6 +140,8 @@ class SubmissionResult(Base):
     needs_manual_grade: Mapped[bool] = mapped_column(Boolean, default=False)
     message: Mapped[str] = mapped_column(Text, default="")
     feedback: Mapped[dict] = mapped_column(JSON, default=dict)  # {notebook: blob sha}
+    # the executed notebooks with the release's tests: instructors only (hidden tests)
+    graded_notebooks: Mapped[dict] = mapped_column(JSON, default=dict)  # {notebook: blob sha}
     graded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     submission: Mapped[Submission] = relationship(back_populates="result")
 

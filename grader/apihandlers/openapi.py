@@ -174,6 +174,11 @@ def openapi_document(prefix: str) -> dict:
                            "its learner, instructors", params=S + ("notebook",),
                            ctype="text/html")
             },
+            "/submissions/{submission_id}/graded/{notebook}": {
+                "get": _op("the executed notebook with all tests (hidden ones too), as graded",
+                           "instructors", params=S + ("notebook",),
+                           ctype="application/x-ipynb+json")
+            },
             "/submissions/{submission_id}/regrade": {
                 "post": _op("grade this submission again", "instructors", ok="202", params=S)
             },

@@ -57,6 +57,16 @@ class FeedbackHandler(GraderAPIHandler):
         self.finish(html)
 
 
+class GradedNotebookHandler(GraderAPIHandler):
+    async def get(self, submission_id, notebook):
+        data = await self.run(
+            self.gradebook.graded_notebook, self.person, int(submission_id), notebook
+        )
+        self.set_header("Content-Type", "application/x-ipynb+json")
+        self.set_header("Content-Disposition", f'attachment; filename="{notebook}.ipynb"')
+        self.finish(data)
+
+
 class RegradeSubmissionHandler(GraderAPIHandler):
     async def post(self, submission_id):
         sub = await self.run(self.gradebook.submission, self.person, int(submission_id))

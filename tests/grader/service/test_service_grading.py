@@ -131,6 +131,11 @@ def test_release_submit_grade_feedback_and_events(grading_hub):
     assert "HIDDEN-MARKER" not in fb.text and "squares" in fb.text
     assert bob.get(f"{hub.grader}/submissions/{a['id']}/feedback/ps1").status_code == 404
     assert bob.get(f"{hub.grader}/submissions/{a['id']}").status_code == 404
+    # the executed notebook holds the hidden tests: for instructors only
+    assert ann.get(f"{hub.grader}/submissions/{a['id']}/graded/ps1").status_code == 403
+    graded = prof.get(f"{hub.grader}/submissions/{a['id']}/graded/ps1")
+    assert graded.status_code == 200 and "HIDDEN-MARKER" in graded.text
+    nbformat.reads(graded.text, as_version=4)
 
     r = prof.put(f"{hub.grader}/submissions/{a['id']}/grades/ps1/explain",
                  json={"score": 1, "comment": "clear"})
