@@ -126,6 +126,8 @@ class NotebookGrade:
 class GradeResult:
     notebooks: dict[str, NotebookGrade]
     messages: list[str] = field(default_factory=list)
+    # seconds: waiting for a sandbox, running the notebooks, total (benchmarks, logs)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -251,6 +253,16 @@ class SandboxedExecute(Execute):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
+    async def async_start_new_kernel_client(self) -> Any:
+        """Use the sandbox's client, connected and subscribed while the sandbox warmed up."""
+        assert self.km is not None
+        self.kc = self.km.client()
+        if not self.kc.channels_running:
+            self.kc.start_channels()
+            await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
+        self.kc.allow_stdin = False
+        return self.kc
+
     async def run(self, nb: NotebookNode, resources: dict, km: SandboxKernelManager,
                   setup_code: str, progress: list[int]) -> None:
         """nbconvert's ExecutePreprocessor.preprocess, async, plus a silent setup request."""
@@ -363,8 +375,9 @@ async def autograde_async(
             await pool.close()
     for nbg in result.notebooks.values():
         result.messages.extend(f"{nbg.name}: {m}" for m in nbg.messages)
+    result.timings["total"] = time.monotonic() - t_start
     slog.info("[%s] graded %s: %s/%s in %.2f s", ctx, release.assignment, result.score,
-              result.max_score, time.monotonic() - t_start)
+              result.max_score, result.timings["total"])
     return result
 
 
@@ -414,8 +427,10 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
     files = other_files(submission_dir)
     files.update(release.files)  # the instructor's files win, as in nbgrader
     workdir = "/home/learner/" + (_SAFE.sub("_", release.assignment) or "assignment")
+    t_wait = time.monotonic()
     sandbox: Sandbox = await pool.acquire(len(to_run))
     deadline = time.monotonic() + pool.wall_timeout
+    result.timings["wait_sandbox"] = deadline - pool.wall_timeout - t_wait
     try:
         await asyncio.to_thread(sandbox.put_files, files)
         killed: str | None = None  # why the sandbox was killed, if it was
@@ -448,6 +463,7 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
             result.notebooks[name] = nbg
     finally:
         await pool.release(sandbox)
+    result.timings["run"] = time.monotonic() - deadline + pool.wall_timeout
     result.notebooks = dict(sorted(result.notebooks.items()))
 
 

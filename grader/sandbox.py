@@ -24,6 +24,7 @@ and a kernel to start.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import os
@@ -52,14 +53,18 @@ IPC = "/sandbox/ipc"
 LEARNER_UID = 1000
 
 # Runs inside the container (python of the learner image). Imports ipykernel once, then
-# forks one kernel per connection file; idles kernels ignore SIGINT (ipykernel does), so
+# forks one kernel per connection file; idle kernels ignore SIGINT (ipykernel does), so
 # a SIGINT sent to the whole process group interrupts only the busy one.
 LAUNCHER = r'''
 import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if p not in ("", here)]
-from ipykernel import kernelapp  # noqa: E402  (the import is what the fork shares)
+# What a kernel imports while it initialises (measured): imported once here, before the
+# fork, it costs each kernel nothing. The kernel's modules end up the same either way.
+from ipykernel import kernelapp, ipkernel, zmqshell, debugger  # noqa: E402,F401
+import sqlite3, pdb, faulthandler, tornado.platform.asyncio  # noqa: E402,F401
+import IPython.extensions.storemagic  # noqa: E402,F401
 children = set()
 for i in range(int(sys.argv[1])):
     pid = os.fork()
@@ -97,6 +102,10 @@ class SandboxKernelManager:
         self.kernel_id = f"{sandbox.name}/{index}"
 
     def client(self, **kwargs: Any) -> AsyncKernelClient:
+        """The client connected while the sandbox warmed up (iopub already subscribed)."""
+        kc = self.sandbox.clients.get(self.index)
+        if kc is not None:
+            return kc
         kc = AsyncKernelClient(context=self.sandbox.zmq_context, **kwargs)
         kc.load_connection_info(self.sandbox.host_connection_info(self.index))
         return kc
@@ -116,6 +125,28 @@ class SandboxKernelManager:
         return None
 
 
+async def _until_subscribed(kc: AsyncKernelClient) -> None:
+    """Wait until the kernel answers on shell *and* our iopub subscription is live.
+
+    jupyter_client's ``wait_for_ready`` ends with a fixed 0.2 s iopub drain; seeing the
+    kernel's status message for our own request proves the subscription in a few ms.
+    """
+    while True:
+        msg_id = kc.kernel_info()
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            try:
+                msg = await kc.iopub_channel.get_msg(timeout=max(deadline - time.monotonic(), 0.01))
+            except Exception:  # noqa: BLE001 - queue.Empty: send another request
+                break
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                # drain the rest of this request's messages (status idle, the reply)
+                await kc.shell_channel.get_msg(timeout=5)
+                while await kc.iopub_channel.msg_ready():
+                    await kc.iopub_channel.get_msg(timeout=0.01)
+                return
+
+
 class Sandbox:
     """One container with ``kernels`` IPython kernels, for one submission only."""
 
@@ -131,6 +162,7 @@ class Sandbox:
         self.container: Any = None
         self.used = False
         self.started_at = 0.0
+        self.clients: dict[int, AsyncKernelClient] = {}
         self.zmq_context = runner.zmq_context
 
     # -- connection files -------------------------------------------------------------
@@ -208,17 +240,16 @@ class Sandbox:
 
         async def one(i: int) -> None:
             kc = SandboxKernelManager(self, i).client()
-            kc.start_channels(hb=False)
-            try:
-                await kc.wait_for_ready(timeout=timeout)
-            finally:
-                kc.stop_channels()
+            kc.start_channels()
+            await _until_subscribed(kc)
+            self.clients[i] = kc
 
         try:
             await asyncio.wait_for(
                 asyncio.gather(*(one(i) for i in range(self.kernels))), timeout
             )
         except (TimeoutError, RuntimeError) as e:
+            self.stop_clients()
             logs = await asyncio.to_thread(self.logs)
             await asyncio.to_thread(self.remove)
             raise SandboxError(
@@ -283,7 +314,16 @@ class Sandbox:
         except Exception:  # noqa: BLE001 - diagnostics only
             return ""
 
+    def stop_clients(self) -> None:
+        for kc in self.clients.values():
+            try:
+                kc.stop_channels()
+            except Exception:  # noqa: BLE001 - best effort on a dying sandbox
+                pass
+        self.clients.clear()
+
     def remove(self) -> None:
+        self.stop_clients()
         if self.container is not None:
             try:
                 self.container.remove(force=True)
@@ -405,17 +445,18 @@ class SandboxPool(LoggingConfigurable):
     def __init__(self, runner: DockerSandbox | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.runner = runner or DockerSandbox(parent=self)
-        self._warm: asyncio.Queue[asyncio.Task[Sandbox]] | None = None
+        self._warm: collections.deque[asyncio.Future[Sandbox]] | None = None
         self._semaphore: asyncio.Semaphore | None = None
         self._started = False
         self._closed = False
+        self._removing: set[asyncio.Future] = set()
 
     async def start(self) -> None:
         if self._started:
             return
         self._started = True
         self._semaphore = asyncio.Semaphore(self.concurrency)
-        self._warm = asyncio.Queue()
+        self._warm = collections.deque()
         if self.remove_stale:
             await asyncio.to_thread(self.runner.remove_all)
         for _ in range(self.warm):
@@ -425,7 +466,13 @@ class SandboxPool(LoggingConfigurable):
         if self._closed or self._warm is None:
             return
         task = asyncio.ensure_future(self.runner.start(self.kernels_per_sandbox))
-        self._warm.put_nowait(task)
+        self._warm.append(task)
+
+    async def wait_warm(self) -> None:
+        """Wait until the warm sandboxes started so far are ready (benchmarks, tests)."""
+        await self.start()
+        assert self._warm is not None
+        await asyncio.gather(*list(self._warm), return_exceptions=True)
 
     @property
     def semaphore(self) -> asyncio.Semaphore:
@@ -437,7 +484,7 @@ class SandboxPool(LoggingConfigurable):
         await self.start()
         assert self._warm is not None
         if kernels <= self.kernels_per_sandbox and self.warm > 0:
-            task = self._warm.get_nowait() if not self._warm.empty() else None
+            task = self._warm.popleft() if self._warm else None
             if task is not None:
                 self._refill()
                 try:
@@ -447,14 +494,20 @@ class SandboxPool(LoggingConfigurable):
         return await self.runner.start(max(kernels, 1))
 
     async def release(self, sandbox: Sandbox) -> None:
-        await asyncio.to_thread(sandbox.remove)
+        """Remove a used sandbox; in the background, so feedback does not wait for it."""
+        sandbox.stop_clients()
+        task = asyncio.ensure_future(asyncio.to_thread(sandbox.remove))
+        self._removing.add(task)
+        task.add_done_callback(self._removing.discard)
 
     async def close(self) -> None:
         self._closed = True
+        if self._removing:
+            await asyncio.gather(*self._removing, return_exceptions=True)
         if self._warm is None:
             return
-        while not self._warm.empty():
-            task = self._warm.get_nowait()
+        while self._warm:
+            task = self._warm.popleft()
             try:
                 sandbox = await task
             except Exception:  # noqa: BLE001 - it never started; nothing to remove
