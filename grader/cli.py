@@ -209,7 +209,8 @@ def cmd_status(args) -> int:
         if not args.watch:
             print(line)
             for f in status["recent_failures"][:5]:
-                print(f"  failed job {f['job']} (submission {f['submission']}): {f['error']}")
+                print(f"  failed job {f['job']} ({f['course']}/{f['assignment']}, {f['username']}, "
+                      f"submission {f['submission']}): {f['error']}")
             return 0
         print("\r" + line, end="", flush=True)
         if c["queued"] + c["running"] == 0:

@@ -59,3 +59,9 @@ class ReleaseRejected(GraderError):
 
 class InvalidRequest(GraderError):
     pass
+
+
+class SandboxUnavailable(GraderError):
+    """Docker or the sandbox image is not available: an operator problem, not the user's."""
+
+    status = 503

@@ -891,19 +891,32 @@ class Gradebook:
                 "cells": sorted(cells.values(), key=lambda c: (c["notebook"], c["cell_id"])),
             }
 
-    def queue_status(self) -> dict:
+    def queue_status(self, person: Person = OPERATOR) -> dict:
+        """Queue counts; failures of the courses person teaches (all for admins)."""
         with self.sessions() as s:
             counts = self.queue.counts(s)
-            failed = s.execute(
-                select(GradingJob.id, GradingJob.submission_id, GradingJob.error)
+            q = (
+                select(GradingJob.id, GradingJob.submission_id, GradingJob.error,
+                       Course.slug, Assignment.slug, Submission.username)
+                .join(Submission, GradingJob.submission_id == Submission.id)
+                .join(Assignment, Submission.assignment_id == Assignment.id)
+                .join(Course, Assignment.course_id == Course.id)
                 .where(GradingJob.state == "failed")
                 .order_by(GradingJob.id.desc())
                 .limit(20)
-            ).all()
+            )
+            if not person.admin:
+                taught = [
+                    c.slug for c in s.scalars(select(Course))
+                    if "instructor" in self._roles(s, person, c)
+                ]
+                q = q.where(Course.slug.in_(taught))
             return {
                 "counts": counts,
                 "recent_failures": [
-                    {"job": j, "submission": sub, "error": err} for j, sub, err in failed
+                    {"job": j, "submission": sub, "error": err, "course": c, "assignment": a,
+                     "username": u}
+                    for j, sub, err, c, a, u in s.execute(q)
                 ],
             }
 

@@ -12,7 +12,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from .errors import ReleaseRejected
+from .errors import ReleaseRejected, SandboxUnavailable
 from .gradebook import Gradebook, Person, check_slug, parse_due, validate_upload
 
 
@@ -78,7 +78,15 @@ async def publish_release(
             raise ReleaseRejected(f"the source notebooks are not valid nbgrader notebooks: {e}") from e
     report: dict = {"checked": False}
     if gradebook.settings.check_releases if check is None else check:
-        result = await check_release_async(build, pool)
+        from .sandbox import SandboxError
+
+        try:
+            result = await check_release_async(build, pool)
+        except SandboxError as e:
+            raise SandboxUnavailable(
+                f"the release could not be checked because the sandbox is unavailable ({e}): "
+                "ask the operator to check Docker and the learner image; nothing was published"
+            ) from e
         report = {
             "checked": True,
             "ok": bool(result.ok),

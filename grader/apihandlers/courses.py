@@ -110,4 +110,4 @@ class QueueHandler(GraderAPIHandler):
         courses = await self.run(self.gradebook.courses_for, self.person)
         if not (self.person.admin or any("instructor" in c["roles"] for c in courses)):
             raise web.HTTPError(403, "only instructors and admins see the grading queue")
-        self.write_json(await self.run(self.gradebook.queue_status))
+        self.write_json(await self.run(self.gradebook.queue_status, self.person))

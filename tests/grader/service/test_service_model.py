@@ -280,3 +280,27 @@ def test_simultaneous_submissions_of_one_learner_all_kept_with_distinct_attempts
     assert errors == []
     assert sorted(r["attempt"] for r in results) == [1, 2, 3, 4, 5, 6]
     assert len({r["content_hash"] for r in results}) == 6
+
+
+@pytest.mark.docker
+async def test_release_check_without_a_usable_sandbox_is_a_named_operator_error(gradebook):
+    from traitlets.config import Config
+
+    from grader.app import make_sandbox_pool
+    from grader.errors import SandboxUnavailable
+    from grader.publish import publish_release
+
+    gradebook.ensure_course("algo")
+    config = Config()
+    config.DockerSandbox.image = "learning-studio/no-such-image:never"
+    config.DockerSandbox.name_prefix = "ls-test-nosandbox-"
+    config.SandboxPool.warm = 0
+    pool = make_sandbox_pool(config, remove_stale=False)
+    try:
+        with pytest.raises(SandboxUnavailable, match="nothing was published"):
+            await publish_release(gradebook, pool, OPERATOR, "algo", "ps1", source_files(), {},
+                                  check=True)
+    finally:
+        await pool.close()
+    with pytest.raises(Exception, match="has not been released"):
+        gradebook.student_release(OPERATOR, "algo", "ps1")

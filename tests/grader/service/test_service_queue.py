@@ -190,3 +190,19 @@ def test_a_stopping_grader_hands_its_job_back_without_using_an_attempt(gradebook
     q.release(job)  # a stale owner cannot hand back someone else's job
     (row,) = job_rows(gradebook)
     assert row.state == "running" and row.lease_owner == "next"
+
+
+def test_queue_status_shows_failures_only_to_their_course_instructors(gradebook):
+    from grader.gradebook import Person
+
+    make_submissions(gradebook, 1)
+    q = gradebook.queue
+    for _ in range(3):
+        q.fail(q.claim("w"), "sandbox error (operator): image missing")
+    teacher = Person("t", frozenset({"instructors:q"}))
+    other = Person("o", frozenset({"instructors:elsewhere"}))
+    (failure,) = gradebook.queue_status(teacher)["recent_failures"]
+    assert failure["course"] == "q" and failure["username"] == "u0"
+    assert "image missing" in failure["error"]
+    assert gradebook.queue_status(other)["recent_failures"] == []
+    assert gradebook.queue_status(other)["counts"]["failed"] == 1
