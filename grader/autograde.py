@@ -509,6 +509,9 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
         await asyncio.gather(task, return_exceptions=True)
     except asyncio.CancelledError:
         if not reason:
+            # The caller gave up on this submission (service shutdown, lost lease): stop the
+            # notebook too, the sandbox goes with the caller's cleanup.
+            task.cancel()
             raise
     except DeadKernelError:
         oom = await asyncio.to_thread(sandbox.oom_killed)
