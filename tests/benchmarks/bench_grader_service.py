@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "grader" / "service"))
 sys.path.insert(0, str(HERE.parents[1]))
 
-from conftest import answered, source_files, start_hub, stop_hub, write_source  # noqa: E402
+from service_support import answered, source_files, start_hub, stop_hub, write_source  # noqa: E402
 
 PREFIX = "ls-bench-grader-"
 
@@ -103,8 +103,8 @@ def bench_nbgrader(learners: int) -> dict:
     course = Path(tempfile.mkdtemp(prefix="bench-nbgrader-"))
     write_source(course / "source" / "ps1")
     (course / "nbgrader_config.py").write_text(
-        'c = get_config()\nc.CourseDirectory.root = r"%s"\nc.CourseDirectory.course_id = "bench"\n'
-        % course)
+        f'c = get_config()\nc.CourseDirectory.root = r"{course}"\n'
+        'c.CourseDirectory.course_id = "bench"\n')
 
     def nbgrader(*args):
         # nbgrader runs `alembic` by name: the venv's bin must be on PATH

@@ -9,7 +9,7 @@ import io
 import json
 
 import pytest
-from conftest import SERVICE, answered, source_files
+from service_support import SERVICE, answered, source_files
 
 pytestmark = pytest.mark.timeout(120)
 

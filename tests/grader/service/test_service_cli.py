@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, answered, write_source
+from service_support import REPO, answered, write_source
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import nbformat
 import pytest
-from conftest import answered, free_port, source_files, start_hub, stop_hub
+from service_support import answered, free_port, source_files, start_hub, stop_hub
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -8,7 +8,7 @@ import hmac
 import json
 
 import pytest
-from conftest import source_files
+from service_support import source_files
 from sqlalchemy import select
 from tornado import httpserver, web
 

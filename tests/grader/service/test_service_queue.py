@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from conftest import REPO
+from service_support import REPO
 from sqlalchemy import select
 
 from grader.orm import Assignment, Course, GradingJob, Release, Submission
