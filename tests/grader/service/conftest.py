@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 
 import pytest
 from service_support import start_hub, stop_hub
@@ -74,8 +73,3 @@ def hub(tmp_path_factory):
     proc, hub = start_hub(tmp_path_factory.mktemp("hub"), NO_SANDBOX_CONFIG, {})
     yield hub
     stop_hub(proc)
-
-
-@pytest.fixture
-def course_name():
-    return "c" + uuid.uuid4().hex[:8]
