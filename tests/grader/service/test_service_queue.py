@@ -206,3 +206,39 @@ def test_queue_status_shows_failures_only_to_their_course_instructors(gradebook)
     assert "image missing" in failure["error"]
     assert gradebook.queue_status(other)["recent_failures"] == []
     assert gradebook.queue_status(other)["counts"]["failed"] == 1
+
+
+CLAIMING_PROCESS = textwrap.dedent("""
+    import sys
+    from grader.config import GraderSettings
+    from grader.gradebook import open_gradebook
+    book = open_gradebook(GraderSettings(database_url=sys.argv[1], blob_dir=sys.argv[2]))
+    mine = []
+    while True:
+        job = book.queue.claim(sys.argv[3])
+        if job is None:
+            break
+        with book.sessions.begin() as s:
+            book.queue.finish(s, job)
+        mine.append(job.id)
+    print(" ".join(map(str, mine)))
+""")
+
+
+def test_several_grader_processes_share_one_queue(gradebook, db_url):
+    make_submissions(gradebook, 40)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMING_PROCESS, db_url, str(gradebook.blobs.root), f"p{i}"],
+            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        for i in range(3)
+    ]
+    claimed = []
+    for p in procs:
+        out, _ = p.communicate(timeout=90)
+        assert p.returncode == 0
+        claimed += [int(x) for x in out.split()]
+    assert sorted(claimed) == sorted(j.id for j in job_rows(gradebook))
+    assert len(claimed) == len(set(claimed)) == 40
+    assert {(j.state, j.attempts) for j in job_rows(gradebook)} == {("done", 1)}
