@@ -54,7 +54,7 @@ from traitlets.config import Config
 
 from .feedback import render_feedback
 from .release import ReleaseBuild, ReleaseNotebook, build_release, other_files
-from .sandbox import INBOX, Sandbox, SandboxKernelManager, SandboxPool
+from .sandbox import INBOX, Sandbox, SandboxError, SandboxKernelManager, SandboxPool
 
 log = logging.getLogger("grader.autograde")
 
@@ -243,6 +243,7 @@ class SandboxedExecute(Execute):
         self.output_limit = output_limit
         self.on_flood = on_flood
         self.output_bytes = 0
+        self.learner_code_ran = False
 
     def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
         content = msg.get("content", {})
@@ -284,6 +285,7 @@ class SandboxedExecute(Execute):
                     raise RuntimeError(f"sandbox setup failed: {reply and reply['content']}")
                 for index, cell in enumerate(self.nb.cells):
                     progress[0] = index
+                    self.learner_code_ran = True
                     await self.async_execute_cell(cell, index, store_history=True)
                 progress[0] = len(self.nb.cells)
             self.set_widgets_metadata()
@@ -521,6 +523,11 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
         reason[0] += (": the cells from the one that was running on were not run "
                       "(they score 0).")
     except Exception as e:  # noqa: BLE001 - any other failure stops this notebook only
+        if index == 0 and not executor.learner_code_ran:
+            # Nothing of the learner's ran in this sandbox yet: the sandbox is at fault,
+            # not the submission. The service retries the job instead of grading it 0.
+            raise SandboxError(f"sandbox {sandbox.name} failed before the first cell: "
+                               f"{e.__class__.__name__}: {e}") from e
         stop(f"Execution stopped: {e.__class__.__name__}: {str(e)[:300]}; the cells that did "
              "not run score 0.", kill=False)
     if task.done() and not task.cancelled() and task.exception() is None and not reason:

@@ -488,9 +488,17 @@ class SandboxPool(LoggingConfigurable):
             if task is not None:
                 self._refill()
                 try:
-                    return await task
+                    sandbox = await task
                 except SandboxError as e:
                     log.warning("A warm sandbox failed to start (%s); starting another", e)
+                else:
+                    # A sandbox that died while it waited (engine restart, host OOM) must
+                    # not cost a learner their grade.
+                    if all(kc.is_alive() for kc in sandbox.clients.values()):
+                        return sandbox
+                    log.warning("Warm sandbox %s died while waiting; starting another",
+                                sandbox.name)
+                    await self.release(sandbox)
         return await self.runner.start(max(kernels, 1))
 
     async def release(self, sandbox: Sandbox) -> None:
