@@ -447,6 +447,12 @@ class Gradebook:
             course = self._require(s, person, slug, "member")
             assignment = self._assignment(s, course, assignment_slug)
             release = self.current_release(s, assignment)
+            expected = [f"{name}.ipynb" for name in release.notebooks]
+            if expected and not any(name in files for name in expected):
+                raise InvalidUpload(
+                    f"the upload has none of the assignment's notebooks ({', '.join(expected)}): "
+                    "submit the notebooks you fetched, under their original names"
+                )
             used = s.scalar(
                 select(func.count()).where(
                     Submission.assignment_id == assignment.id, Submission.username == person.name

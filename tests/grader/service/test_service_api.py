@@ -232,6 +232,8 @@ def test_upload_limits(hub, people):
     assert r.status_code == 400 and "twice" in r.json()["error"]["message"]
     r = ann.post(url, json={"files": {}})
     assert r.status_code == 400
+    r = ann.post(url, json={"files": {"renamed.ipynb": b64(b"{}")}})
+    assert r.status_code == 400 and "ps1.ipynb" in r.json()["error"]["message"]
     r = ann.post(url, data=b"not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidRequest"
     # nothing refused was stored
