@@ -220,6 +220,15 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # transactions are begun by the listener below, not by the driver
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin_immediate(conn):
+            # A deferred transaction that reads and then writes fails at once with "database
+            # is locked" when another process wrote in between (WAL snapshot); taking the
+            # write lock up front makes it wait its turn (busy_timeout) instead.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -59,11 +59,8 @@ class GradingWorker:
                 grading.cancel()
                 return
 
-    async def grade(self, job: ClaimedJob) -> str:
-        """Grade one claimed job; returns the job's new state."""
-        from .autograde import autograde_async
-        from .sandbox import SandboxError
-
+    def _load(self, job: ClaimedJob) -> tuple[dict, object, str]:
+        """Who and what this job grades: log context, the release build, the files' tree."""
         with self.gradebook.sessions() as s:
             sub = s.get(Submission, job.submission_id)
             context = {
@@ -72,9 +69,15 @@ class GradingWorker:
                 "assignment": sub.assignment.slug,
                 "submission": sub.id,
             }
-            release = sub.release
-            build = await asyncio.to_thread(self._build_for, release)
-            tree = sub.tree
+            release, tree = sub.release, sub.tree
+        return context, self._build_for(release), tree
+
+    async def grade(self, job: ClaimedJob) -> str:
+        """Grade one claimed job; returns the job's new state."""
+        from .autograde import autograde_async
+        from .sandbox import SandboxError
+
+        context, build, tree = await asyncio.to_thread(self._load, job)
         extra = {k: context[k] for k in ("user", "course", "assignment")}
         log.info("grading submission %s (job %s, attempt %s)", job.submission_id, job.id,
                  job.attempt, extra=extra)
