@@ -266,14 +266,15 @@ class ReleaseCheck:
     student_result: Any
 
 
-def check_release(build: ReleaseBuild, pool: Any = None) -> ReleaseCheck:
+def check_release(build: ReleaseBuild, pool: Any = None, config: Any = None) -> ReleaseCheck:
     """Grade the source and the student version in the sandbox (blocking)."""
     import asyncio
 
-    return asyncio.run(check_release_async(build, pool))
+    return asyncio.run(check_release_async(build, pool, config))
 
 
-async def check_release_async(build: ReleaseBuild, pool: Any = None) -> ReleaseCheck:
+async def check_release_async(build: ReleaseBuild, pool: Any = None,
+                              config: Any = None) -> ReleaseCheck:
     import tempfile
 
     from .autograde import autograde_async
@@ -284,7 +285,7 @@ async def check_release_async(build: ReleaseBuild, pool: Any = None) -> ReleaseC
                                ("student", build.student_files())):
             d = Path(tmp) / version
             _write_files(d, files)
-            results[version] = await autograde_async(build, d, pool)
+            results[version] = await autograde_async(build, d, pool, config=config)
     non_disc, failing, messages = [], [], []
     for name, nb in build.notebooks.items():
         for grade_id in nb.grade_ids:

@@ -324,6 +324,7 @@ class Sandbox:
 
     def remove(self) -> None:
         self.stop_clients()
+        self.runner.live.discard(self)
         if self.container is not None:
             try:
                 self.container.remove(force=True)
@@ -332,6 +333,8 @@ class Sandbox:
             except docker.errors.APIError as e:
                 log.warning("Could not remove sandbox %s: %s", self.name, e)
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.dir.exists():
+            log.warning("Could not remove all of %s; remove it by hand", self.dir)
 
 
 class DockerSandbox(LoggingConfigurable):
@@ -373,6 +376,8 @@ class DockerSandbox(LoggingConfigurable):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._docker: Any = None
+        # Sandboxes started and not removed yet: close() removes whatever is left.
+        self.live: set[Sandbox] = set()
         # No zmq MAXMSGSIZE: an oversized message would silently cut the connection and
         # leave the notebook waiting for timeouts. A message is bounded by the sandbox's
         # memory limit, and the output cap (SandboxPool.output_limit) stops the flood.
@@ -395,17 +400,27 @@ class DockerSandbox(LoggingConfigurable):
 
     async def start(self, kernels: int) -> Sandbox:
         sandbox = Sandbox(self, kernels)
-        await asyncio.to_thread(sandbox.create)
+        self.live.add(sandbox)
+        try:
+            await asyncio.to_thread(sandbox.create)
+        except BaseException:
+            await asyncio.to_thread(sandbox.remove)
+            raise
         await sandbox.wait_ready(self.startup_timeout)
         return sandbox
 
     def remove_all(self) -> int:
-        """Remove every container with this runner's name prefix (after a crash)."""
+        """Remove every container with this runner's name prefix, and the work directories
+        of sandboxes that no longer run (after a crash)."""
         n = 0
         for c in self.docker.containers.list(all=True, filters={"name": self.name_prefix}):
             if c.name.startswith(self.name_prefix):
                 c.remove(force=True)
                 n += 1
+        live_ids = {s.id for s in self.live}
+        for d in Path(self.work_root).iterdir():
+            if d.is_dir() and d.name not in live_ids:
+                shutil.rmtree(d, ignore_errors=True)
         return n
 
 
@@ -444,6 +459,7 @@ class SandboxPool(LoggingConfigurable):
 
     def __init__(self, runner: DockerSandbox | None = None, **kwargs: Any):
         super().__init__(**kwargs)
+        self._own_runner = runner is None
         self.runner = runner or DockerSandbox(parent=self)
         self._warm: collections.deque[asyncio.Future[Sandbox]] | None = None
         self._semaphore: asyncio.Semaphore | None = None
@@ -494,7 +510,7 @@ class SandboxPool(LoggingConfigurable):
                 else:
                     # A sandbox that died while it waited (engine restart, host OOM) must
                     # not cost a learner their grade.
-                    if all(kc.is_alive() for kc in sandbox.clients.values()):
+                    if all(kc.hb_channel.is_beating() for kc in sandbox.clients.values()):
                         return sandbox
                     log.warning("Warm sandbox %s died while waiting; starting another",
                                 sandbox.name)
@@ -509,15 +525,19 @@ class SandboxPool(LoggingConfigurable):
         task.add_done_callback(self._removing.discard)
 
     async def close(self) -> None:
+        """Remove every sandbox this pool started (warm, in use or being removed)."""
         self._closed = True
         if self._removing:
             await asyncio.gather(*self._removing, return_exceptions=True)
-        if self._warm is None:
-            return
         while self._warm:
             task = self._warm.popleft()
             try:
                 sandbox = await task
-            except Exception:  # noqa: BLE001 - it never started; nothing to remove
+            except Exception:  # noqa: BLE001 - it never started; start() cleaned up
                 continue
             await asyncio.to_thread(sandbox.remove)
+        # anything a cancelled task left behind
+        for sandbox in list(self.runner.live):
+            await asyncio.to_thread(sandbox.remove)
+        if self._own_runner:
+            self.runner.zmq_context.destroy(linger=0)

@@ -9,7 +9,6 @@ import pytest
 from conftest import engine_config
 
 from grader.release import ReleaseBuild, ReleaseError, build_release, check_release
-from grader.sandbox import SandboxPool
 
 
 @pytest.fixture
@@ -73,8 +72,7 @@ def test_check_release_finds_tests_that_do_not_discriminate(source, docker_clien
     nb.cells.append(f.test("test_wrong", "assert total('data/numbers.csv') == 11", 1))
     f.write(nb, source / "problem2.ipynb")
     build = build_release(source)
-    pool = SandboxPool(config=engine_config(), warm=0)
-    report = check_release(build, pool)
+    report = check_release(build, config=engine_config())
     assert not report.ok
     assert report.non_discriminating == ["problem2/test_trivial"]
     # test_partial gives the solution 0.5 of 1 on purpose (partial credit): flagged too
