@@ -48,7 +48,7 @@ def gradebook(db_url, tmp_path):
     from grader.gradebook import open_gradebook
 
     settings = GraderSettings(
-        database_url=db_url, blob_dir=str(tmp_path / "blobs"), lease_seconds=0.5,
+        database_url=db_url, blob_dir=str(tmp_path / "blobs"), lease_seconds=2.0,
         max_attempts=3,
     )
     book = open_gradebook(settings, upgrade=True)
