@@ -151,6 +151,7 @@ class GraderApp(Application):
             (route(f"api/submissions/{num}/regrade"), submissions.RegradeSubmissionHandler),
             (route(f"api/submissions/{num}/grades/{name.format('notebook')}/"
                    f"{name.format('cell_id')}"), submissions.ManualGradeHandler),
+            (prefix, login.RootHandler),
             (route("login"), login.LoginHandler),
             (route("oauth_callback"), login.OAuthCallbackHandler),
         ]

@@ -28,3 +28,11 @@ class LoginHandler(HubOAuthenticated, web.RequestHandler):
         if not target.startswith(prefix) or "//" in target or "\\" in target:
             target = prefix + "api/me"
         self.redirect(target)
+
+
+class RootHandler(web.RequestHandler):
+    """The hub's Services menu links here: sign in and show who I am and my courses."""
+
+    def get(self):
+        prefix = self.settings["service_prefix"]
+        self.redirect(f"{prefix}login?next={prefix}api/me")

@@ -310,6 +310,9 @@ def test_browser_signs_in_through_hub_oauth_and_may_only_read(hub, people):
     # a cookie alone never changes anything (no cross-site request forgery)
     r = browser.post(f"{hub.grader}/courses", json={"slug": "viacookie"})
     assert r.status_code == 403 and "token" in r.json()["error"]["message"]
+    # the hub's Services menu link lands on "who am I"
+    r = browser.get(f"{hub.url}/services/{SERVICE}/")
+    assert r.status_code == 200 and r.json()["name"] == "prof"
     # the login page does not redirect off the service
     r = browser.get(f"{hub.url}/services/{SERVICE}/login?next=https://evil.example/",
                     allow_redirects=False)
