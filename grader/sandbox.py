@@ -65,26 +65,50 @@ sys.path[:] = [p for p in sys.path if p not in ("", here)]
 from ipykernel import kernelapp, ipkernel, zmqshell, debugger  # noqa: E402,F401
 import sqlite3, pdb, faulthandler, tornado.platform.asyncio  # noqa: E402,F401
 import IPython.extensions.storemagic  # noqa: E402,F401
-children = set()
+import socket  # noqa: E402
+# The grader learns here, at once, when a kernel exits (crash, os._exit, out of memory).
+status = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+status.bind(sys.argv[2])
+status.listen(1)
+children = {}
 for i in range(int(sys.argv[1])):
     pid = os.fork()
     if pid == 0:
+        status.close()
         sys.argv = ["ipykernel_launcher", "-f", f"{here}/kernel-{i}.json",
                     "--HistoryManager.hist_file=:memory:"]
         kernelapp.launch_new_instance()
         os._exit(0)
-    children.add(pid)
+    children[pid] = i
+conn, _ = status.accept()
 while children:
     try:
-        pid, _ = os.wait()
+        pid, code = os.wait()
     except ChildProcessError:
         break
-    children.discard(pid)
+    if pid in children:
+        conn.sendall(f"{children.pop(pid)} {code}\n".encode())
 '''
 
 
 class SandboxError(Exception):
     """The sandbox could not be started or reached: an operator problem, not the learner's."""
+
+
+class SandboxKernelClient(AsyncKernelClient):
+    """A kernel client whose "is the kernel alive" comes from the sandbox's launcher.
+
+    nbclient asks the client; jupyter_client would answer from the heartbeat, which a busy
+    machine can delay past its deadline and so fail a live kernel.
+    """
+
+    sandbox: Any = None
+    index: int = 0
+
+    async def is_alive(self) -> bool:  # type: ignore[override]
+        if self.sandbox is None:
+            return await super()._async_is_alive()
+        return await self.sandbox.kernel_alive(self.index)
 
 
 class SandboxKernelManager:
@@ -106,7 +130,8 @@ class SandboxKernelManager:
         kc = self.sandbox.clients.get(self.index)
         if kc is not None:
             return kc
-        kc = AsyncKernelClient(context=self.sandbox.zmq_context, **kwargs)
+        kc = SandboxKernelClient(context=self.sandbox.zmq_context, **kwargs)
+        kc.sandbox, kc.index = self.sandbox, self.index
         kc.load_connection_info(self.sandbox.host_connection_info(self.index))
         return kc
 
@@ -163,6 +188,9 @@ class Sandbox:
         self.used = False
         self.started_at = 0.0
         self.clients: dict[int, AsyncKernelClient] = {}
+        self.dead: dict[int, int] = {}  # kernel index -> wait status, from the launcher
+        self.launcher_gone = False
+        self._status_task: asyncio.Task | None = None
         self.zmq_context = runner.zmq_context
 
     # -- connection files -------------------------------------------------------------
@@ -202,7 +230,8 @@ class Sandbox:
         try:
             self.container = r.docker.containers.run(
                 r.image,
-                command=["python", f"{INBOX}/launch.py", str(self.kernels)],
+                command=["python", f"{INBOX}/launch.py", str(self.kernels),
+                         f"{IPC}/launcher"],
                 name=self.name,
                 detach=True,
                 user=f"{LEARNER_UID}:{LEARNER_UID}",
@@ -240,6 +269,9 @@ class Sandbox:
 
         async def one(i: int) -> None:
             kc = SandboxKernelManager(self, i).client()
+            # nbclient decides "the kernel died" from the heartbeat alone (no local process
+            # to poll): give it slack, a loaded machine must not fail a live kernel.
+            kc.hb_channel.time_to_dead = self.runner.heartbeat_timeout
             kc.start_channels()
             await _until_subscribed(kc)
             self.clients[i] = kc
@@ -259,6 +291,30 @@ class Sandbox:
         # Every socket exists now: no new files are needed in the ipc directory.
         os.chown(self.ipc, 0, 0)
         os.chmod(self.ipc, 0o755)
+        reader, writer = await asyncio.open_unix_connection(str(self.ipc / "launcher"))
+        self._status_task = asyncio.ensure_future(self._read_status(reader, writer))
+
+    async def _read_status(self, reader: asyncio.StreamReader,
+                           writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                index, _, code = line.decode().partition(" ")
+                self.dead[int(index)] = int(code)
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.launcher_gone = True
+            writer.close()
+
+    async def kernel_alive(self, index: int) -> bool:
+        if index in self.dead:
+            return False
+        if self.launcher_gone:
+            # the learner's code may have killed the launcher: ask Docker and the heartbeat
+            kc = self.clients.get(index)
+            beating = kc is None or kc.hb_channel.is_beating()
+            return beating and await asyncio.to_thread(self.is_running)
+        return True
 
     def put_files(self, files: Mapping[str, bytes]) -> None:
         """Make files available to the kernels (under /sandbox/inbox/files, read-only)."""
@@ -315,6 +371,13 @@ class Sandbox:
             return ""
 
     def stop_clients(self) -> None:
+        if self._status_task is not None:
+            task, self._status_task = self._status_task, None
+            # remove() may run in a worker thread: cancel in the task's own loop
+            try:
+                task.get_loop().call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # its loop is closed: nothing left to cancel
+                pass
         for kc in self.clients.values():
             try:
                 kc.stop_channels()
@@ -364,6 +427,11 @@ class DockerSandbox(LoggingConfigurable):
     ).tag(config=True)
     startup_timeout = Float(
         30.0, help="Seconds to wait for the kernels of a new sandbox to answer."
+    ).tag(config=True)
+    heartbeat_timeout = Float(
+        5.0,
+        help="Seconds without a heartbeat reply before a kernel counts as dead (it then "
+        "scores as crashed). Generous, so that a busy machine does not kill live kernels.",
     ).tag(config=True)
     docker_base_url = Unicode(
         "", help="Docker engine URL; empty means from the environment (DOCKER_HOST)."
@@ -510,7 +578,7 @@ class SandboxPool(LoggingConfigurable):
                 else:
                     # A sandbox that died while it waited (engine restart, host OOM) must
                     # not cost a learner their grade.
-                    if all(kc.hb_channel.is_beating() for kc in sandbox.clients.values()):
+                    if not sandbox.dead and not sandbox.launcher_gone:
                         return sandbox
                     log.warning("Warm sandbox %s died while waiting; starting another",
                                 sandbox.name)

@@ -81,6 +81,7 @@ HOSTILE = {
         "def squares(n):\n    return list(range(n))"
     ),
     "sys_exit": "import sys\nsys.exit(1)",
+    "kill_the_launcher": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
     "os_exit": "import os\nos._exit(0)",
     "patch_builtins": (
         "import builtins\n"
@@ -171,8 +172,10 @@ def test_hostile_submission_is_graded(hostile, name):
     # problem2 is correct in every hostile submission and runs in its own kernel
     p2 = result.notebooks["problem2"]
     # (a fork bomb's or an endless loop's leftovers may starve it: same learner, same box)
-    # Output floods and the wall clock kill the whole sandbox, and say so.
-    if name in ("infinite_loop_ignoring_interrupt", "huge_output", "one_huge_message"):
+    # Output floods and the wall clock kill the whole sandbox, and say so; so does a
+    # submission that kills the sandbox's own launcher.
+    if name in ("infinite_loop_ignoring_interrupt", "huge_output", "one_huge_message",
+                "kill_the_launcher"):
         if p2.cells["test_total"].score != 3.0:
             assert p2.messages, "a notebook that did not run says why"
     elif name not in ("fork_bomb", "disk_fill"):
@@ -235,6 +238,7 @@ def test_test_cells_cannot_be_overwritten(hostile):
 
 def test_exits_are_explained(hostile):
     assert any("kernel died" in m for m in hostile["results"]["os_exit"].messages)
+    assert any("kernel died" in m for m in hostile["results"]["kill_the_launcher"].messages)
     # sys.exit is caught by IPython, as in nbgrader: an error in the cell, no kernel death
     assert "SystemExit" in _outputs(hostile["results"]["sys_exit"])
 
