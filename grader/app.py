@@ -187,6 +187,13 @@ class GraderApp(Application):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        if settings.worker_count > 0:
+            # start warm sandboxes now, so the first submission does not wait for one
+            try:
+                await self.sandbox_pool.start()
+            except Exception as e:
+                log.error("sandboxes could not be started (%s): grading jobs will wait and "
+                          "retry; check Docker and the learner image", e)
         tasks = [asyncio.ensure_future(self.notifier.run(stop))]
         base = worker_id()
         for i in range(settings.worker_count):

@@ -181,6 +181,10 @@ def cmd_grade(args) -> int:
     print(file=sys.stderr)
     counts = gradebook.queue.counts()
     print(f"graded {done['n']} jobs; queue now: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    waiting = gradebook.waiting_reasons()
+    if waiting:
+        print(f"{len(waiting)} jobs wait: {waiting[0]}", file=sys.stderr)
+        return 1
     return 0
 
 

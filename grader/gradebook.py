@@ -897,6 +897,17 @@ class Gradebook:
                 "cells": sorted(cells.values(), key=lambda c: (c["notebook"], c["cell_id"])),
             }
 
+    def waiting_reasons(self) -> list[str]:
+        """Why queued jobs were handed back (e.g. no sandbox), newest first."""
+        with self.sessions() as s:
+            return list(
+                s.scalars(
+                    select(GradingJob.error)
+                    .where(GradingJob.state == "queued", GradingJob.error != "")
+                    .order_by(GradingJob.id.desc())
+                )
+            )
+
     def queue_status(self, person: Person = OPERATOR) -> dict:
         """Queue counts; failures of the courses person teaches (all for admins)."""
         with self.sessions() as s:

@@ -188,8 +188,9 @@ class GradingQueue:
             raise LeaseLost(f"job {job.id} is no longer owned by {job.owner}")
         return state
 
-    def release(self, job: ClaimedJob) -> None:
-        """Give a job back untouched (this grader is shutting down): queued, attempt refunded."""
+    def release(self, job: ClaimedJob, note: str = "") -> None:
+        """Give a job back untouched, its attempt refunded: this grader is shutting down, or
+        cannot grade right now (no sandbox) through no fault of the submission."""
         with self.sessions.begin() as s:
             s.execute(
                 update(GradingJob)
@@ -199,6 +200,7 @@ class GradingQueue:
                     attempts=GradingJob.attempts - 1,
                     lease_owner=None,
                     lease_expires_at=None,
+                    error=note,
                 )
                 .execution_options(synchronize_session=False)
             )

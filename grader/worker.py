@@ -39,6 +39,7 @@ class GradingWorker:
         self.pool = pool
         self.name = name or worker_id()
         self._builds: dict[int, object] = {}
+        self.backoff = 0.0  # seconds to wait after a sandbox outage, doubling to 60
 
     def _build_for(self, release) -> object:
         # ReleaseBuild is immutable per release: parse its JSON once per process.
@@ -97,9 +98,13 @@ class GradingWorker:
                 log.info("job %s handed back to the queue (shutting down)", job.id, extra=extra)
                 raise
             except SandboxError as e:
-                reason = f"sandbox error (operator): {e}"
+                # Docker down or the image missing is the operator's problem, not the
+                # learner's: the job waits (attempt refunded) and this worker backs off.
+                reason = f"waiting for a sandbox (operator problem): {e}"
                 log.error("job %s: %s", job.id, reason, extra=extra)
-                return await asyncio.to_thread(self.queue.fail, job, reason, True)
+                await asyncio.to_thread(self.queue.release, job, reason)
+                self.backoff = min(max(self.backoff * 2, 2.0), 60.0)
+                return "deferred"
             except Exception as e:  # an engine bug must not leave the job stuck
                 reason = f"grading failed: {type(e).__name__}: {e}"
                 log.exception("job %s: %s", job.id, reason, extra=extra)
@@ -115,6 +120,7 @@ class GradingWorker:
             return "lost"
         log.info("graded submission %s: %s/%s", job.submission_id, result.to_json()["score"],
                  result.to_json()["max_score"], extra=extra)
+        self.backoff = 0.0
         return "done"
 
     def _store(self, job: ClaimedJob, result, feedback: dict[str, str]) -> None:
@@ -138,11 +144,11 @@ class GradingWorker:
             except Exception:
                 log.exception("worker %s: unexpected error, continuing", self.name)
                 state = "error"
-            if state is None:
+            if state is None or state == "deferred":
                 if until_empty:
                     return
                 try:
-                    await asyncio.wait_for(stop.wait(), poll)
+                    await asyncio.wait_for(stop.wait(), self.backoff if state else poll)
                 except TimeoutError:
                     pass
             elif on_job is not None:

@@ -304,3 +304,32 @@ async def test_release_check_without_a_usable_sandbox_is_a_named_operator_error(
         await pool.close()
     with pytest.raises(Exception, match="has not been released"):
         gradebook.student_release(OPERATOR, "algo", "ps1")
+
+
+@pytest.mark.docker
+async def test_sandbox_outage_defers_jobs_without_using_attempts(gradebook):
+    from traitlets.config import Config
+
+    from grader.app import make_sandbox_pool
+    from grader.worker import GradingWorker
+
+    _release(gradebook)
+    ann = Person("ann", frozenset({"learners:algo"}))
+    student = gradebook.student_release(ann, "algo", "ps1")["files"]
+    gradebook.submit(ann, "algo", "ps1", {"ps1.ipynb": student["ps1.ipynb"]})
+    config = Config()
+    config.DockerSandbox.image = "learning-studio/no-such-image:never"
+    config.DockerSandbox.name_prefix = "ls-test-nosandbox-"
+    config.SandboxPool.warm = 0
+    pool = make_sandbox_pool(config, remove_stale=False)
+    worker = GradingWorker(gradebook, pool, name="w")
+    try:
+        assert await worker.run_once() == "deferred"
+        assert await worker.run_once() == "deferred"
+    finally:
+        await pool.close()
+    assert worker.backoff == 4.0
+    status = gradebook.queue_status()
+    assert status["counts"]["queued"] == 1 and status["counts"]["failed"] == 0
+    (reason,) = gradebook.waiting_reasons()
+    assert "waiting for a sandbox" in reason
