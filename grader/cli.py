@@ -24,13 +24,10 @@ from pathlib import Path
 
 from traitlets.config import Config, PyFileConfigLoader
 
+from .autograde_cli import add_autograde_command, run_autograde_command
 from .config import GraderSettings
+from .course_cli import add_course_commands, run_course_command
 from .errors import GraderError
-
-try:  # the engine's fixed-contract command
-    from .autograde_cli import add_autograde_command, run_autograde_command
-except ImportError:  # pragma: no cover - only while the engine is not installed
-    add_autograde_command = run_autograde_command = None
 
 
 def progress_bar(done: int, total: int, extra: str = "", width: int = 30) -> str:
@@ -287,8 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0)
     p.set_defaults(func=cmd_status)
 
-    if add_autograde_command is not None:
-        add_autograde_command(sub)
+    add_autograde_command(sub)
+    add_course_commands(sub)
     return parser
 
 
@@ -300,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "autograde":
         return run_autograde_command(args)
+    if args.command == "course":
+        return run_course_command(args)
     try:
         return args.func(args)
     except GraderError as e:

@@ -207,8 +207,18 @@ class WebhookDelivery(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+def normalise_url(url: str) -> str:
+    """Accept the URLs operators write: postgres:// and postgresql:// mean psycopg 3,
+    the driver Learning Studio installs (SQLAlchemy alone would look for psycopg2)."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
+
+
 def make_engine(url: str) -> Engine:
     """An engine for the grader database with the settings several processes need."""
+    url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -244,7 +254,7 @@ def alembic_config(url: str):
 
     cfg = Config()
     cfg.set_main_option("script_location", "grader:migrations")
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     return cfg
 
 

@@ -248,6 +248,63 @@ class StudioSettings(Configurable):
             "data-analysis-pandas": {"instructors": ["ada"], "learners": ["alan", "grace"]},
         }
 
+    grader_port = Integer(
+        help="""Port of the grader service, on the learner network's gateway (learner
+        servers and the proxy reach it there). Env: STUDIO_GRADER_PORT.""",
+    ).tag(config=True)
+
+    @default("grader_port")
+    def _grader_port_default(self):
+        return int(_env("STUDIO_GRADER_PORT", "8082"))
+
+    grader_db_url = Unicode(
+        help="""The grader's database. Default: SQLite in the data folder. Env:
+        STUDIO_GRADER_DB_URL (postgresql://user:pass@host/grader lets several grader
+        processes share one queue).""",
+    ).tag(config=True)
+
+    @default("grader_db_url")
+    def _grader_db_url_default(self):
+        return _env("STUDIO_GRADER_DB_URL",
+                    f"sqlite:///{Path(self.data_dir) / 'grader' / 'grader.sqlite'}")
+
+    grader_work_root = Unicode(
+        help="""Folder for the grading sandboxes' kernel sockets and inboxes. It is
+        bind-mounted into sandbox containers, so it must be a path on the Docker host
+        (when the hub runs in a container, mounted at the same path). Env:
+        STUDIO_GRADER_WORK_ROOT.""",
+    ).tag(config=True)
+
+    @default("grader_work_root")
+    def _grader_work_root_default(self):
+        return _env("STUDIO_GRADER_WORK_ROOT", str(Path(self.data_dir) / "grader" / "work"))
+
+    grader_workers = Integer(
+        help="Submissions graded at the same time. Env: STUDIO_GRADER_WORKERS.",
+    ).tag(config=True)
+
+    @default("grader_workers")
+    def _grader_workers_default(self):
+        return int(_env("STUDIO_GRADER_WORKERS", "2"))
+
+    grade_webhook_url = Unicode(
+        help="""Where the grader sends signed grade events (the site's receiver); empty
+        turns them off. Env: STUDIO_GRADE_WEBHOOK_URL.""",
+    ).tag(config=True)
+
+    @default("grade_webhook_url")
+    def _grade_webhook_url_default(self):
+        return _env("STUDIO_GRADE_WEBHOOK_URL", "")
+
+    grade_webhook_secret = Unicode(
+        help="""Shared secret that signs grade events. Env: STUDIO_GRADE_WEBHOOK_SECRET;
+        generated into the data folder when unset.""",
+    ).tag(config=True)
+
+    @default("grade_webhook_secret")
+    def _grade_webhook_secret_default(self):
+        return os.environ.get("STUDIO_GRADE_WEBHOOK_SECRET") or self.secret_file("webhook-secret")
+
     hub_db_url = Unicode(
         help="""The hub's database. Default: SQLite in the data folder. Env:
         STUDIO_HUB_DB_URL (e.g. postgresql://user:pass@host/jupyterhub).""",

@@ -43,6 +43,33 @@ def check_learner_image(client: docker.DockerClient, image: str) -> None:
         ) from e
 
 
+def grader_service(s: StudioSettings, url: str) -> dict:
+    """The grader as a hub-managed service: the hub starts it, gives it its token and
+    routes /services/grader/ to it."""
+    grader_dir = Path(s.data_dir) / "grader"
+    (grader_dir / "blobs").mkdir(parents=True, exist_ok=True)
+    Path(s.grader_work_root).mkdir(parents=True, exist_ok=True)
+    return {
+        "name": "grader",
+        "url": url,
+        "command": [
+            sys.executable, "-m", "grader", "serve",
+            f"--DockerSandbox.image={s.learner_image}",
+            f"--DockerSandbox.work_root={s.grader_work_root}",
+            f"--DockerSandbox.name_prefix={s.prefix}-sandbox-",
+        ],
+        "cwd": str(grader_dir),
+        "environment": {
+            "GRADER_DATABASE_URL": s.grader_db_url,
+            "GRADER_BLOB_DIR": str(grader_dir / "blobs"),
+            "GRADER_WORKERS": str(s.grader_workers),
+            "GRADER_WEBHOOK_URL": s.grade_webhook_url,
+            "GRADER_WEBHOOK_SECRET": s.grade_webhook_secret,
+        },
+        "oauth_no_confirm": True,
+    }
+
+
 def configure(c, settings: StudioSettings | None = None) -> StudioSettings:
     """Fill JupyterHub config ``c`` for Learning Studio. Bad settings stop the hub here,
     before it starts, with a message that says what to change."""
@@ -91,7 +118,12 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     c.StudioSpawner.http_timeout = 60
     c.StudioSpawner.start_timeout = 120
     c.StudioSpawner.default_url = "/lab"
-    c.Spawner.environment = {"STUDIO_COURSE_NETWORK_POLICY": s.network_policy}
+    grader_url = f"http://{gateway}:{s.grader_port}"
+    c.Spawner.environment = {
+        "STUDIO_COURSE_NETWORK_POLICY": s.network_policy,
+        # the JupyterLab extension calls the grader here, with the server's own token
+        "STUDIO_GRADER_URL": f"{grader_url}/services/grader/",
+    }
 
     # --- who logs in -----------------------------------------------------------------
     c.JupyterHub.authenticator_class = "shared-password"
@@ -99,6 +131,9 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     groups: dict[str, dict] = {}
     users: set[str] = set()
     if s.demo:
+        # instructors of any demo course may also create courses on the grader
+        groups["instructors"] = {"users": sorted(
+            {u for people in s.demo_courses.values() for u in people.get("instructors", [])})}
         for course, people in s.demo_courses.items():
             for role in ("instructors", "learners"):
                 members = list(people.get(role, []))
@@ -108,12 +143,19 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     c.JupyterHub.load_groups = groups
 
     # --- services --------------------------------------------------------------------
-    services = [{"name": ADMIN_SERVICE, "api_token": s.admin_token}]
-    roles = [{"name": "studio-admin", "scopes": ["admin:users", "admin:servers",
+    services = [{"name": ADMIN_SERVICE, "api_token": s.admin_token}, grader_service(s, grader_url)]
+    roles = [
+        # Learners call the grader with their own tokens and with their JupyterLab
+        # server's token; a token never gets more than its owner has.
+        {"name": "user", "scopes": ["self", "access:services!service=grader"]},
+        {"name": "server", "scopes": ["users:activity!user", "access:servers!server",
+                                     "access:services!service=grader"]},
+        {"name": "studio-admin", "scopes": ["admin:users", "admin:servers",
                                                   "admin:groups", "tokens", "proxy",
                                                   "read:hub", "shutdown",
                                                   "list:services", "read:services"],
-              "services": [ADMIN_SERVICE]}]
+              "services": [ADMIN_SERVICE]},
+    ]
     if s.idle_timeout > 0:
         services.append({
             "name": "idle-culler",

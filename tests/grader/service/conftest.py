@@ -22,7 +22,9 @@ def postgres_url():
 def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(url)
+    from grader.orm import normalise_url
+
+    engine = create_engine(normalise_url(url))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
