@@ -60,6 +60,8 @@ def grader_service(s: StudioSettings, url: str) -> dict:
         ],
         "cwd": str(grader_dir),
         "environment": {
+            # the service runs in its data folder; find the grader package where hub/ is
+            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
             "GRADER_DATABASE_URL": s.grader_db_url,
             "GRADER_BLOB_DIR": str(grader_dir / "blobs"),
             "GRADER_WORKERS": str(s.grader_workers),

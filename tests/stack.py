@@ -277,3 +277,19 @@ def run_code(server_url: str, token: str, code: str, timeout: float = 60) -> str
     finally:
         ws.close()
         requests.delete(f"{server_url}api/kernels/{kernel_id}", headers=headers, timeout=10)
+
+
+def release_assignment(grader_api: str, token: str, course: str, assignment: str) -> None:
+    """As an instructor: create a course on the grader and release one assignment of
+    courses/<course>/source/<assignment>/ (the grader checks it in a sandbox first)."""
+    h = {"Authorization": f"token {token}"}
+    wait_for(lambda: requests.get(f"{grader_api}/openapi.json", timeout=5).status_code == 200,
+             60, "the grader service behind the proxy")
+    r = requests.post(f"{grader_api}/courses", headers=h, json={"slug": course, "title": course},
+                      timeout=30)
+    assert r.status_code in (200, 201, 409), r.text
+    source = ROOT / "courses" / course / "source" / assignment
+    files = [("files", (p.name, p.read_bytes())) for p in source.iterdir() if p.is_file()]
+    r = requests.post(f"{grader_api}/courses/{course}/assignments/{assignment}/release",
+                      headers=h, files=files, timeout=300)
+    assert r.status_code in (200, 201), r.text

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 import requests
-from stack import ROOT, free_port, remove_by_prefix, wait_for
+from stack import ROOT, free_port, release_assignment, remove_by_prefix, wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -60,6 +60,16 @@ def test_up_spawn_down_up_keeps_files(compose_env):
                data={"username": "alan", "password": "learn-with-notebooks", "_xsrf": xsrf})
     assert r.status_code == 302, r.text[:500]
 
+    # the grader runs inside the stack, as a hub-managed service behind the proxy
+    r = requests.get(f"http://grader--service.localhost:{port}/services/grader/api/openapi.json",
+                     timeout=30)
+    assert r.status_code == 200 and "openapi" in r.json()
+    # ... and its sandboxes work from inside the hub's container (the release check runs
+    # the solution and the student version in sandbox containers)
+    ada = requests.post(f"{api}/users/ada/tokens", headers=h, json={}, timeout=10).json()["token"]
+    release_assignment(f"http://grader--service.localhost:{port}/services/grader/api", ada,
+                       "python-foundations", "ps01-values-and-strings")
+
     r = requests.post(f"{api}/users/grace/server", headers=h, timeout=60)
     assert r.status_code in (201, 202)
     wait_for(lambda: requests.get(f"{api}/users/grace", headers=h, timeout=10)
@@ -79,6 +89,16 @@ def test_up_spawn_down_up_keeps_files(compose_env):
     assert listed == [], "learner containers survived ./studio down"
 
     studio(env, "up")
+    # the grader runs inside the stack, as a hub-managed service behind the proxy
+    r = requests.get(f"http://grader--service.localhost:{port}/services/grader/api/openapi.json",
+                     timeout=30)
+    assert r.status_code == 200 and "openapi" in r.json()
+    # ... and its sandboxes work from inside the hub's container (the release check runs
+    # the solution and the student version in sandbox containers)
+    ada = requests.post(f"{api}/users/ada/tokens", headers=h, json={}, timeout=10).json()["token"]
+    release_assignment(f"http://grader--service.localhost:{port}/services/grader/api", ada,
+                       "python-foundations", "ps01-values-and-strings")
+
     r = requests.post(f"{api}/users/grace/server", headers=h, timeout=60)
     assert r.status_code in (201, 202), r.text
     wait_for(lambda: requests.get(f"{api}/users/grace", headers=h, timeout=10)

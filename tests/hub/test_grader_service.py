@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 import requests
-from stack import ROOT, wait_for
+from stack import ROOT, release_assignment, wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -44,18 +44,8 @@ def call(method, path, body=None):
 @pytest.fixture(scope="module")
 def released(stack):
     """ada, instructor of the course (hub group), creates it and releases ps03."""
-    token = stack.user_token("ada")
     g = f"http://grader--service.localhost:{stack.port}/services/grader/api"
-    h = {"Authorization": f"token {token}"}
-    wait_for(lambda: requests.get(f"{g}/openapi.json", timeout=5).status_code == 200, 60,
-             "the grader service behind the proxy")
-    r = requests.post(f"{g}/courses", headers=h, json={"slug": COURSE, "title": "Foundations"},
-                      timeout=30)
-    assert r.status_code in (200, 201), r.text
-    files = [("files", (p.name, p.read_bytes())) for p in SOURCE.iterdir() if p.is_file()]
-    r = requests.post(f"{g}/courses/{COURSE}/assignments/{ASSIGNMENT}/release", headers=h,
-                      files=files, data={"title": "Conditionals and functions"}, timeout=300)
-    assert r.status_code in (200, 201), r.text
+    release_assignment(g, stack.user_token("ada"), COURSE, ASSIGNMENT)
     return g
 
 
