@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 import requests
-from stack import ROOT, free_port, release_assignment, remove_by_prefix, wait_for
+from stack import ROOT, free_port, remove_by_prefix, wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -44,7 +44,8 @@ def studio(env, *args) -> subprocess.CompletedProcess:
 def test_up_spawn_down_up_keeps_files(compose_env):
     env = compose_env
     port = env["STUDIO_PORT"]
-    out = studio(env, "up").stdout
+    p = studio(env, "up")
+    out, out_err = p.stdout, p.stderr
     assert f"running at http://127.0.0.1:{port}" in out
     assert "alan" in out and "learn-with-notebooks" in out
 
@@ -64,11 +65,17 @@ def test_up_spawn_down_up_keeps_files(compose_env):
     r = requests.get(f"http://grader--service.localhost:{port}/services/grader/api/openapi.json",
                      timeout=30)
     assert r.status_code == 200 and "openapi" in r.json()
-    # ... and its sandboxes work from inside the hub's container (the release check runs
-    # the solution and the student version in sandbox containers)
-    ada = requests.post(f"{api}/users/ada/tokens", headers=h, json={}, timeout=10).json()["token"]
-    release_assignment(f"http://grader--service.localhost:{port}/services/grader/api", ada,
-                       "python-foundations", "ps01-values-and-strings")
+    # ... and `up` loaded both courses into it, each release checked in a sandbox run
+    # from inside the hub's container
+    assert "python-foundations: 9 assignment(s) released" in out_err
+    assert "data-analysis-pandas: 3 assignment(s) released" in out_err
+    alan = requests.post(f"{api}/users/alan/tokens", headers=h, json={}, timeout=10).json()
+    r = requests.get(
+        f"http://grader--service.localhost:{port}/services/grader/api/courses/"
+        "python-foundations/assignments",
+        headers={"Authorization": f"token {alan['token']}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert len(r.json()) == 9 and all(a["status"] == "not submitted" for a in r.json())
 
     r = requests.post(f"{api}/users/grace/server", headers=h, timeout=60)
     assert r.status_code in (201, 202)
@@ -93,11 +100,17 @@ def test_up_spawn_down_up_keeps_files(compose_env):
     r = requests.get(f"http://grader--service.localhost:{port}/services/grader/api/openapi.json",
                      timeout=30)
     assert r.status_code == 200 and "openapi" in r.json()
-    # ... and its sandboxes work from inside the hub's container (the release check runs
-    # the solution and the student version in sandbox containers)
-    ada = requests.post(f"{api}/users/ada/tokens", headers=h, json={}, timeout=10).json()["token"]
-    release_assignment(f"http://grader--service.localhost:{port}/services/grader/api", ada,
-                       "python-foundations", "ps01-values-and-strings")
+    # ... and `up` loaded both courses into it, each release checked in a sandbox run
+    # from inside the hub's container
+    assert "python-foundations: 9 assignment(s) released" in out_err
+    assert "data-analysis-pandas: 3 assignment(s) released" in out_err
+    alan = requests.post(f"{api}/users/alan/tokens", headers=h, json={}, timeout=10).json()
+    r = requests.get(
+        f"http://grader--service.localhost:{port}/services/grader/api/courses/"
+        "python-foundations/assignments",
+        headers={"Authorization": f"token {alan['token']}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert len(r.json()) == 9 and all(a["status"] == "not submitted" for a in r.json())
 
     r = requests.post(f"{api}/users/grace/server", headers=h, timeout=60)
     assert r.status_code in (201, 202), r.text
