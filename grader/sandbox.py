@@ -219,16 +219,23 @@ class Sandbox:
     def create(self) -> None:
         """Start the container (blocking; call in a thread)."""
         r = self.runner
-        self.inbox.mkdir(parents=True)
-        self.ipc.mkdir()
-        os.chmod(self.dir, 0o755)
-        (self.inbox / "launch.py").write_text(LAUNCHER)
-        for i in range(self.kernels):
-            info = self._connection_info(i, IPC)
-            (self.inbox / f"kernel-{i}.json").write_text(json.dumps(info))
-        (self.inbox / "files").mkdir()
-        os.chown(self.ipc, LEARNER_UID, LEARNER_UID)
-        os.chmod(self.ipc, 0o700)
+        try:
+            self.inbox.mkdir(parents=True)
+            self.ipc.mkdir()
+            os.chmod(self.dir, 0o755)
+            (self.inbox / "launch.py").write_text(LAUNCHER)
+            for i in range(self.kernels):
+                info = self._connection_info(i, IPC)
+                (self.inbox / f"kernel-{i}.json").write_text(json.dumps(info))
+            (self.inbox / "files").mkdir()
+            # the kernels (uid 1000) create their sockets here; taken back once they are up
+            os.chown(self.ipc, LEARNER_UID, LEARNER_UID)
+            os.chmod(self.ipc, 0o700)
+        except OSError as e:
+            raise SandboxError(
+                f"Cannot prepare sandbox directory {self.dir} ({e}): DockerSandbox.work_root "
+                "must be writable and the grader must be allowed to chown (run it as root)."
+            ) from e
         tmpfs_opts = f"size={r.tmpfs_size},uid={LEARNER_UID},gid={LEARNER_UID},mode=0700"
         self.started_at = time.monotonic()
         try:
