@@ -30,6 +30,7 @@ import logging
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import time
 import uuid
@@ -93,6 +94,27 @@ while children:
     if pid in children:
         conn.sendall(f"{children.pop(pid)} {code}\n".encode())
 '''
+
+
+# Which grader process started a sandbox: several may share one Docker host, and each
+# cleans up only after processes that are gone.
+OWNER_LABEL = "learning-studio.owner"
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_gone(owner: str | None) -> bool:
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's (or unlabelled): not ours to judge
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class SandboxError(Exception):
@@ -262,7 +284,7 @@ class Sandbox:
                     str(self.inbox): {"bind": INBOX, "mode": "ro"},
                     str(self.ipc): {"bind": IPC, "mode": "rw"},
                 },
-                labels={"learning-studio.role": "sandbox"},
+                labels={"learning-studio.role": "sandbox", OWNER_LABEL: OWNER},
                 # Kernel stdout/stderr at the fd level goes to the container log: cap it so
                 # a flood cannot fill the docker host's disk.
                 log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
@@ -488,18 +510,20 @@ class DockerSandbox(LoggingConfigurable):
         await sandbox.wait_ready(self.startup_timeout)
         return sandbox
 
-    def remove_all(self) -> int:
-        """Remove every container with this runner's name prefix, and the work directories
-        of sandboxes that no longer run (after a crash)."""
+    def remove_all(self, only_orphans: bool = True) -> int:
+        """Remove sandboxes with this runner's name prefix left by grader processes of this
+        host that no longer run (or all of them, ``only_orphans=False``), with their work
+        directories."""
         n = 0
         for c in self.docker.containers.list(all=True, filters={"name": self.name_prefix}):
-            if c.name.startswith(self.name_prefix):
-                c.remove(force=True)
-                n += 1
-        live_ids = {s.id for s in self.live}
-        for d in Path(self.work_root).iterdir():
-            if d.is_dir() and d.name not in live_ids:
-                shutil.rmtree(d, ignore_errors=True)
+            if not c.name.startswith(self.name_prefix):
+                continue
+            if only_orphans and not _owner_gone(c.labels.get(OWNER_LABEL)):
+                continue
+            c.remove(force=True)
+            shutil.rmtree(Path(self.work_root) / c.name[len(self.name_prefix):],
+                          ignore_errors=True)
+            n += 1
         return n
 
 
@@ -529,7 +553,9 @@ class SandboxPool(LoggingConfigurable):
         help="Bytes of output one notebook may produce; beyond it the sandbox is killed.",
     ).tag(config=True)
     remove_stale = Bool(
-        True, help="On start, remove leftover sandbox containers of a previous run."
+        True,
+        help="On start, remove sandbox containers left by grader processes of this host that "
+        "are gone (a crash); sandboxes of running graders are left alone.",
     ).tag(config=True)
 
     @default("concurrency")
