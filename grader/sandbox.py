@@ -19,6 +19,13 @@ notebook, which saves the import time for every notebook after the first.
 One ``Sandbox`` serves exactly one submission and is then removed. ``SandboxPool`` keeps a
 few sandboxes started ahead of need ("warm"), so a submission does not wait for a container
 and a kernel to start.
+
+Another backend (Kubernetes: a pod per sandbox, the ipc directory an ``emptyDir`` shared with
+a grader sidecar) would subclass ``DockerSandbox`` and ``Sandbox``: the pool and the grading
+code use only ``runner.start(kernels)``, ``runner.remove_all()``, ``runner.tmpfs_size``,
+``runner.mem_limit``, ``runner.zmq_context``, ``runner.live`` and, on a sandbox,
+``put_files``, ``host_connection_info``, ``clients``, ``kernel_alive``, ``signal``,
+``oom_killed``, ``stop_clients`` and ``remove``.
 """
 
 from __future__ import annotations
