@@ -85,7 +85,9 @@ class GradingWorker:
         with tempfile.TemporaryDirectory(prefix="grader-sub-") as tmp:
             await asyncio.to_thread(self.gradebook.blobs.materialize, tree, tmp)
             grading = asyncio.ensure_future(
-                autograde_async(build, Path(tmp), self.pool, context=context)
+                # the app's config carries nbgrader's execution settings (c.Execute.*)
+                autograde_async(build, Path(tmp), self.pool, context=context,
+                                config=getattr(self.pool, "config", None))
             )
             keeper = asyncio.ensure_future(self._keep_lease(job, grading))
             try:
