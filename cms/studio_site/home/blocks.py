@@ -79,7 +79,8 @@ def render_notebook_html(raw: bytes) -> str:
     except Exception as error:  # nbformat raises several unrelated types
         raise NotebookPreviewError(f"not a readable notebook: {error}") from error
     exporter = HTMLExporter(template_name="basic")
-    exporter.sanitize_html = True
+    # nbconvert's own sanitiser escapes headings and tables; ours strips what is unsafe.
+    exporter.sanitize_html = False
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(notebook)

@@ -35,4 +35,10 @@ _pg = os.environ.get("LS_TEST_POSTGRES_URL")
 if _pg:
     DATABASES = {"default": dj_database_url.parse(_pg)}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(_tmp / "t.db")}}
+    # A file, not memory: the race tests use several threads (each its own connection).
+    DATABASES = {"default": {
+        "ENGINE": "django.db.backends.sqlite3", "NAME": str(_tmp / "t.db"),
+        "TEST": {"NAME": str(_tmp / "test.db")},
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20,
+                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"},
+    }}
