@@ -40,6 +40,10 @@ def build_exercise_notebook(data: dict, slug: str) -> nbformat.NotebookNode:
     starter = str(data.get("starter_code", "")).rstrip()
     if not title or not solution or not tests:
         raise AIDraftingError("The AI exercise has no title, solution or tests; nothing was saved.")
+    if starter:
+        # Shown, not prepended: nbgrader replaces the whole solution region with
+        # "# YOUR CODE HERE", so a starter header above it would leave invalid Python.
+        instructions += f"\n\nStart from:\n\n```python\n{starter}\n```"
     cells = [
         new_markdown_cell(
             f"# {title}\n\n{instructions}",
@@ -47,10 +51,8 @@ def build_exercise_notebook(data: dict, slug: str) -> nbformat.NotebookNode:
                                             grade=False, locked=True)},
         )
     ]
-    body = (starter + "\n" if starter else "") + "### BEGIN SOLUTION\n" + solution + \
-        "\n### END SOLUTION"
     cells.append(new_code_cell(
-        body,
+        "### BEGIN SOLUTION\n" + solution + "\n### END SOLUTION",
         metadata={
             "nbgrader": _nbgrader(f"{slug}-solution", solution=True, grade=False, locked=False),
             "learning_studio": {"hints": hints},

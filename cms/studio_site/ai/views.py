@@ -54,7 +54,7 @@ def _editable(request: HttpRequest, page_id: int) -> Page:
 
 def improve(request: HttpRequest, page_id: int) -> HttpResponse:
     page = _editable(request, page_id)
-    form = ImproveForm(request.POST or None)
+    form = ImproveForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         back = reverse("wagtailadmin_pages:edit", args=[page.pk])
         try:
@@ -97,7 +97,7 @@ def exercise(request: HttpRequest) -> HttpResponse:
         )
     except (AIOff, AIDraftingError) as error:
         return _fail(request, error, "ai:assistant")
-    messages.success(request, f"Exercise draft '{draft.title}' created. Download and review it.")
+    messages.success(request, f"Exercise draft created: {draft.title}. Download and review it.")
     return redirect("ai:assistant")
 
 
