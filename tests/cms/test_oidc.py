@@ -181,3 +181,26 @@ def test_rsa_key_generated_once(tmp_path) -> None:
     assert load_or_create_rsa_key(path) == first
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert json.dumps(first)  # plain text, storable in an env var too
+
+
+def test_hub_logout_without_id_token_asks_then_logs_out(hub_client) -> None:
+    """The hub's static logout_redirect_url carries no id_token_hint: the site asks once."""
+    browser = Client()
+    browser.login(username="alan", password=DEMO_PASSWORD)
+    query = {"client_id": CLIENT_ID, "post_logout_redirect_uri": AFTER_LOGOUT}
+    prompt = browser.get("/o/logout/", query)
+    assert prompt.status_code == 200 and b"Log out of Learning Studio?" in prompt.content
+    done = browser.post("/o/logout/", {**query, "allow": "true"})
+    assert done.status_code == 302 and done["Location"] == AFTER_LOGOUT
+    assert browser.get("/progress/").status_code == 302
+
+
+def test_token_exchange_with_client_secret_in_body(hub_client) -> None:
+    """OAuthenticator's GenericOAuthenticator sends client_secret in the POST body."""
+    code, verifier = login_and_get_code(Client(), "grace")
+    response = Client().post("/o/token/", {
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT,
+        "code_verifier": verifier, "client_id": CLIENT_ID, "client_secret": SECRET,
+    })
+    assert response.status_code == 200
+    assert decode_id_token(response.json()["id_token"])["groups"] == ["learners:intro-python"]
