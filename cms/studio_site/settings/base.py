@@ -43,7 +43,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 # Public base URL of this site (issuer of OIDC tokens, links in e-mails).
-SITE_URL = os.environ.get("LS_SITE_URL", "http://localhost:8001").rstrip("/")
+SITE_URL = os.environ.get("LS_SITE_URL", "http://localhost:8010").rstrip("/")
 WAGTAILADMIN_BASE_URL = SITE_URL
 # Public base URL of JupyterHub, for "Open in JupyterLab" links and single logout.
 HUB_URL = os.environ.get("LS_HUB_URL", "http://localhost:8000").rstrip("/")
