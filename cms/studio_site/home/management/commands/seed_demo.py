@@ -14,7 +14,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
-from wagtail.models import Page, Site
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
 from wagtail.rich_text import RichText
 
 from studio_site.accounts.models import EDITORS_GROUP, User
@@ -46,7 +47,11 @@ DEMO_CATALOGUE = {
 
 
 def ensure_structure() -> dict[str, Page]:
+    # Wagtail's migrations make the locale and the tree root; a flushed database has neither.
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant("en"))
     root = Page.get_first_root_node()
+    if root is None:
+        root = Page.add_root(instance=Page(title="Root", slug="root"))
     home = HomePage.objects.first()
     if home is None:
         # Wagtail's first migration makes a placeholder page (slug "home") and a site on it.
