@@ -30,11 +30,13 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 else:
     # Uploaded images are served by the site itself (no separate web server in the stack).
+    # Only images: documents go through Wagtail's view, which checks their privacy.
     from django.urls import re_path
     from django.views.static import serve
 
     urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+        re_path(r"^media/(?P<path>(?:images|original_images)/[^/]+)$", serve,
+                {"document_root": settings.MEDIA_ROOT}),
     ]
 
 urlpatterns += [path("", include(wagtail_urls))]
