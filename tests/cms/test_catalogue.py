@@ -107,3 +107,28 @@ def test_unpublished_course_cannot_be_enrolled(client: Client) -> None:
     CoursePage.objects.get(course_id="intro-python").unpublish()
     client.login(username="grace", password=DEMO_PASSWORD)
     assert client.post("/courses/intro-python/enrol/").status_code == 404
+
+
+def test_sync_command_from_url(tmp_path) -> None:
+    """The grader may serve its catalogue over HTTP; the command fetches it."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    (tmp_path / "catalogue.json").write_text(json.dumps(CATALOGUE))
+
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=tmp_path))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        call_command("sync_catalogue", f"{url}/catalogue.json", verbosity=0)
+        assert CoursePage.objects.filter(course_id="data-101", live=True).exists()
+        with pytest.raises(CommandError, match="cannot read the catalogue from"):
+            call_command("sync_catalogue", f"{url}/missing.json")
+    finally:
+        server.shutdown()
+        server.server_close()

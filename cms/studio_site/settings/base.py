@@ -152,6 +152,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Own cookie names: the hub and the site share the host name (cookies ignore ports).
+SESSION_COOKIE_NAME = "ls_cms_session"
+CSRF_COOKIE_NAME = "ls_cms_csrftoken"
+SESSION_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "progress:dashboard"
 LOGOUT_REDIRECT_URL = "/"
