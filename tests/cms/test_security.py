@@ -125,3 +125,13 @@ def test_learner_cannot_reach_admin(client: Client) -> None:
     client.login(username="alan", password=DEMO_PASSWORD)
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_public_pages_forbid_foreign_and_inline_scripts(client: Client) -> None:
+    for url in ("/", "/blog/post-1/", "/blog/post-1/"):  # the second is a cache hit
+        policy = client.get(url)["Content-Security-Policy"]
+        assert "script-src 'self' http://testserver;" in policy
+        assert "default-src 'self'" in policy and "object-src 'none'" in policy
+    admin = Client()
+    admin.login(username="edith", password=DEMO_PASSWORD)
+    assert "Content-Security-Policy" not in admin.get("/admin/")

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "studio_site.home.security.ContentSecurityPolicyMiddleware",
     # Outermost after static files: serves anonymous page views from the cache before
     # sessions or CSRF are touched, and only stores responses that set no cookie.
     "studio_site.home.page_cache.AnonymousPageCacheMiddleware",
