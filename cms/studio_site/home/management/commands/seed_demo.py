@@ -121,7 +121,9 @@ class Command(BaseCommand):
         editors, _ = Group.objects.get_or_create(name=EDITORS_GROUP)
         people["edith"].groups.add(editors)
 
-        sync_catalogue(DEMO_CATALOGUE)
+        # Only when missing: a course already synced from the grader keeps its real data.
+        if not CoursePage.objects.filter(course_id="intro-python").exists():
+            sync_catalogue(DEMO_CATALOGUE)
         course = CoursePage.objects.get(course_id="intro-python")
         Enrolment.objects.get_or_create(user=people["ada"], course=course,
                                         role=Enrolment.INSTRUCTOR)
