@@ -39,6 +39,7 @@ class CourseViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = CourseSerializer
     lookup_field = "course_id"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     permission_classes = BASE_PERMISSIONS
 
     def get_queryset(self):
@@ -78,6 +79,8 @@ class ProgressViewSet(viewsets.ViewSet):
     """Your progress in your courses; instructors read their learners' by course."""
 
     permission_classes = [OAuthScopeIfToken, IsAuthenticated]
+    lookup_field = "course_id"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
 
     @extend_schema(responses=CourseProgressSerializer(many=True))
     def list(self, request):
@@ -91,9 +94,9 @@ class ProgressViewSet(viewsets.ViewSet):
         parameters=[OpenApiParameter("course_id", str, OpenApiParameter.PATH)],
         responses=None,
     )
-    def retrieve(self, request, pk=None):
-        course = get_object_or_404(CoursePage, course_id=pk)
-        if not can_see_course_progress(request.user, pk):
+    def retrieve(self, request, course_id=None):
+        course = get_object_or_404(CoursePage, course_id=course_id)
+        if not can_see_course_progress(request.user, course_id):
             if Enrolment.objects.filter(user=request.user, course=course, active=True).exists():
                 return Response(CourseProgressSerializer(course_progress(request.user, course)).data)
             raise PermissionDenied("Only this course's instructors can read its learners' progress.")
@@ -116,6 +119,7 @@ class StudyGroupViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin,
 
     serializer_class = StudyGroupSerializer
     lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
     permission_classes = [*BASE_PERMISSIONS, IsOwnerOrEditor]
 
     def get_queryset(self):

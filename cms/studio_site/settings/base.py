@@ -249,6 +249,16 @@ OAUTH2_PROVIDER = {
     },
     "DEFAULT_SCOPES": ["openid", "read"],
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    # OAuth 2.0 Security BCP (RFC 9700): no implicit or password grants, S256 PKCE only,
+    # tokens only in headers, `iss` in authorization responses, refresh replay detection.
+    # (http redirect URIs stay allowed: the local demo hub is http://localhost:8000.)
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
 }
 
 # --- REST API --------------------------------------------------------------------------
@@ -276,6 +286,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Courses, lessons, progress, community and search.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Only our API: Wagtail's admin API is internal to the editor.
+    "PREPROCESSING_HOOKS": ["studio_site.api.schema.only_api_v1"],
 }
 SIMPLE_JWT = {"SIGNING_KEY": SECRET_KEY, "AUTH_HEADER_TYPES": ("Bearer",)}
 
