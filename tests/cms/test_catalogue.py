@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from studio_site.accounts.models import User
 from studio_site.accounts.roles import claim_groups
 from studio_site.catalogue.models import CoursePage, Enrolment
 from studio_site.progress.signing import sign
@@ -19,7 +20,8 @@ CATALOGUE = {"courses": [
      "description": "Load, clean and plot.\n\nWith real data.",
      "lessons": [{"id": "l1", "title": "DataFrames", "path": "lessons/frames.ipynb"}],
      "assignments": [{"id": "hw1", "title": "Homework 1", "max_score": 5,
-                      "due": "2026-12-24T12:00:00Z"}]},
+                      "due": "2026-12-24T12:00:00Z"}],
+     "instructors": ["ada", "nobody-here"]},
     {"id": "intro-python", "title": "Introduction to Python (2nd edition)",
      "lessons": [], "assignments": [{"id": "ps1", "title": "PS1", "max_score": 12}]},
 ]}
@@ -38,6 +40,9 @@ def test_sync_command_from_file_creates_and_updates(tmp_path, client: Client) ->
     assert [(a.assignment_id, a.max_score) for a in intro.assignments.all()] == [("ps1", 12.0)]
     page = client.get("/courses/data-101/")
     assert b"Data with pandas" in page.content and b"<p>With real data.</p>" in page.content
+    # Instructors named by the grader become instructors here (and in the hub's groups).
+    ada = User.objects.get(username="ada")
+    assert "instructors:data-101" in claim_groups(ada)
     # A second run changes nothing but also creates nothing.
     call_command("sync_catalogue", str(source), verbosity=0)
     assert CoursePage.objects.filter(course_id="data-101").count() == 1
@@ -59,6 +64,14 @@ def test_sync_rejects_bad_input_with_a_clear_message(tmp_path, bad, message) -> 
         call_command("sync_catalogue", str(source))
     assert message in str(error.value)
     assert not CoursePage.objects.filter(course_id="ok").exists()
+
+
+def test_sync_reports_unknown_instructors(tmp_path) -> None:
+    from studio_site.catalogue.sync import sync_catalogue
+
+    report = sync_catalogue(CATALOGUE)
+    assert report.unknown_instructors == ["nobody-here (data-101)"]
+    assert "no account for instructors: nobody-here (data-101)" in str(report)
 
 
 def test_sync_command_names_missing_file() -> None:

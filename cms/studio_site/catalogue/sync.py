@@ -7,8 +7,12 @@ Input (a file, a URL, or a signed POST to /courses/sync/), JSON::
        "summary": "one line", "description": "<p>HTML or plain text</p>",
        "lessons": [{"id": "01-basics", "title": "Basics", "path": "lessons/01-basics.ipynb"}],
        "assignments": [{"id": "ps1", "title": "Problem set 1", "max_score": 10,
-                        "due": "2026-12-01T17:00:00Z"}]}
+                        "due": "2026-12-01T17:00:00Z"}],
+       "instructors": ["ada"]}
     ]}
+
+`instructors` (optional) are usernames on this site; each becomes an instructor of the
+course (hub group `instructors:<course>`). Names without an account are reported, not fatal.
 
 Courses are matched by id: new ones get a page under /courses/, existing ones are updated
 (title, summary, description, lessons, assignments) and republished. Courses missing from
@@ -45,10 +49,15 @@ class CatalogueError(ValueError):
 class SyncReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    unknown_instructors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return f"created {len(self.created)} ({', '.join(self.created) or '-'}), " \
-               f"updated {len(self.updated)} ({', '.join(self.updated) or '-'})"
+        text = (f"created {len(self.created)} ({', '.join(self.created) or '-'}), "
+                f"updated {len(self.updated)} ({', '.join(self.updated) or '-'})")
+        if self.unknown_instructors:
+            text += ("; no account for instructors: " + ", ".join(self.unknown_instructors)
+                     + " (they sign up, then sync again)")
+        return text
 
 
 def load_source(source: str, timeout: float = 10.0) -> dict:
@@ -104,6 +113,9 @@ def validate(data: dict) -> list[dict]:
                         raise CatalogueError(
                             f"{where}.{kind}[{j}]: 'due' must be an ISO 8601 date-time"
                         )
+        instructors = course.get("instructors", [])
+        if not isinstance(instructors, list) or not all(isinstance(n, str) for n in instructors):
+            raise CatalogueError(f"{where} ({course_id}): 'instructors' must be a list of usernames")
         courses.append(course)
     return courses
 
@@ -112,6 +124,22 @@ def _description_html(text: str) -> str:
     if "<" in text:
         return clean_html(text)
     return "".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n") if p.strip())
+
+
+def _ensure_instructors(page: CoursePage, usernames: list[str], report: SyncReport) -> None:
+    from django.contrib.auth import get_user_model
+
+    from .models import Enrolment
+
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=usernames)}
+    for name in usernames:
+        user = users.get(name)
+        if user is None:
+            report.unknown_instructors.append(f"{name} ({page.course_id})")
+            continue
+        Enrolment.objects.update_or_create(
+            user=user, course=page, role=Enrolment.INSTRUCTOR, defaults={"active": True}
+        )
 
 
 @transaction.atomic
@@ -153,5 +181,6 @@ def sync_catalogue(data: dict) -> SyncReport:
         else:
             report.updated.append(course["id"])
         page.save_revision().publish()
+        _ensure_instructors(page, course.get("instructors", []), report)
     log.info("catalogue sync: %s", report)
     return report
