@@ -56,6 +56,9 @@ c.GenericOAuthenticator.allow_all = True
 c.GenericOAuthenticator.admin_groups = {{"admins"}}
 c.GenericOAuthenticator.enable_pkce = True
 c.GenericOAuthenticator.login_service = "Learning Studio"
+c.GenericOAuthenticator.enable_auth_state = True
+c.Authenticator.auth_refresh_age = 1
+c.Authenticator.refresh_pre_spawn = True
 c.GenericOAuthenticator.logout_redirect_url = (
     "{site}/o/logout/?client_id=jupyterhub&post_logout_redirect_uri={hub}/hub/login")
 """
@@ -80,7 +83,7 @@ def hub(live_server, tmp_path):
     (tmp_path / "jupyterhub_config.py").write_text(HUB_CONFIG.format(
         public_port=free_port(), hub_port=hub_port, tmp=tmp_path, api_token=api_token,
         secret=secret, hub=hub_url, site=live_server.url))
-    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    env = {**os.environ, "PYTHONPATH": str(HERE), "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32)}
     log = open(tmp_path / "hub.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "jupyterhub", "-f", str(tmp_path / "jupyterhub_config.py")],
@@ -177,3 +180,17 @@ def test_logout_from_hub_logs_out_of_site(hub) -> None:
     assert done.status_code == 302 and done.headers["Location"] == f"{hub['url']}/hub/login"
     assert browser.get(f"{hub['site']}/progress/", allow_redirects=False).status_code == 302
     assert browser.get(f"{hub['url']}/hub/home", allow_redirects=False).status_code == 302
+
+
+def test_enrolment_reaches_hub_groups_without_new_login(hub) -> None:
+    """With auth_state on, the hub re-reads userinfo (auth_refresh_age) and updates groups."""
+    from studio_site.accounts.models import User
+    from studio_site.catalogue.models import CoursePage, Enrolment
+
+    browser = sign_in_through_hub(hub, "grace")
+    assert hub_user(hub, "grace")["groups"] == ["learners:intro-python"]
+    course = CoursePage.objects.get(course_id="intro-python")
+    Enrolment.objects.filter(user=User.objects.get(username="grace"), course=course).delete()
+    time.sleep(1.5)  # older than auth_refresh_age
+    assert browser.get(f"{hub['url']}/hub/home", timeout=10).status_code == 200
+    assert hub_user(hub, "grace")["groups"] == []
