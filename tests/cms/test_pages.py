@@ -106,6 +106,38 @@ class PageTreeTests(WagtailPageTestCase):
         self.assertNotIn("<script>alert(1)", html)
         self.assertNotIn("onerror", html)
 
+    def test_image_block_renders_and_is_served(self) -> None:
+        import io
+
+        from PIL import Image as PILImage
+        from wagtail.images.models import Image
+
+        buffer = io.BytesIO()
+        PILImage.new("RGB", (40, 30), "blue").save(buffer, "PNG")
+        image = Image(title="Blue", file=ContentFile(buffer.getvalue(), name="blue.png"))
+        image.save()
+        post = BlogPage.objects.get(slug="post-1")
+        post.body.append(("image", {"image": image, "caption": "A blue square"}))
+        post.save_revision().publish()
+        html = self.client.get("/blog/post-1/").content.decode()
+        self.assertIn("A blue square", html)
+        src = html.split('<img alt="Blue"')[1].split('src="')[1].split('"')[0]
+        self.assertTrue(src.startswith("/media/images/"), src)
+        served = self.client.get(src)
+        self.assertEqual(served.status_code, 200)
+        self.assertEqual(b"".join(served.streaming_content)[:4], b"\x89PNG")
+        # Documents are not served raw from /media (their privacy is checked by Wagtail).
+        self.assertEqual(self.client.get("/media/documents/x.ipynb").status_code, 404)
+
+    def test_editors_moderate_community_in_admin(self) -> None:
+        self.client.login(username="edith", password="studio-demo-2026")
+        for url in ("/admin/snippets/community/studygroup/", "/admin/snippets/blog/comment/",
+                    "/admin/snippets/community/event/"):
+            self.assertEqual(self.client.get(url).status_code, 200, url)
+        self.client.logout()
+        self.client.login(username="alan", password="studio-demo-2026")
+        self.assertEqual(self.client.get("/admin/snippets/community/studygroup/").status_code, 302)
+
     def test_home_lists_courses_and_posts(self) -> None:
         response = self.client.get("/")
         self.assertContains(response, "Introduction to Python")

@@ -18,4 +18,7 @@ class CommunityConfig(AppConfig):
             post_save.connect(purge_page_cache, sender=model, dispatch_uid=f"purge-{model.__name__}")
             post_delete.connect(purge_page_cache, sender=model,
                                 dispatch_uid=f"purge-del-{model.__name__}")
-        post_migrate.connect(grant_editor_permissions, sender=self)
+        # No sender filter: the permissions of our models are made by auth's own
+        # post_migrate handler, which may run after ours for this app; the grant is
+        # idempotent and cheap, so it runs after every app and catches up.
+        post_migrate.connect(grant_editor_permissions, dispatch_uid="studio-editor-perms")
