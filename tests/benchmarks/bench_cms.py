@@ -160,12 +160,16 @@ def main() -> None:
             run([sys.executable, "manage.py", *command], CMS_DIR, cms_env)
         # seed_demo's site is "localhost:80"; Wagtail serves the default site for any host.
 
-        stock_port, cms_port = free_port(), free_port()
+        stock_port, cms_port, nocache_port = free_port(), free_port(), free_port()
+        # The same site with the page cache off: what a signed-in visitor's page costs.
+        nocache_env = {**cms_env, "LS_PAGE_CACHE_ENABLED": "0"}
         servers = [gunicorn("stocksite.wsgi", stock_dir, stock_env, stock_port),
-                   gunicorn("studio_site.wsgi", CMS_DIR, cms_env, cms_port)]
+                   gunicorn("studio_site.wsgi", CMS_DIR, cms_env, cms_port),
+                   gunicorn("studio_site.wsgi", CMS_DIR, nocache_env, nocache_port)]
         try:
             wait_ready(f"http://127.0.0.1:{stock_port}/")
             wait_ready(f"http://127.0.0.1:{cms_port}/healthz")
+            wait_ready(f"http://127.0.0.1:{nocache_port}/healthz")
             print(f"load: {tool}, {args.connections} connections, {seconds}s per page, "
                   "gunicorn 2 workers, SQLite")
             stock_rps, stock_p99 = measure(f"http://127.0.0.1:{stock_port}/", seconds,
@@ -179,6 +183,11 @@ def main() -> None:
                 rps, p99 = measure(f"http://127.0.0.1:{cms_port}{path}", seconds,
                                    args.connections)
                 print(f"{label:32} {rps:9.0f} {p99:8.1f} {rps / stock_rps:8.2f}")
+            print("without the page cache (as rendered for a signed-in visitor):")
+            for label, path in [("catalogue /courses/", "/courses/"), ("blog /blog/", "/blog/")]:
+                rps, p99 = measure(f"http://127.0.0.1:{nocache_port}{path}", seconds,
+                                   args.connections)
+                print(f"{'  ' + label:32} {rps:9.0f} {p99:8.1f} {rps / stock_rps:8.2f}")
         finally:
             for server in servers:
                 stop(server)

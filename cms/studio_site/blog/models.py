@@ -52,7 +52,8 @@ class BlogIndexPage(RoutablePageMixin, Page):
     max_count = 1
 
     def posts(self):
-        return BlogPage.objects.child_of(self).live().public().order_by("-date", "-pk")
+        return (BlogPage.objects.child_of(self).live().public().order_by("-date", "-pk")
+                .prefetch_related("categories"))
 
     @path("")
     def index(self, request):
