@@ -59,6 +59,15 @@ def test_editor_panel_offers_actions_when_on(editor: Client, fake_ai) -> None:
     assert f"/admin/ai/summarise/{tutorial.pk}/" in edit
 
 
+def test_panel_on_a_new_page_asks_to_save_first(editor: Client, fake_ai) -> None:
+    from studio_site.tutorials.models import TutorialIndexPage
+
+    index = TutorialIndexPage.objects.get()
+    page = editor.get(f"/admin/pages/add/tutorials/tutorialpage/{index.pk}/")
+    assert page.status_code == 200
+    assert "Save this page once to use the AI assistant" in page.content.decode()
+
+
 def test_draft_post_is_an_unpublished_page(editor: Client, fake_ai) -> None:
     fake_ai.reply = {"title": "Why tests matter", "intro": "Tests catch mistakes.",
                      "paragraphs": ["<p>Write a test first.</p>",

@@ -148,6 +148,27 @@ class PageTreeTests(WagtailPageTestCase):
         html = self.client.get("/").content.decode()
         self.assertNotIn("https://", html.replace("http://localhost", ""))
 
+    def test_editor_creates_post_through_admin_form(self) -> None:
+        from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+
+        self.client.login(username="edith", password="studio-demo-2026")
+        index = BlogIndexPage.objects.get()
+        self.assertCanCreate(index, BlogPage, nested_form_data({
+            "title": "Made in the editor", "slug": "made-in-editor", "date": "2026-11-25",
+            "intro": "Hello", "categories": [],
+            "tags": "editor",
+            "body": streamfield([
+                ("paragraph", rich_text("<p>From the admin.</p>")),
+                ("code", {"language": "python", "code": "x = 1"}),
+            ]),
+            "comments": {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0},
+            "action-publish": "publish",
+        }))
+        created = BlogPage.objects.get(slug="made-in-editor")
+        self.assertEqual([b.block_type for b in created.body], ["paragraph", "code"])
+        self.assertTrue(created.live)
+        self.assertContains(self.client.get("/blog/made-in-editor/"), "From the admin.")
+
     def test_new_post_via_admin_is_draft_until_published(self) -> None:
         self.client.login(username="edith", password="studio-demo-2026")
         index = BlogIndexPage.objects.get()

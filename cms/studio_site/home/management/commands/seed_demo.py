@@ -18,7 +18,7 @@ from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 from wagtail.rich_text import RichText
 
-from studio_site.accounts.models import EDITORS_GROUP, User
+from studio_site.accounts.models import EDITORS_GROUP, MODERATORS_GROUP, User
 from studio_site.blog.models import BlogIndexPage, BlogPage, Category
 from studio_site.catalogue.models import CatalogueIndexPage, CoursePage, Enrolment
 from studio_site.catalogue.sync import sync_catalogue
@@ -118,8 +118,10 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             people[username] = user
-        editors, _ = Group.objects.get_or_create(name=EDITORS_GROUP)
-        people["edith"].groups.add(editors)
+        # Wagtail's Editors write and submit; Moderators also publish. Edith does both.
+        for name in (EDITORS_GROUP, MODERATORS_GROUP):
+            group, _ = Group.objects.get_or_create(name=name)
+            people["edith"].groups.add(group)
 
         # Only when missing: a course already synced from the grader keeps its real data.
         if not CoursePage.objects.filter(course_id="intro-python").exists():
