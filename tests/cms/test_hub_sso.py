@@ -33,7 +33,7 @@ c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = {public_port}
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = {hub_port}
-c.JupyterHub.proxy_class = "hub_noproxy.InMemoryRoutesProxy"
+c.JupyterHub.proxy_class = "hub_support.InMemoryRoutesProxy"
 c.JupyterHub.db_url = "sqlite:///{tmp}/hub.sqlite"
 c.JupyterHub.cookie_secret_file = "{tmp}/cookie_secret"
 c.JupyterHub.pid_file = "{tmp}/hub.pid"
@@ -41,7 +41,7 @@ c.JupyterHub.services = [{{"name": "sso-test", "api_token": "{api_token}"}}]
 c.JupyterHub.load_roles = [{{"name": "sso-test", "services": ["sso-test"],
                              "scopes": ["admin:users", "read:groups", "list:users"]}}]
 
-c.JupyterHub.authenticator_class = "generic-oauth"
+c.JupyterHub.authenticator_class = "{authenticator}"
 c.GenericOAuthenticator.client_id = "jupyterhub"
 c.GenericOAuthenticator.client_secret = "{secret}"
 c.GenericOAuthenticator.oauth_callback_url = "{hub}/hub/oauth_callback"
@@ -71,7 +71,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def hub(live_server, tmp_path):
+def hub(live_server, tmp_path, request):
     call_command("seed_demo", password=DEMO_PASSWORD, verbosity=0)  # the DB may be flushed
     secret = secrets.token_hex(16)
     hub_port = free_port()
@@ -82,7 +82,8 @@ def hub(live_server, tmp_path):
     api_token = secrets.token_hex(16)
     (tmp_path / "jupyterhub_config.py").write_text(HUB_CONFIG.format(
         public_port=free_port(), hub_port=hub_port, tmp=tmp_path, api_token=api_token,
-        secret=secret, hub=hub_url, site=live_server.url))
+        secret=secret, hub=hub_url, site=live_server.url,
+        authenticator=getattr(request, "param", "generic-oauth")))
     env = {**os.environ, "PYTHONPATH": str(HERE), "JUPYTERHUB_CRYPT_KEY": secrets.token_hex(32)}
     log = open(tmp_path / "hub.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
@@ -165,6 +166,17 @@ def test_sign_in_on_site_lands_on_hub_with_groups(hub) -> None:
     learner = sign_in_through_hub(hub, "alan")
     assert learner is not None
     assert hub_user(hub, "alan")["groups"] == ["learners:intro-python"]
+
+
+@pytest.mark.parametrize("hub", ["hub_support.StudioOAuthenticator"], indirect=True)
+def test_logout_with_id_token_hint_needs_no_click(hub) -> None:
+    """With the hub passing its id_token (docs/cms-operator.md), logout is one redirect."""
+    browser = sign_in_through_hub(hub, "alan")
+    assert browser.get(f"{hub['site']}/progress/", allow_redirects=False).status_code == 200
+    landed = follow(browser, f"{hub['url']}/hub/logout", stop_at="/hub/login")
+    assert landed.url == f"{hub['url']}/hub/login", landed.url
+    assert browser.get(f"{hub['site']}/progress/", allow_redirects=False).status_code == 302
+    assert browser.get(f"{hub['url']}/hub/home", allow_redirects=False).status_code == 302
 
 
 def test_logout_from_hub_logs_out_of_site(hub) -> None:
