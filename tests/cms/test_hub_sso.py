@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlparse
 
 import pytest
 
@@ -115,7 +115,7 @@ def follow(session: requests.Session, url: str, stop_at: str | None = None,
     """Follow redirects by hand (across the two origins) until a page or `stop_at`."""
     for _ in range(limit):
         response = session.get(url, allow_redirects=False, timeout=15)
-        if response.status_code not in (301, 302, 303) or (stop_at and stop_at in url):
+        if response.status_code not in (301, 302, 303) or (stop_at and stop_at in urlparse(url).path):
             return response
         url = urljoin(url, response.headers["Location"])
     raise AssertionError(f"too many redirects, last {url}")
@@ -206,3 +206,18 @@ def test_enrolment_reaches_hub_groups_without_new_login(hub) -> None:
     time.sleep(1.5)  # older than auth_refresh_age
     assert browser.get(f"{hub['url']}/hub/home", timeout=10).status_code == 200
     assert hub_user(hub, "grace")["groups"] == []
+
+
+def test_logout_from_site_logs_out_of_hub(hub, settings) -> None:
+    settings.HUB_LOGOUT_URL = f"{hub['url']}/hub/logout"
+    browser = sign_in_through_hub(hub, "grace")
+    assert browser.get(f"{hub['url']}/hub/home", allow_redirects=False).status_code == 200
+    profile = browser.get(f"{hub['site']}/accounts/profile/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', profile.text).group(1)
+    out = browser.post(f"{hub['site']}/accounts/logout/", data={"csrfmiddlewaretoken": token},
+                       headers={"Referer": profile.url}, allow_redirects=False, timeout=10)
+    assert out.status_code == 302 and out.headers["Location"] == settings.HUB_LOGOUT_URL
+    landed = follow(browser, out.headers["Location"], stop_at="/hub/login")
+    assert landed.url == f"{hub['url']}/hub/login", landed.url
+    assert browser.get(f"{hub['url']}/hub/home", allow_redirects=False).status_code == 302
+    assert browser.get(f"{hub['site']}/progress/", allow_redirects=False).status_code == 302
