@@ -21,6 +21,8 @@ STORAGES = {
 }
 _tmp = Path(tempfile.mkdtemp(prefix="ls-cms-test-"))
 MEDIA_ROOT = _tmp / "media"
+STATIC_ROOT = _tmp / "static"
+STATIC_ROOT.mkdir()
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 GRADE_EVENT_SECRET = "test-grade-secret"
 SITE_URL = "http://testserver"
