@@ -24,4 +24,5 @@ if [ -n "${LS_CATALOGUE_SOURCE:-}" ]; then
     python3 manage.py sync_catalogue || echo "catalogue sync failed; retry: cms-entrypoint manage sync_catalogue" >&2
 fi
 exec gunicorn studio_site.wsgi --bind "0.0.0.0:${LS_CMS_PORT}" --workers "${LS_CMS_WORKERS}" \
-    --access-logfile - --forwarded-allow-ips "${LS_FORWARDED_ALLOW_IPS:-127.0.0.1}"
+    --timeout "${LS_GUNICORN_TIMEOUT:-60}" --access-logfile - \
+    --forwarded-allow-ips "${LS_FORWARDED_ALLOW_IPS:-127.0.0.1}"

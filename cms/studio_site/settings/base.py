@@ -303,7 +303,9 @@ CATALOGUE_SOURCE = os.environ.get("LS_CATALOGUE_SOURCE", "")
 AI_API_KEY = os.environ.get("LS_AI_API_KEY", "")
 AI_BASE_URL = os.environ.get("LS_AI_BASE_URL", "")
 AI_MODEL = os.environ.get("LS_AI_MODEL", "gpt-4o-mini")
-AI_TIMEOUT_SECONDS = float(os.environ.get("LS_AI_TIMEOUT", "30"))
+# Keep it well under the gunicorn worker timeout (60 s in the image) so a slow endpoint
+# ends in a clear message, not a killed worker.
+AI_TIMEOUT_SECONDS = float(os.environ.get("LS_AI_TIMEOUT", "20"))
 
 LOGGING = {
     "version": 1,
