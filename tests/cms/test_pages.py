@@ -26,6 +26,10 @@ def notebook_bytes(output_html: str = "<b>bold output</b>") -> bytes:
                  {"output_type": "stream", "name": "stdout", "text": "[0, 1, 4, 9]\n"},
                  {"output_type": "display_data", "metadata": {},
                   "data": {"text/html": output_html, "text/plain": "x"}},
+                 {"output_type": "display_data", "metadata": {},
+                  "data": {"image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4"
+                                        "nGNgYPgPAAEDAQAIicLsAAAAAElFTkSuQmCC",
+                           "text/plain": "<Figure>"}},
              ]},
         ],
     }).encode()
@@ -105,6 +109,7 @@ class PageTreeTests(WagtailPageTestCase):
         self.assertIn("bold output", html)
         self.assertNotIn("<script>alert(1)", html)
         self.assertNotIn("onerror", html)
+        self.assertIn('src="data:image/png;base64,iVBORw0KGgo', html)  # plots survive
 
     def test_image_block_renders_and_is_served(self) -> None:
         import io
