@@ -1,0 +1,27 @@
+"""AI-drafted exercises waiting for an instructor's review."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ExerciseDraft(models.Model):
+    """An nbgrader source notebook drafted by AI. Always a draft: an instructor downloads it,
+    reviews it, puts it in courses/<course>/source/<assignment>/ and releases it."""
+
+    title = models.CharField(max_length=200)
+    topic = models.TextField(max_length=2000)
+    course = models.ForeignKey("catalogue.CoursePage", null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="exercise_drafts")
+    assignment_id = models.SlugField(max_length=100)
+    notebook = models.JSONField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created = models.DateTimeField(auto_now_add=True)
+    reviewed = models.BooleanField(default=False, help_text="Ticked by the instructor after review.")
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (draft)"

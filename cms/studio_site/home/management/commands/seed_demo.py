@@ -1,0 +1,189 @@
+"""Demo users and content: `manage.py seed_demo` (idempotent).
+
+Users (password for all: the --password value, default "studio-demo-2026"):
+  ada (instructor of intro-python), alan and grace (learners), edith (editor),
+  and the superuser "admin".
+`--structure-only` makes just the page tree (home, blog, tutorials, courses).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
+from wagtail.rich_text import RichText
+
+from studio_site.accounts.models import EDITORS_GROUP, MODERATORS_GROUP, User
+from studio_site.blog.models import BlogIndexPage, BlogPage, Category
+from studio_site.catalogue.models import CatalogueIndexPage, CoursePage, Enrolment
+from studio_site.catalogue.sync import sync_catalogue
+from studio_site.community.models import Challenge, Event, Membership, StudyGroup
+from studio_site.home.models import HomePage
+from studio_site.tutorials.models import TutorialIndexPage, TutorialPage
+
+DEMO_PASSWORD = "studio-demo-2026"
+DEMO_CATALOGUE = {
+    "courses": [{
+        "id": "intro-python",
+        "title": "Introduction to Python",
+        "summary": "Variables, functions, loops and data, one notebook at a time.",
+        "description": "Start from zero and write real programs in JupyterLab.\n\n"
+                       "Each lesson is a notebook; each assignment is graded automatically.",
+        "lessons": [
+            {"id": "01-basics", "title": "Values and variables", "path": "lessons/01-basics.ipynb"},
+            {"id": "02-functions", "title": "Functions", "path": "lessons/02-functions.ipynb"},
+        ],
+        "assignments": [
+            {"id": "ps1", "title": "Problem set 1: arithmetic", "max_score": 10},
+            {"id": "ps2", "title": "Problem set 2: functions", "max_score": 10},
+        ],
+    }]
+}
+
+
+def ensure_structure() -> dict[str, Page]:
+    # Wagtail's migrations make the locale and the tree root; a flushed database has neither.
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant("en"))
+    root = Page.get_first_root_node()
+    if root is None:
+        root = Page.add_root(instance=Page(title="Root", slug="root"))
+    home = HomePage.objects.first()
+    if home is None:
+        # Wagtail's first migration makes a placeholder page (slug "home") and a site on it.
+        for placeholder in Page.objects.filter(depth=2, content_type__model="page"):
+            if not placeholder.get_children().exists():
+                placeholder.delete()  # also deletes the site rooted there; remade below
+        root = Page.get_first_root_node()  # fresh numchild after the delete
+        home = HomePage(title="Learn Python in your browser", slug="home",
+                        intro="<p>Courses, tutorials and a community, with JupyterLab one "
+                              "click away.</p>")
+        root.add_child(instance=home)
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(hostname="localhost", port=80, root_page=home,
+                            is_default_site=True, site_name="Learning Studio")
+    elif site.root_page_id != home.pk:
+        site.root_page = home
+        site.site_name = "Learning Studio"
+        site.save()
+    pages: dict[str, Page] = {"home": home}
+    for model, slug, title in [
+        (BlogIndexPage, "blog", "Blog"),
+        (TutorialIndexPage, "tutorials", "Tutorials"),
+        (CatalogueIndexPage, "courses", "Courses"),
+    ]:
+        page = model.objects.first()
+        if page is None:
+            page = model(title=title, slug=slug)
+            home.add_child(instance=page)
+        pages[slug] = page
+    return pages
+
+
+class Command(BaseCommand):
+    help = "Create demo users (ada, alan, grace, edith, admin) and demo content. Idempotent."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--password", default=DEMO_PASSWORD)
+        parser.add_argument("--structure-only", action="store_true")
+
+    @transaction.atomic
+    def handle(self, *args, password: str, structure_only: bool, **options) -> None:
+        pages = ensure_structure()
+        if structure_only:
+            self.stdout.write("Page tree ready (home, blog, tutorials, courses).")
+            return
+        people = {}
+        for username, first, last, extra in [
+            ("admin", "Site", "Admin", {"is_superuser": True, "is_staff": True}),
+            ("ada", "Ada", "Lovelace", {}),
+            ("alan", "Alan", "Turing", {}),
+            ("grace", "Grace", "Hopper", {}),
+            ("edith", "Edith", "Clarke", {}),
+        ]:
+            user, _ = User.objects.get_or_create(
+                username=username,
+                defaults={"email": f"{username}@studio.localhost", "first_name": first,
+                          "last_name": last},
+            )
+            for key, value in extra.items():
+                setattr(user, key, value)
+            user.is_active = True
+            user.email_verified = True
+            user.set_password(password)
+            user.save()
+            people[username] = user
+        # Wagtail's Editors write and submit; Moderators also publish. Edith does both.
+        for name in (EDITORS_GROUP, MODERATORS_GROUP):
+            group, _ = Group.objects.get_or_create(name=name)
+            people["edith"].groups.add(group)
+
+        # Only when missing: a course already synced from the grader keeps its real data.
+        if not CoursePage.objects.filter(course_id="intro-python").exists():
+            sync_catalogue(DEMO_CATALOGUE)
+        course = CoursePage.objects.get(course_id="intro-python")
+        Enrolment.objects.get_or_create(user=people["ada"], course=course,
+                                        role=Enrolment.INSTRUCTOR)
+        for name in ("alan", "grace"):
+            Enrolment.objects.get_or_create(user=people[name], course=course,
+                                            role=Enrolment.LEARNER)
+
+        category, _ = Category.objects.get_or_create(slug="python", defaults={"name": "Python"})
+        blog = pages["blog"]
+        if not BlogPage.objects.exists():
+            for n, (title, intro) in enumerate([
+                ("Welcome to Learning Studio", "Why we teach with notebooks."),
+                ("Five tips for your first assignment", "Run the tests before you submit."),
+            ]):
+                post = BlogPage(
+                    title=title, slug=f"post-{n + 1}", intro=intro, author=people["edith"],
+                    date=timezone.now().date() - dt.timedelta(days=n),
+                    body=[("paragraph", RichText(f"<p>{intro} Every lesson opens in "
+                                                 "JupyterLab with one click.</p>")),
+                          ("code", {"language": "python", "code": "print('hello, world')"})],
+                )
+                blog.add_child(instance=post)
+                post.categories.add(category)
+                post.tags.add("welcome")
+                post.save_revision().publish()
+        tutorials = pages["tutorials"]
+        if not TutorialPage.objects.exists():
+            tutorial = TutorialPage(
+                title="Lists and loops", slug="lists-and-loops", level="beginner", minutes=15,
+                intro="Walk through a list and add up its numbers.",
+                body=[("paragraph", RichText("<p>A <code>for</code> loop visits each item.</p>")),
+                      ("code", {"language": "python",
+                                "code": "total = 0\nfor n in [1, 2, 3]:\n    total += n\nprint(total)"})],
+            )
+            tutorials.add_child(instance=tutorial)
+            tutorial.tags.add("loops")
+            tutorial.save_revision().publish()
+
+        group, _ = StudyGroup.objects.get_or_create(
+            slug="python-beginners",
+            defaults={"name": "Python beginners", "description": "We meet on Thursdays.",
+                      "course": course, "created_by": people["alan"]},
+        )
+        for name in ("alan", "grace"):
+            Membership.objects.get_or_create(group=group, user=people[name])
+        Event.objects.get_or_create(
+            slug="office-hours",
+            defaults={"title": "Office hours with Ada", "location": "online", "capacity": 10,
+                      "starts_at": timezone.now() + dt.timedelta(days=7),
+                      "description": "Bring your questions about problem set 1."},
+        )
+        Challenge.objects.get_or_create(
+            slug="arithmetic-sprint",
+            defaults={"title": "Arithmetic sprint", "course": course, "assignment_id": "ps1",
+                      "description": "Highest score on problem set 1 wins."},
+        )
+        self.stdout.write(
+            "Demo ready. Users (password "
+            f"'{password}'): admin (superuser), ada (instructor of intro-python), "
+            "alan and grace (learners), edith (editor)."
+        )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TutorialsConfig(AppConfig):
+    name = "studio_site.tutorials"
+    label = "tutorials"

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Start the Wagtail site: migrate, register the hub's OIDC client and (optionally) the demo,
+# then serve with gunicorn. `cms-entrypoint manage <args>` runs a management command instead.
+set -eu
+cd /srv/cms
+case "${1:-serve}" in
+    manage) shift; exec python3 manage.py "$@" ;;
+    serve) ;;
+    *) exec "$@" ;;
+esac
+python3 manage.py migrate --noinput
+python3 manage.py seed_demo --structure-only
+if [ -n "${LS_HUB_CLIENT_ID:-}" ]; then
+    set -- --client-id "$LS_HUB_CLIENT_ID" --client-secret "${LS_HUB_CLIENT_SECRET:?set LS_HUB_CLIENT_SECRET}" \
+        --redirect-uri "${LS_HUB_REDIRECT_URI:?set LS_HUB_REDIRECT_URI}"
+    if [ -n "${LS_HUB_POST_LOGOUT_URI:-}" ]; then set -- "$@" --post-logout-redirect-uri "$LS_HUB_POST_LOGOUT_URI"; fi
+    python3 manage.py ensure_hub_client "$@"
+fi
+if [ "${LS_SEED_DEMO:-0}" = "1" ]; then
+    python3 manage.py seed_demo ${LS_DEMO_PASSWORD:+--password "$LS_DEMO_PASSWORD"}
+fi
+if [ -n "${LS_CATALOGUE_SOURCE:-}" ]; then
+    # The grader may not be up yet: a failed sync is logged, not fatal; run it again later.
+    python3 manage.py sync_catalogue || echo "catalogue sync failed; retry: cms-entrypoint manage sync_catalogue" >&2
+fi
+exec gunicorn studio_site.wsgi --bind "0.0.0.0:${LS_CMS_PORT}" --workers "${LS_CMS_WORKERS}" \
+    --timeout "${LS_GUNICORN_TIMEOUT:-60}" --access-logfile - \
+    --forwarded-allow-ips "${LS_FORWARDED_ALLOW_IPS:-127.0.0.1}"

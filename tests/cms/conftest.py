@@ -1,0 +1,65 @@
+"""pytest setup for the Wagtail site: settings, the demo data once per session, helpers.
+
+Run: `pytest tests/cms` (SQLite), or with LS_TEST_POSTGRES_URL=postgres://... for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+CMS_DIR = Path(__file__).resolve().parents[2] / "cms"
+if str(CMS_DIR) not in sys.path:
+    sys.path.insert(0, str(CMS_DIR))
+os.environ["DJANGO_SETTINGS_MODULE"] = "studio_site.settings.test"
+os.environ.setdefault("LS_CMS_DATA_DIR", "/tmp/ls-cms-test-data")
+
+import django  # noqa: E402
+
+django.setup()
+
+import pytest  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+
+DEMO_PASSWORD = "studio-demo-2026"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Migrate, then seed the demo users and pages once; each test rolls back to this."""
+    with django_db_blocker.unblock():
+        call_command("seed_demo", password=DEMO_PASSWORD, verbosity=0)
+
+
+@pytest.fixture
+def users(db):
+    from studio_site.accounts.models import User
+
+    return {u.username: u for u in User.objects.all()}
+
+
+@pytest.fixture
+def course(db):
+    from studio_site.catalogue.models import CoursePage
+
+    return CoursePage.objects.get(course_id="intro-python")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).parent
+    for item in items:
+        if LS_PG and here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.postgres)
+
+
+LS_PG = bool(os.environ.get("LS_TEST_POSTGRES_URL"))

@@ -1,0 +1,165 @@
+"""REST API v1: reads, permissions by role, session/JWT/OAuth2 auth, pagination, throttling."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_application_model
+from rest_framework.test import APIClient
+from studio_site.community.models import StudyGroup
+from studio_site.progress.models import GradeEvent
+
+DEMO_PASSWORD = "studio-demo-2026"  # seed_demo password, see conftest.py
+pytestmark = pytest.mark.django_db
+
+
+def as_user(username: str) -> APIClient:
+    client = APIClient()
+    client.login(username=username, password=DEMO_PASSWORD)
+    return client
+
+
+def oauth_token(user, scope: str) -> str:
+    app = get_application_model().objects.create(
+        name="script", client_type="confidential", authorization_grant_type="client-credentials",
+        user=user,
+    )
+    token = get_access_token_model().objects.create(
+        user=user, application=app, token=f"tok-{scope.replace(' ', '-')}-{user.pk}",
+        scope=scope, expires=timezone.now() + dt.timedelta(hours=1),
+    )
+    return token.token
+
+
+def test_courses_are_public_and_include_lessons() -> None:
+    response = APIClient().get("/api/v1/courses/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1 and "next" in body  # paginated
+    course = body["results"][0]
+    assert course["course_id"] == "intro-python"
+    assert [lesson["lesson_id"] for lesson in course["lessons"]] == ["01-basics", "02-functions"]
+    assert course["lessons"][0]["lab_url"].endswith("/courses/intro-python/lessons/01-basics.ipynb")
+    detail = APIClient().get("/api/v1/courses/intro-python/")
+    assert detail.json()["assignments"][0]["assignment_id"] == "ps1"
+    lessons = APIClient().get("/api/v1/lessons/", {"course": "intro-python"}).json()
+    assert lessons["count"] == 2
+
+
+def test_enrol_needs_authentication(users) -> None:
+    assert APIClient().post("/api/v1/courses/intro-python/enrol/").status_code in (401, 403)
+    response = as_user("edith").post("/api/v1/courses/intro-python/enrol/")
+    assert response.status_code == 201
+    me = as_user("edith").get("/api/v1/me/").json()
+    assert me["groups"] == ["editors", "learners:intro-python"]
+
+
+def test_session_auth_needs_csrf_for_writes() -> None:
+    client = APIClient(enforce_csrf_checks=True)
+    client.login(username="edith", password=DEMO_PASSWORD)
+    assert client.post("/api/v1/courses/intro-python/enrol/").status_code == 403
+
+
+def test_progress_permissions(users) -> None:
+    GradeEvent.objects.create(submission_id="x1", user=users["alan"], course_id="intro-python",
+                              assignment_id="ps1", score=8, max_score=10,
+                              graded_at=timezone.now())
+    assert APIClient().get("/api/v1/progress/").status_code in (401, 403)
+    mine = as_user("alan").get("/api/v1/progress/").json()
+    assert mine[0]["assignments"][0]["score"] == 8.0 and mine[0]["done"] == 1
+    # A learner reading the course sees only their own progress.
+    own = as_user("grace").get("/api/v1/progress/intro-python/").json()
+    assert own["done"] == 0 and "learners" not in own
+    # The instructor sees every learner.
+    course = as_user("ada").get("/api/v1/progress/intro-python/").json()
+    by_name = {row["username"]: row["progress"] for row in course["learners"]}
+    assert by_name["alan"]["points"] == 8.0 and by_name["grace"]["points"] == 0
+    # Editors are not instructors; someone not enrolled gets nothing.
+    assert as_user("edith").get("/api/v1/progress/intro-python/").status_code == 403
+
+
+def test_jwt_authentication() -> None:
+    bad = APIClient().post("/api/v1/token/", {"username": "alan", "password": "wrong"})
+    assert bad.status_code == 401
+    tokens = APIClient().post("/api/v1/token/", {"username": "alan", "password": DEMO_PASSWORD})
+    assert tokens.status_code == 200
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['access']}")
+    assert client.get("/api/v1/me/").json()["username"] == "alan"
+    refreshed = APIClient().post("/api/v1/token/refresh/", {"refresh": tokens.json()["refresh"]})
+    assert refreshed.status_code == 200 and "access" in refreshed.json()
+
+
+def test_oauth2_token_scopes(users) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {oauth_token(users['grace'], 'read')}")
+    assert client.get("/api/v1/me/").json()["username"] == "grace"
+    denied = client.post("/api/v1/community/groups/python-beginners/join/")
+    assert denied.status_code == 403 and "scope" in denied.json()["detail"]
+    writer = APIClient()
+    writer.credentials(HTTP_AUTHORIZATION=f"Bearer {oauth_token(users['edith'], 'read write')}")
+    assert writer.post("/api/v1/community/groups/python-beginners/join/").status_code == 200
+    invalid = APIClient()
+    invalid.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert invalid.get("/api/v1/me/").status_code in (401, 403)
+
+
+def test_study_group_moderation() -> None:
+    created = as_user("grace").post("/api/v1/community/groups/",
+                                    {"name": "Graph fans", "max_members": 5}, format="json")
+    assert created.status_code == 201 and created.json()["slug"] == "graph-fans"
+    # Another learner cannot change it, nor hide it.
+    other = as_user("alan").patch("/api/v1/community/groups/graph-fans/",
+                                  {"description": "mine now"}, format="json")
+    assert other.status_code == 403
+    hide_by_owner = as_user("grace").patch("/api/v1/community/groups/graph-fans/",
+                                           {"hidden": True}, format="json")
+    assert hide_by_owner.status_code == 403
+    hidden = as_user("edith").patch("/api/v1/community/groups/graph-fans/",
+                                    {"hidden": True}, format="json")
+    assert hidden.status_code == 200
+    assert StudyGroup.objects.get(slug="graph-fans").hidden
+    assert APIClient().get("/api/v1/community/groups/graph-fans/").status_code == 404
+
+
+def test_events_and_challenges() -> None:
+    events = APIClient().get("/api/v1/community/events/").json()
+    assert events["results"][0]["places_left"] == 10
+    assert as_user("alan").post("/api/v1/community/events/office-hours/register/").status_code == 201
+    assert APIClient().get("/api/v1/community/events/office-hours/").json()["places_left"] == 9
+    board = APIClient().get("/api/v1/community/challenges/arithmetic-sprint/leaderboard/")
+    assert board.status_code == 200 and board.json() == []
+
+
+def test_search() -> None:
+    results = APIClient().get("/api/v1/search/", {"q": "loops"}).json()
+    assert {"title": "Lists and loops", "url": "/tutorials/lists-and-loops/",
+            "type": "TutorialPage"} in results["results"]
+    assert APIClient().get("/api/v1/search/").status_code == 400
+
+
+def test_openapi_schema() -> None:
+    response = APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "Learning Studio API"
+    for path in ("/api/v1/courses/", "/api/v1/progress/", "/api/v1/search/",
+                 "/api/v1/community/groups/", "/api/v1/token/"):
+        assert path in schema["paths"], path
+
+
+def test_throttling(settings) -> None:
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import AnonRateThrottle
+
+    cache.clear()
+    old = AnonRateThrottle.THROTTLE_RATES
+    AnonRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "anon": "3/min"}
+    try:
+        codes = [APIClient().get("/api/v1/courses/").status_code for _ in range(5)]
+    finally:
+        AnonRateThrottle.THROTTLE_RATES = old
+    assert codes == [200, 200, 200, 429, 429]

@@ -1,0 +1,132 @@
+"""Grade events from the grader, achievements, dashboard, instructor view."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from studio_site.progress.models import Achievement, GradeEvent
+from studio_site.progress.signing import sign
+
+DEMO_PASSWORD = "studio-demo-2026"  # seed_demo password, see conftest.py
+pytestmark = pytest.mark.django_db
+SECRET = "test-grade-secret"
+
+
+def event(submission: str, user: str = "alan", assignment: str = "ps1", score: float = 7,
+          max_score: float = 10, when: str = "2026-11-20T10:00:00Z") -> dict:
+    return {"event": "grade", "user": user, "course": "intro-python", "assignment": assignment,
+            "submission_id": submission, "score": score, "max_score": max_score,
+            "timestamp": when}
+
+
+def post_event(client: Client, payload, secret: str = SECRET, raw: bytes | None = None):
+    body = raw if raw is not None else json.dumps(payload).encode()
+    return client.post("/progress/events/", body, content_type="application/json",
+                       HTTP_X_STUDIO_SIGNATURE=sign(body, secret))
+
+
+def test_bad_or_missing_signature_rejected(client: Client) -> None:
+    body = json.dumps(event("s1")).encode()
+    missing = client.post("/progress/events/", body, content_type="application/json")
+    assert missing.status_code == 401 and "X-Studio-Signature" in missing.json()["error"]
+    wrong = post_event(client, event("s1"), secret="not-the-secret")
+    assert wrong.status_code == 403 and "bad signature" in wrong.json()["error"]
+    # A valid signature over a different body does not carry over.
+    tampered = client.post("/progress/events/", json.dumps(event("s1", score=10)).encode(),
+                           content_type="application/json",
+                           HTTP_X_STUDIO_SIGNATURE=sign(body, SECRET))
+    assert tampered.status_code == 403
+    assert not GradeEvent.objects.exists()
+
+
+def test_endpoint_off_without_secret(client: Client, settings) -> None:
+    settings.GRADE_EVENT_SECRET = ""
+    response = post_event(client, event("s1"), secret="")
+    assert response.status_code == 503 and "LS_GRADE_EVENT_SECRET" in response.json()["error"]
+
+
+def test_grade_event_recorded_once(client: Client) -> None:
+    first = post_event(client, event("sub-1"))
+    assert first.status_code == 201
+    assert first.json()["achievements"] == ["first_submission"]
+    again = post_event(client, event("sub-1", score=10))
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    stored = GradeEvent.objects.get()
+    assert stored.score == 7 and stored.user.username == "alan"
+
+
+@pytest.mark.parametrize("payload, message", [
+    ({"event": "grade"}, "missing fields"),
+    ({**event("x"), "event": "other"}, "only 'grade'"),
+    ({**event("x"), "score": "7"}, "'score' must be a number"),
+    ({**event("x"), "score": 11}, "0 <= score <= max_score"),
+    ({**event("x"), "timestamp": "yesterday"}, "ISO 8601"),
+])
+def test_bad_payload_rejected(client: Client, payload, message) -> None:
+    response = post_event(client, payload)
+    assert response.status_code == 400 and message in response.json()["error"]
+
+
+def test_non_json_body_rejected(client: Client) -> None:
+    response = post_event(client, None, raw=b"score=10")
+    assert response.status_code == 400 and "not JSON" in response.json()["error"]
+
+
+def test_unknown_user(client: Client, caplog) -> None:
+    response = post_event(client, event("s9", user="nobody"))
+    assert response.status_code == 404
+    assert "user=nobody course=intro-python assignment=ps1" in caplog.text
+
+
+def test_achievements(client: Client, users) -> None:
+    post_event(client, event("a1", score=5, when="2026-11-01T09:00:00Z"))
+    post_event(client, event("a2", score=10, when="2026-11-02T09:00:00Z"))
+    kinds = set(Achievement.objects.filter(user=users["alan"]).values_list("kind", flat=True))
+    assert kinds == {"first_submission", "first_perfect"}
+    third = post_event(client, event("a3", assignment="ps2", score=3,
+                                     when="2026-11-03T09:00:00Z"))
+    # Third consecutive day, and now both assignments of the course have a grade.
+    assert set(third.json()["achievements"]) == {"streak_3_days", "course_finished"}
+    finished = Achievement.objects.get(user=users["alan"], kind="course_finished")
+    assert finished.course_id == "intro-python"
+
+
+def test_no_streak_with_a_gap(client: Client, users) -> None:
+    for n, day in enumerate(["01", "02", "04"]):
+        post_event(client, event(f"g{n}", when=f"2026-11-{day}T09:00:00Z"))
+    assert not Achievement.objects.filter(user=users["alan"], kind="streak_3_days").exists()
+
+
+def test_dashboard_shows_scores_bars_badges_and_chart(client: Client) -> None:
+    post_event(client, event("d1", score=4, when="2026-11-01T09:00:00Z"))
+    post_event(client, event("d2", score=8, when="2026-11-05T09:00:00Z"))
+    client.login(username="alan", password=DEMO_PASSWORD)
+    html = client.get("/progress/").content.decode()
+    assert "Introduction to Python" in html
+    assert "8 / 10" in html  # the newest submission counts
+    assert "not submitted" in html  # ps2
+    assert 'aria-valuenow="50"' in html  # 1 of 2 assignments graded
+    assert "First submission" in html
+    assert "<svg" in html and html.count("<circle") == 2
+    assert "intro-python/ps1: 4/10 on 2026-11-01" in html
+
+
+def test_dashboard_is_private(client: Client) -> None:
+    post_event(client, event("p1", user="alan", score=9))
+    client.login(username="grace", password=DEMO_PASSWORD)
+    html = client.get("/progress/").content.decode()
+    assert "9 / 10" not in html
+
+
+@pytest.mark.parametrize("username, status", [("ada", 200), ("admin", 200), ("alan", 403),
+                                              ("edith", 403)])
+def test_instructor_view_permissions(client: Client, username: str, status: int) -> None:
+    post_event(client, event("i1", user="grace", score=6))
+    client.login(username=username, password=DEMO_PASSWORD)
+    response = client.get("/progress/course/intro-python/")
+    assert response.status_code == status
+    if status == 200:
+        html = response.content.decode()
+        assert "grace" in html and "6 / 10" in html and "alan" in html
