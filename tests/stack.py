@@ -61,7 +61,8 @@ class Stack:
     """A running proxy + hub pair with a unique Docker name prefix."""
 
     def __init__(self, workdir: Path, prefix: str | None = None,
-                 hub_command: list[str] | None = None, **env: str):
+                 hub_command: list[str] | None = None, host_routing: bool = True, **env: str):
+        self.host_routing = host_routing
         self.hub_command = hub_command or [
             sys.executable, "-m", "hub", "-f", str(ROOT / "jupyterhub_config.py")]
         self.prefix = prefix or f"lst{secrets.token_hex(3)}"
@@ -101,7 +102,8 @@ class Stack:
         self.proxy = subprocess.Popen(
             [str(VENV_BIN / "configurable-http-proxy"), "--ip", "127.0.0.1",
              "--port", str(self.port), "--api-ip", "127.0.0.1",
-             "--api-port", str(self.api_port), "--host-routing"],
+             "--api-port", str(self.api_port),
+             *(["--host-routing"] if self.host_routing else [])],
             env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         wait_for(lambda: self._port_open(self.api_port), 15, "the proxy's API")

@@ -154,6 +154,7 @@ def main() -> None:
     ours = run_setup("ours", args.sequential, args.concurrent,
                      prefix=f"bench{secrets.token_hex(2)}")
     stock = run_setup("stock", args.sequential, args.concurrent, hub_command=stock_cmd,
+                      host_routing=False,
                       prefix=f"bstock{secrets.token_hex(2)}")
     rows = [
         ("spawn -> ready, p50 (s)", "ready_p50"), ("spawn -> ready, p95 (s)", "ready_p95"),

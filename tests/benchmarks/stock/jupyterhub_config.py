@@ -20,5 +20,5 @@ c.ConfigurableHTTPProxy.should_start = False
 c.ConfigurableHTTPProxy.api_url = os.environ["STUDIO_PROXY_API_URL"]
 c.Authenticator.allow_all = True
 c.JupyterHub.services = [{"name": "bench", "api_token": os.environ["STUDIO_ADMIN_TOKEN"]}]
-c.JupyterHub.load_roles = [{"name": "bench", "scopes": ["admin:users", "admin:servers",
+c.JupyterHub.load_roles = [{"name": "bench", "scopes": ["admin:users", "admin:servers", "access:servers",
                                                        "tokens"], "services": ["bench"]}]
