@@ -5,8 +5,8 @@ For each setup, in the same run on the same engine:
   - 10 learners one after another: spawn request -> ready (from the hub's progress
     stream), and -> first executed cell (kernel started and answering through the proxy);
   - 20 learners at once: time until all are ready, and failures;
-  - resident memory of an idle learner server (sum of RSS of its processes, 5 s after
-    ready).
+  - memory of an idle learner server, 5 s after ready: RSS (sum over its processes)
+    and PSS (shared pages split among the containers sharing them: the cost of one more).
 Prints p50/p95 for each and the ratio stock/ours (above 1 means ours is better).
 
     .venv/bin/python tests/benchmarks/bench_spawn.py [--sequential 10] [--concurrent 20]
@@ -67,6 +67,19 @@ def container_rss_mib(container) -> float:
     return sum(int(row[col]) for row in top["Processes"]) / 1024
 
 
+def container_pss_mib(container) -> float:
+    """Proportional set size: each shared page (the image's libraries, shared by every
+    learner container of the same image) counted once across the processes sharing it.
+    The per-learner cost of one more idle server. Reading smaps needs root."""
+    top = container.top(ps_args="-o pid")
+    total = 0
+    for (pid,) in top["Processes"]:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
 def measure(stack: Stack, label: str, sequential: int, concurrent: int) -> dict:
     for i in range(sequential + concurrent):
         stack.admin("POST", f"users/bench{i:02d}")
@@ -89,6 +102,7 @@ def measure(stack: Stack, label: str, sequential: int, concurrent: int) -> dict:
         print(f"  [{label}] {name}: ready {t1 - t0:.2f}s, first cell {t2 - t0:.2f}s", flush=True)
     time.sleep(5)
     rss = [container_rss_mib(stack.container(f"bench{i:02d}")) for i in range(sequential)]
+    pss = [container_pss_mib(stack.container(f"bench{i:02d}")) for i in range(sequential)]
     for i in range(sequential):
         stack.stop_server(f"bench{i:02d}")
 
@@ -121,6 +135,7 @@ def measure(stack: Stack, label: str, sequential: int, concurrent: int) -> dict:
         "ready_p50": pct(ready, 0.5), "ready_p95": pct(ready, 0.95),
         "cell_p50": pct(first_cell, 0.5), "cell_p95": pct(first_cell, 0.95),
         "all_ready": all_ready, "failures": len(failures), "rss": statistics.median(rss),
+        "pss": statistics.median(pss),
         "failure_detail": failures[:3],
     }
 
@@ -162,6 +177,7 @@ def main() -> None:
         (f"{args.concurrent} at once, all ready (s)", "all_ready"),
         (f"{args.concurrent} at once, failures", "failures"),
         ("idle server RSS, median (MiB)", "rss"),
+        ("idle server PSS, median (MiB)", "pss"),
     ]
     print(f"\nspawn benchmark ({args.sequential} sequential, {args.concurrent} concurrent), "
           f"ratio = stock / ours\n")
