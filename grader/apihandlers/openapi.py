@@ -1,0 +1,199 @@
+"""The OpenAPI 3.1 document of the grader's REST API, served at api/openapi.json."""
+
+from __future__ import annotations
+
+from .base import GraderAPIHandler
+
+
+def _op(summary: str, who: str, *, body: str | None = None, ok: str = "200", params=(),
+        ctype: str = "application/json") -> dict:
+    op = {
+        "summary": summary,
+        "description": f"Who may call it: {who}.",
+        "parameters": [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in params
+        ],
+        "responses": {
+            ok: {"description": "success", "content": {ctype: {}}},
+            "400": {"$ref": "#/components/responses/Error"},
+            "403": {"$ref": "#/components/responses/Error"},
+            "404": {"$ref": "#/components/responses/Error"},
+        },
+    }
+    if body:
+        op["requestBody"] = {"$ref": f"#/components/requestBodies/{body}"}
+    return op
+
+
+C, A, S = ("course",), ("course", "assignment"), ("submission_id",)
+
+
+def openapi_document(prefix: str) -> dict:
+    api = prefix.rstrip("/") + "/api"
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Learning Studio grader",
+            "version": "1",
+            "description": (
+                "Releases, submissions, sandboxed autograding and the gradebook. Every call "
+                "except /health and /openapi.json needs a JupyterHub token with the scope "
+                "access:services!service=grader in 'Authorization: token <token>'. Errors are "
+                '{"error": {"code": "<NamedError>", "message": "<what to do>"}}.'
+            ),
+        },
+        "servers": [{"url": api}],
+        "components": {
+            "securitySchemes": {
+                "hubToken": {"type": "apiKey", "in": "header", "name": "Authorization"}
+            },
+            "responses": {
+                "Error": {
+                    "description": "a named error with what to do",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "report": {"type": "object"},
+                            },
+                        }
+                    },
+                },
+                "Files": {
+                    "type": "object",
+                    "description": "relative path -> base64 content",
+                    "additionalProperties": {"type": "string", "contentEncoding": "base64"},
+                },
+            },
+            "requestBodies": {
+                "Upload": {
+                    "description": (
+                        "multipart/form-data with one file part per file (its filename is the "
+                        "path inside the assignment, e.g. data/input.csv), or JSON "
+                        '{"files": {path: base64}}. Limits: GraderSettings.max_upload_bytes, '
+                        "max_upload_files, file_name_pattern."
+                    ),
+                    "content": {
+                        "multipart/form-data": {},
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"files": {"$ref": "#/components/schemas/Files"}},
+                            }
+                        },
+                    },
+                },
+                "ReleaseUpload": {
+                    "description": (
+                        "The assignment's source files as in Upload, plus fields title, "
+                        "due_at (ISO 8601), late_policy (none|zero|subtract_per_hour), "
+                        "late_penalty_per_hour, max_submissions, check (true|false)."
+                    ),
+                    "content": {"multipart/form-data": {}, "application/json": {}},
+                },
+                "Course": {
+                    "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "slug": {"type": "string"}, "title": {"type": "string"}}}}}
+                },
+                "Enrollment": {
+                    "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "username": {"type": "string"},
+                        "role": {"enum": ["learner", "instructor"]}}}}}
+                },
+                "ManualGrade": {
+                    "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "score": {"type": ["number", "null"]}, "comment": {"type": "string"}}}}}
+                },
+            },
+        },
+        "security": [{"hubToken": []}],
+        "paths": {
+            "/health": {"get": {**_op("service is up", "anyone"), "security": []}},
+            "/openapi.json": {"get": {**_op("this document", "anyone"), "security": []}},
+            "/me": {"get": _op("who I am and my courses with my roles", "any hub user")},
+            "/courses": {
+                "get": _op("my courses", "any hub user"),
+                "post": _op("create a course", "hub admins, members of course_creator_group",
+                            body="Course", ok="201"),
+            },
+            "/courses/{course}/enrollments": {
+                "post": _op("enrol a hub user as learner or instructor", "instructors",
+                            body="Enrollment", ok="201", params=C)
+            },
+            "/courses/{course}/assignments": {
+                "get": _op("released assignments with my status, due date, submissions used",
+                           "course members", params=C)
+            },
+            "/courses/{course}/assignments/{assignment}/release": {
+                "get": _op("fetch the student version (files base64)", "course members",
+                           params=A),
+                "post": _op("release or update the assignment (new version; built and "
+                            "checked in the sandbox first)", "instructors",
+                            body="ReleaseUpload", ok="201", params=A),
+            },
+            "/courses/{course}/assignments/{assignment}/source": {
+                "get": _op("the instructor's source files of the newest release",
+                           "instructors", params=A)
+            },
+            "/courses/{course}/assignments/{assignment}/submissions": {
+                "get": _op("submissions with grades: a learner's own; an instructor's view "
+                           "has everyone's (?username= filters)", "course members", params=A),
+                "post": _op("submit (queued for grading)", "course members", body="Upload",
+                            ok="201", params=A),
+            },
+            "/courses/{course}/assignments/{assignment}/regrade": {
+                "post": _op("regrade every learner's latest submission", "instructors",
+                            ok="202", params=A)
+            },
+            "/courses/{course}/assignments/{assignment}/statistics": {
+                "get": _op("score histogram and per-cell success rate", "instructors",
+                           params=A)
+            },
+            "/courses/{course}/grades.csv": {
+                "get": _op("export grades (latest submission per learner and assignment; "
+                           "?assignment= filters)", "instructors", params=C, ctype="text/csv")
+            },
+            "/submissions/{submission_id}": {
+                "get": _op("one submission with per-cell grades", "its learner, instructors",
+                           params=S)
+            },
+            "/submissions/{submission_id}/files": {
+                "get": _op("the submitted files", "its learner, instructors", params=S)
+            },
+            "/submissions/{submission_id}/feedback/{notebook}": {
+                "get": _op("feedback HTML of one notebook (served sandboxed by CSP)",
+                           "its learner, instructors", params=S + ("notebook",),
+                           ctype="text/html")
+            },
+            "/submissions/{submission_id}/graded/{notebook}": {
+                "get": _op("the executed notebook with all tests (hidden ones too), as graded",
+                           "instructors", params=S + ("notebook",),
+                           ctype="application/x-ipynb+json")
+            },
+            "/submissions/{submission_id}/regrade": {
+                "post": _op("grade this submission again", "instructors", ok="202", params=S)
+            },
+            "/submissions/{submission_id}/grades/{notebook}/{cell_id}": {
+                "put": _op("set a manual score (null clears it) and a comment", "instructors",
+                           body="ManualGrade", params=S + ("notebook", "cell_id"))
+            },
+            "/queue": {"get": _op("grading queue counts and recent failures",
+                                  "instructors, admins")},
+        },
+    }
+
+
+class OpenAPIHandler(GraderAPIHandler):
+    public = True
+
+    def get(self):
+        self.write_json(openapi_document(self.settings["service_prefix"]))

@@ -1,0 +1,231 @@
+"""The grader service: the tornado application JupyterHub runs at /services/grader/.
+
+``python -m grader serve`` starts it. JupyterHub, running it as a managed service, sets
+JUPYTERHUB_SERVICE_PREFIX (the URL prefix), JUPYTERHUB_SERVICE_URL (where to listen),
+JUPYTERHUB_API_URL and JUPYTERHUB_API_TOKEN (to ask the hub who a caller is). The same
+process runs worker_count grading workers and the CMS webhook sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import signal
+from urllib.parse import urlparse
+
+from jupyterhub.utils import url_path_join
+from tornado import web
+from tornado.httpserver import HTTPServer
+from traitlets import Bool, Integer, Unicode, default
+from traitlets.config import Application
+
+from .apihandlers import courses, login, openapi, submissions
+from .auth import make_hub_auth
+from .config import GraderSettings
+from .gradebook import Gradebook, open_gradebook
+from .webhook import CMSNotifier
+from .worker import GradingWorker, worker_id
+
+log = logging.getLogger("grader")
+
+
+def make_sandbox_pool(config, remove_stale: bool | None = None):
+    """The engine's pool of warm sandbox containers, configured by c.SandboxPool/DockerSandbox.
+
+    remove_stale=False for short-lived CLI pools: a CLI run next to a running service
+    must not remove the service's sandboxes (they share the container name prefix).
+    """
+    from .sandbox import SandboxPool
+
+    if remove_stale is None:
+        return SandboxPool(config=config)
+    return SandboxPool(config=config, remove_stale=remove_stale)
+
+
+class GraderApp(Application):
+    name = "grader"
+    description = "Learning Studio grader service (run by JupyterHub as a managed service)"
+
+    config_file = Unicode(
+        "grader_config.py",
+        help="traitlets config file to load (c.GraderSettings..., c.SandboxPool..., ...)",
+    ).tag(config=True)
+
+    ip = Unicode(help="Address to listen on (default: from JUPYTERHUB_SERVICE_URL).").tag(
+        config=True
+    )
+    port = Integer(help="Port to listen on (default: from JUPYTERHUB_SERVICE_URL).").tag(
+        config=True
+    )
+    service_prefix = Unicode(
+        help="URL prefix of the service (default: JUPYTERHUB_SERVICE_PREFIX or /services/grader/)"
+    ).tag(config=True)
+    upgrade_db = Bool(
+        True,
+        help="""Apply pending database migrations at start. With several grader processes on
+        one PostgreSQL database, set False and run `python -m grader db upgrade` once.""",
+    ).tag(config=True)
+
+    aliases = {
+        "config": "GraderApp.config_file",
+        "ip": "GraderApp.ip",
+        "port": "GraderApp.port",
+        "db": "GraderSettings.database_url",
+        "blobs": "GraderSettings.blob_dir",
+        "workers": "GraderSettings.worker_count",
+    }
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        url = os.environ.get("JUPYTERHUB_SERVICE_URL")
+        return urlparse(url).hostname if url else "127.0.0.1"
+
+    @default("port")
+    def _default_port(self) -> int:
+        url = os.environ.get("JUPYTERHUB_SERVICE_URL")
+        return (urlparse(url).port or 80) if url else 10101
+
+    @default("service_prefix")
+    def _default_prefix(self) -> str:
+        return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/grader/")
+
+    @property
+    def classes(self):
+        try:
+            from .sandbox import DockerSandbox, SandboxPool
+
+            engine = [SandboxPool, DockerSandbox]
+        except ImportError:
+            engine = []
+        return [GraderApp, GraderSettings, *engine]
+
+    def initialize(self, argv=None) -> None:
+        super().initialize(argv)
+        if self.config_file and os.path.exists(self.config_file):
+            self.load_config_file(self.config_file)
+        logging.basicConfig(
+            level=logging.INFO,
+            format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s%(ctx)s",
+        )
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_context_filter)
+        self.grader_settings = GraderSettings(parent=self)
+        self.gradebook: Gradebook = open_gradebook(self.grader_settings, upgrade=self.upgrade_db)
+        self.notifier = CMSNotifier(self.grader_settings, self.gradebook.sessions)
+        self.sandbox_pool = None
+
+    def make_tornado_app(self) -> web.Application:
+        prefix = self.service_prefix
+        hub_auth = make_hub_auth(self.grader_settings)
+
+        def route(path: str) -> str:
+            return url_path_join(prefix, path)
+
+        num = r"(?P<submission_id>[0-9]+)"
+        name = r"(?P<{}>[^/]+)"
+        c, a = name.format("course"), name.format("assignment")
+        handlers = [
+            (route("api/health"), courses.HealthHandler),
+            (route("api/openapi.json"), openapi.OpenAPIHandler),
+            (route("api/me"), courses.MeHandler),
+            (route("api/queue"), courses.QueueHandler),
+            (route("api/courses"), courses.CoursesHandler),
+            (route(f"api/courses/{c}/enrollments"), courses.EnrollmentsHandler),
+            (route(f"api/courses/{c}/grades.csv"), courses.GradesCSVHandler),
+            (route(f"api/courses/{c}/assignments"), courses.AssignmentsHandler),
+            (route(f"api/courses/{c}/assignments/{a}/release"), courses.ReleaseHandler),
+            (route(f"api/courses/{c}/assignments/{a}/source"), courses.SourceHandler),
+            (route(f"api/courses/{c}/assignments/{a}/statistics"), courses.StatisticsHandler),
+            (route(f"api/courses/{c}/assignments/{a}/submissions"),
+             submissions.SubmissionsHandler),
+            (route(f"api/courses/{c}/assignments/{a}/regrade"),
+             submissions.RegradeAssignmentHandler),
+            (route(f"api/submissions/{num}"), submissions.SubmissionHandler),
+            (route(f"api/submissions/{num}/files"), submissions.SubmissionFilesHandler),
+            (route(f"api/submissions/{num}/feedback/{name.format('notebook')}"),
+             submissions.FeedbackHandler),
+            (route(f"api/submissions/{num}/graded/{name.format('notebook')}"),
+             submissions.GradedNotebookHandler),
+            (route(f"api/submissions/{num}/regrade"), submissions.RegradeSubmissionHandler),
+            (route(f"api/submissions/{num}/grades/{name.format('notebook')}/"
+                   f"{name.format('cell_id')}"), submissions.ManualGradeHandler),
+            (prefix, login.RootHandler),
+            (route("login"), login.LoginHandler),
+            (route("oauth_callback"), login.OAuthCallbackHandler),
+        ]
+        return web.Application(
+            handlers,
+            hub_auth=hub_auth,
+            gradebook=self.gradebook,
+            sandbox_pool=self.sandbox_pool,
+            service_prefix=prefix,
+            cookie_secret=self.cookie_secret(),
+            xsrf_cookies=False,
+        )
+
+    def cookie_secret(self) -> bytes:
+        """Stable across restarts and shared by processes with the same hub token, so a
+        signed-in browser stays signed in; random when run outside the hub."""
+        token = os.environ.get("JUPYTERHUB_API_TOKEN")
+        if not token:
+            return os.urandom(32)
+        return hashlib.sha256(b"grader-cookie:" + token.encode()).digest()
+
+    async def start_async(self) -> None:
+        settings = self.grader_settings
+        self.sandbox_pool = make_sandbox_pool(self.config)
+        app = self.make_tornado_app()
+        # Tornado drops bodies over this without a reply; the precise, friendly limit is
+        # checked by the gradebook, so leave room for multipart and base64 overhead.
+        server = HTTPServer(app, max_body_size=2 * settings.max_upload_bytes + (1 << 20),
+                            xheaders=True)
+        server.listen(self.port, self.ip)
+        log.info("grader listening on http://%s:%s%s", self.ip, self.port, self.service_prefix)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        if settings.worker_count > 0:
+            # start warm sandboxes now, so the first submission does not wait for one
+            try:
+                await self.sandbox_pool.start()
+            except Exception as e:
+                log.error("sandboxes could not be started (%s): grading jobs will wait and "
+                          "retry; check Docker and the learner image", e)
+        tasks = [asyncio.ensure_future(self.notifier.run(stop))]
+        base = worker_id()
+        for i in range(settings.worker_count):
+            worker = GradingWorker(self.gradebook, self.sandbox_pool, name=f"{base}-w{i}")
+            tasks.append(asyncio.ensure_future(worker.run(stop, settings.poll_seconds)))
+        await stop.wait()
+        log.info("stopping: jobs being graded are handed back to the queue")
+        server.stop()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.sandbox_pool.close()
+
+    def start(self) -> None:
+        asyncio.run(self.start_async())
+
+
+class _ContextFilter(logging.Filter):
+    """Adds ' [user=... course=... assignment=...]' to log lines that carry them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        parts = [
+            f"{k}={getattr(record, k)}"
+            for k in ("user", "course", "assignment")
+            if getattr(record, k, None)
+        ]
+        record.ctx = f" [{' '.join(parts)}]" if parts else ""
+        return True
+
+
+_context_filter = _ContextFilter()
+
+
+def main(argv=None) -> None:
+    GraderApp.launch_instance(argv)

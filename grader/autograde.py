@@ -1,0 +1,562 @@
+"""Autograding a submission: nbgrader's pipeline with the kernel in a sandbox.
+
+The path of one notebook, as ``nbgrader autograde`` takes it:
+
+1. sanitize (trusted, here): ClearOutput, DeduplicateIds, OverwriteKernelspec,
+   OverwriteCells (locked and test cells restored from the release master),
+   CheckCellMetadata;
+2. execute: nbgrader's ``Execute`` preprocessor, here in the grader process, talking to a
+   kernel in the sandbox (``grader.sandbox``); same traits, same timeouts, same handling of
+   errors and timeouts;
+3. score (trusted, here): IgnorePattern, ClearMetadata, LimitOutput, then the logic of
+   SaveAutoGrades with ``nbgrader.utils.determine_grade``.
+
+Because scoring reads only the kernel's messages, student code can change its grade only
+in the ways it can under nbgrader itself. What nbgrader cannot do and we add: a kernel that
+dies (exit, crash, out of memory), floods output, or outlives the wall clock stops the
+notebook; the cells that did not run get an error output, so their tests score 0, and the
+notebook carries a message saying why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import copy
+import json
+import logging
+import re
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_client.utils import ensure_async
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbformat import NotebookNode
+from nbgrader import utils as nbutils
+from nbgrader.plugins import LateSubmissionPlugin
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    Execute,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+)
+from traitlets.config import Config
+
+from .feedback import render_feedback
+from .release import ReleaseBuild, ReleaseNotebook, build_release, other_files
+from .sandbox import INBOX, Sandbox, SandboxError, SandboxKernelManager, SandboxPool
+
+log = logging.getLogger("grader.autograde")
+
+
+# --- results -------------------------------------------------------------------------------
+@dataclass
+class CellGrade:
+    max_score: float
+    auto_score: float | None = None
+    needs_manual_grade: bool = True  # nbgrader's Grade default: a cell never scored waits
+    manual_score: float | None = None
+    comment: str | None = None
+    failed: bool = False
+
+    @property
+    def score(self) -> float | None:
+        if self.manual_score is not None:
+            return self.manual_score
+        if self.needs_manual_grade:
+            return None
+        return self.auto_score
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "needs_manual_grade": self.needs_manual_grade,
+        }
+
+
+@dataclass
+class NotebookGrade:
+    name: str
+    cells: dict[str, CellGrade]
+    messages: list[str] = field(default_factory=list)
+    feedback_html: str = ""
+    graded_notebook: dict[str, Any] | None = None
+    late_penalty: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        # nbgrader's Grade.score: manual if set, else auto, else 0
+        total = 0.0
+        for c in self.cells.values():
+            if c.manual_score is not None:
+                total += c.manual_score
+            elif c.auto_score is not None:
+                total += c.auto_score
+        return total
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.cells.values())
+
+    @property
+    def needs_manual_grade(self) -> bool:
+        return any(c.needs_manual_grade for c in self.cells.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "cells": {g: c.to_json() for g, c in self.cells.items()},
+        }
+
+
+@dataclass
+class GradeResult:
+    notebooks: dict[str, NotebookGrade]
+    messages: list[str] = field(default_factory=list)
+    # seconds: waiting for a sandbox, running the notebooks, total (benchmarks, logs)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return sum(nb.score for nb in self.notebooks.values())
+
+    @property
+    def max_score(self) -> float:
+        return sum(nb.max_score for nb in self.notebooks.values())
+
+    @property
+    def needs_manual_grade(self) -> bool:
+        return any(nb.needs_manual_grade for nb in self.notebooks.values())
+
+    @property
+    def late_penalty(self) -> float:
+        return sum(nb.late_penalty for nb in self.notebooks.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI contract (``python -m grader autograde ... --json``)."""
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "needs_manual_grade": self.needs_manual_grade,
+            "notebooks": {name: nb.to_json() for name, nb in self.notebooks.items()},
+        }
+
+
+class NotebookFailed(Exception):
+    """nbgrader would fail to autograde this notebook; its cells wait for a human."""
+
+
+# --- sanitize ------------------------------------------------------------------------------
+def _resources(assignment: str, name: str, path: str = "") -> dict[str, Any]:
+    return {
+        "nbgrader": {"notebook": name, "assignment": assignment, "student": "learner",
+                     "db_url": None},
+        "metadata": {"path": path, "name": name},
+    }
+
+
+def overwrite_cells(nb: NotebookNode, master: ReleaseNotebook) -> list[str]:
+    """nbgrader's OverwriteCells.preprocess_cell, reading the release master, not a DB."""
+    changes: list[str] = []
+    cell_type_fixer = OverwriteCells()
+    released = {
+        c.get("metadata", {}).get("nbgrader", {}).get("grade_id"): "".join(c.get("source", ""))
+        for c in master.student.get("cells", [])
+    }
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", None)
+        if grade_id is None:
+            continue
+        source_cell = master.cells.get(grade_id)
+        if source_cell is None:
+            del cell.metadata.nbgrader["grade_id"]
+            continue
+        if cell.cell_type != source_cell.cell_type:
+            changes.append(f"{grade_id}: cell type restored to {source_cell.cell_type}")
+            cell_type_fixer.update_cell_type(cell, source_cell.cell_type)
+        if nbutils.is_locked(cell) != source_cell.locked:
+            cell.metadata.nbgrader["locked"] = source_cell.locked
+        if nbutils.is_grade(cell):
+            if not (source_cell.grade or source_cell.task):
+                raise NotebookFailed(
+                    f"cell {grade_id} was turned into a graded cell; the release has no "
+                    "such graded cell"
+                )
+            old_points = float(source_cell.points or 0.0)
+            if old_points != float(cell.metadata.nbgrader["points"]):
+                changes.append(f"{grade_id}: points restored to {old_points:g}")
+                cell.metadata.nbgrader["points"] = old_points
+        cell.metadata.nbgrader["checksum"] = source_cell.checksum
+        if source_cell.locked and nbutils.compute_checksum(cell) != source_cell.checksum:
+            if cell.source != released.get(grade_id):  # hidden tests are restored silently
+                changes.append(f"{grade_id}: the locked cell was edited; the release's "
+                               "version was graded instead")
+            cell.source = source_cell.source
+            if nbutils.compute_checksum(cell) != source_cell.checksum:
+                raise NotebookFailed(
+                    f"the metadata of locked cell {grade_id} was changed, so it cannot be "
+                    "restored (nbgrader: inconsistent checksums)"
+                )
+    return changes
+
+
+def sanitize(nb: NotebookNode, master: ReleaseNotebook, assignment: str,
+             config: Config) -> tuple[NotebookNode, list[str]]:
+    resources = _resources(assignment, master.name)
+    try:
+        for pp in (ClearOutput(config=config), DeduplicateIds(config=config)):
+            nb, resources = pp(nb, resources)
+        if master.kernelspec:
+            nb.metadata["kernelspec"] = copy.deepcopy(master.kernelspec)
+        changes = overwrite_cells(nb, master)
+        nb, resources = CheckCellMetadata(config=config)(nb, resources)
+    except NotebookFailed:
+        raise
+    except Exception as e:  # noqa: BLE001 - nbgrader fails the notebook on these
+        raise NotebookFailed(f"its nbgrader cell metadata is invalid ({e})") from e
+    return nb, changes
+
+
+# --- execute -------------------------------------------------------------------------------
+class OutputFlood(Exception):
+    pass
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute preprocessor, with the kernel in a sandbox and output capped."""
+
+    def __init__(self, *, output_limit: int, on_flood: Any, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.output_limit = output_limit
+        self.on_flood = on_flood
+        self.output_bytes = 0
+        self.learner_code_ran = False
+
+    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
+        content = msg.get("content", {})
+        size = sum(len(str(v)) for v in content.values()) if isinstance(content, dict) else 0
+        self.output_bytes += size
+        if self.output_bytes > self.output_limit:
+            self.on_flood()
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    async def async_start_new_kernel_client(self) -> Any:
+        """Use the sandbox's client, connected and subscribed while the sandbox warmed up."""
+        assert self.km is not None
+        self.kc = self.km.client()
+        if not self.kc.channels_running:
+            self.kc.start_channels()
+            await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
+        self.kc.allow_stdin = False
+        return self.kc
+
+    async def run(self, nb: NotebookNode, resources: dict, km: SandboxKernelManager,
+                  setup_code: str, progress: list[int]) -> None:
+        """nbconvert's ExecutePreprocessor.preprocess, async, plus a silent setup request."""
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        try:
+            async with self.async_setup_kernel():
+                assert self.kc is not None
+                info_msg = await self.async_wait_for_reply(
+                    await ensure_async(self.kc.kernel_info()))
+                assert info_msg is not None
+                self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+                # Working directory and files, without touching the learner's namespace or
+                # history: silent, store_history=False (execution counts stay nbgrader's).
+                msg_id = self.kc.execute(setup_code, silent=True, store_history=False)
+                reply = await self.async_wait_for_reply(msg_id)
+                if reply is None or reply["content"]["status"] != "ok":
+                    raise RuntimeError(f"sandbox setup failed: {reply and reply['content']}")
+                for index, cell in enumerate(self.nb.cells):
+                    progress[0] = index
+                    self.learner_code_ran = True
+                    await self.async_execute_cell(cell, index, store_history=True)
+                progress[0] = len(self.nb.cells)
+            self.set_widgets_metadata()
+        finally:
+            # nbclient registers an atexit cleanup that it only removes on success
+            atexit.unregister(self._cleanup_kernel)
+            if self.kc is not None:
+                self.kc.stop_channels()
+
+
+def _stop_output(reason: str) -> NotebookNode:
+    return nbformat.v4.new_output(
+        "error", ename="SandboxStopped", evalue=reason,
+        traceback=[f"\x1b[0;31mSandboxStopped\x1b[0m: {reason}"],
+    )
+
+
+# --- score ---------------------------------------------------------------------------------
+def score_notebook(nb: NotebookNode, master: ReleaseNotebook, config: Config,
+                   assignment: str) -> dict[str, CellGrade]:
+    """IgnorePattern, ClearMetadata, LimitOutput, then SaveAutoGrades' logic."""
+    resources = _resources(assignment, master.name)
+    for pp in (IgnorePattern(config=config), ClearMetadataPreprocessor(config=config),
+               LimitOutput(config=config)):
+        nb, resources = pp(nb, resources)
+    cells = {g: CellGrade(max_score=float(master.cells[g].points or 0.0))
+             for g in master.grade_ids}
+    for cell in nb.cells:
+        if nbutils.is_grade(cell):
+            grade_id = cell.metadata["nbgrader"]["grade_id"]
+            grade = cells[grade_id]
+            auto_score, _ = nbutils.determine_grade(cell, log)
+            grade.auto_score = auto_score
+            grade.needs_manual_grade = grade.manual_score is not None or auto_score is None
+            grade.failed = cell.cell_type == "code" and auto_score == 0
+        if nbutils.is_solution(cell) or nbutils.is_task(cell):
+            grade_id = cell.metadata["nbgrader"]["grade_id"]
+            unchanged = cell.metadata.nbgrader.get("checksum") == nbutils.compute_checksum(cell)
+            if grade_id in cells:
+                cells[grade_id].comment = (
+                    "No response." if unchanged and not nbutils.is_task(cell) else None)
+    return cells
+
+
+# --- the submission ------------------------------------------------------------------------
+def _read_submitted(path: Path) -> NotebookNode:
+    with open(path, encoding="utf-8") as f:
+        return nbformat.read(f, as_version=4)
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def _setup_code(workdir: str, copy_files: bool) -> str:
+    copy_part = (f"shutil.copytree({INBOX + '/files'!r}, {workdir!r}, dirs_exist_ok=True)"
+                 if copy_files else f"os.makedirs({workdir!r}, exist_ok=True)")
+    return (f"(lambda os, shutil: ({copy_part}, os.chdir({workdir!r})))"
+            "(__import__('os'), __import__('shutil'))")
+
+
+async def autograde_async(
+    release: ReleaseBuild | Path | str,
+    submission_dir: Path | str,
+    pool: SandboxPool | None = None,
+    *,
+    seconds_late: float = 0.0,
+    context: Mapping[str, Any] | None = None,
+    config: Config | None = None,
+) -> GradeResult:
+    """Grade the notebooks in ``submission_dir`` against ``release`` in a fresh sandbox."""
+    if not isinstance(release, ReleaseBuild):
+        release = build_release(Path(release))
+    submission_dir = Path(submission_dir)
+    config = config or Config()
+    ctx = " ".join(f"{k}={v}" for k, v in (context or {}).items())
+    slog = logging.LoggerAdapter(log, {})
+    own_pool = pool is None
+    if pool is None:
+        pool = SandboxPool(warm=0, remove_stale=False, config=config)
+    await pool.start()
+    t_start = time.monotonic()
+    result = GradeResult(notebooks={})
+    try:
+        async with pool.semaphore:
+            await _grade_in_sandbox(release, submission_dir, pool, config, result,
+                                    seconds_late, ctx, slog)
+    finally:
+        if own_pool:
+            await pool.close()
+    for nbg in result.notebooks.values():
+        result.messages.extend(f"{nbg.name}: {m}" for m in nbg.messages)
+    result.timings["total"] = time.monotonic() - t_start
+    slog.info("[%s] graded %s: %s/%s in %.2f s", ctx, release.assignment, result.score,
+              result.max_score, result.timings["total"])
+    return result
+
+
+async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: SandboxPool,
+                            config: Config, result: GradeResult, seconds_late: float,
+                            ctx: str, slog: logging.LoggerAdapter) -> None:
+    # Which notebooks run, in nbgrader's order (sorted file names).
+    to_run: list[tuple[str, NotebookNode, list[str]]] = []
+    failed_first: str | None = None
+    for name in sorted(release.notebooks):
+        master = release.notebooks[name]
+        path = submission_dir / f"{name}.ipynb"
+        if not path.exists():
+            cells = {g: CellGrade(max_score=float(master.cells[g].points or 0.0),
+                                  auto_score=0.0, needs_manual_grade=False)
+                     for g in master.grade_ids}
+            nbg = NotebookGrade(name, cells, [f"{name}.ipynb was not submitted: it scores 0."])
+            result.notebooks[name] = nbg
+            continue
+        unscored = {g: CellGrade(max_score=float(master.cells[g].points or 0.0))
+                    for g in master.grade_ids}
+        if failed_first is not None:
+            # nbgrader stops a submission at the first notebook it cannot grade; the
+            # notebooks after it keep their ungraded state.
+            msg = (f"{name}.ipynb was not autograded because {failed_first}.ipynb could not "
+                   "be (nbgrader stops at the first such notebook); it waits for manual "
+                   "grading.")
+            result.notebooks[name] = NotebookGrade(name, unscored, [msg])
+            continue
+        try:
+            nb = _read_submitted(path)
+            nb, changes = sanitize(nb, master, release.assignment, config)
+        except Exception as e:  # noqa: BLE001 - anything unreadable is the learner's file
+            reason = (str(e) if isinstance(e, NotebookFailed) else
+                      f"it is not a valid notebook ({e.__class__.__name__}: {str(e)[:300]})")
+            msg = (f"{name}.ipynb could not be autograded: {reason}. Its cells wait for "
+                   "manual grading (as nbgrader leaves them).")
+            slog.warning("[%s] %s", ctx, msg)
+            result.notebooks[name] = NotebookGrade(name, unscored, [msg])
+            failed_first = name
+            continue
+        to_run.append((name, nb, changes))
+    result.notebooks = dict(sorted(result.notebooks.items()))
+    if not to_run:
+        return
+
+    files = other_files(submission_dir)
+    files.update(release.files)  # the instructor's files win, as in nbgrader
+    workdir = "/home/learner/" + (_SAFE.sub("_", release.assignment) or "assignment")
+    t_wait = time.monotonic()
+    sandbox: Sandbox = await pool.acquire(len(to_run))
+    deadline = time.monotonic() + pool.wall_timeout
+    result.timings["wait_sandbox"] = deadline - pool.wall_timeout - t_wait
+    try:
+        await asyncio.to_thread(sandbox.put_files, files)
+        killed: str | None = None  # why the sandbox was killed, if it was
+        for index, (name, nb, changes) in enumerate(to_run):
+            master = release.notebooks[name]
+            t0 = time.monotonic()
+            messages = list(f"{c}." for c in changes)
+            if killed is not None:
+                stop_reason = (f"Not run: the sandbox was stopped while an earlier notebook "
+                               f"ran ({killed}); its tests score 0.")
+                for cell in nb.cells:
+                    if cell.cell_type == "code":
+                        cell.outputs.append(_stop_output(stop_reason))
+            else:
+                stop_reason, killed_now = await _execute_one(
+                    sandbox, index, nb, master, release.assignment, config, pool,
+                    _setup_code(workdir, copy_files=index == 0), deadline, workdir)
+                if killed_now:
+                    killed = f"{name}: {stop_reason}"
+            if stop_reason:
+                messages.append(stop_reason)
+                slog.warning("[%s] %s/%s: %s", ctx, release.assignment, name, stop_reason)
+            cells = score_notebook(nb, master, config, release.assignment)
+            nbg = NotebookGrade(name, cells, messages, graded_notebook=json.loads(
+                nbformat.writes(nb)))
+            nbg.late_penalty = float(LateSubmissionPlugin(config=config).late_submission_penalty(
+                "learner", nbg.score, seconds_late) or 0.0) if seconds_late > 0 else 0.0
+            nbg.feedback_html = render_feedback(nb, master, nbg)
+            nbg.seconds = time.monotonic() - t0
+            result.notebooks[name] = nbg
+    finally:
+        await pool.release(sandbox)
+    result.timings["run"] = time.monotonic() - deadline + pool.wall_timeout
+    result.notebooks = dict(sorted(result.notebooks.items()))
+
+
+async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: ReleaseNotebook,
+                       assignment: str, config: Config, pool: SandboxPool, setup_code: str,
+                       deadline: float, workdir: str) -> tuple[str | None, bool]:
+    """Run one notebook in kernel ``index``.
+
+    Returns why it was stopped early (None if it was not) and whether the whole sandbox was
+    killed.
+    """
+    loop = asyncio.get_running_loop()
+    progress = [0]
+    reason: list[str] = []
+    killed = [False]
+    task: asyncio.Task | None = None
+
+    def stop(why: str, kill: bool = True) -> None:
+        if not reason:
+            reason.append(why)
+            killed[0] = kill
+            if kill:
+                # Flood or wall clock: nothing more of this submission may run.
+                loop.run_in_executor(None, sandbox.signal, "SIGKILL")
+            if task is not None:
+                task.cancel()
+
+    executor = SandboxedExecute(
+        config=config, output_limit=pool.output_limit,
+        on_flood=lambda: stop(
+            f"The notebook printed more than {pool.output_limit // 1024 // 1024} MB of output; "
+            "it was stopped there and the cells after it were not run (they score 0)."),
+    )
+    resources = _resources(assignment, master.name, path=workdir)
+    km = SandboxKernelManager(sandbox, index)
+    task = asyncio.ensure_future(executor.run(nb, resources, km, setup_code, progress))
+    remaining = deadline - time.monotonic()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), max(remaining, 0.1))
+    except TimeoutError:
+        stop(f"The submission ran longer than its {pool.wall_timeout:.0f} s limit; it was "
+             "stopped and the cells that did not finish were not run (they score 0).")
+        await asyncio.gather(task, return_exceptions=True)
+    except asyncio.CancelledError:
+        if not reason:
+            # The caller gave up on this submission (service shutdown, lost lease): stop the
+            # notebook too, the sandbox goes with the caller's cleanup.
+            task.cancel()
+            raise
+    except DeadKernelError:
+        oom = await asyncio.to_thread(sandbox.oom_killed)
+        # Only this notebook's kernel is gone: the submission's other notebooks still run.
+        stop("The kernel ran out of memory (limit " + sandbox.runner.mem_limit + ")"
+             if oom else "The kernel died (exit, crash or os._exit)", kill=False)
+        reason[0] += (": the cells from the one that was running on were not run "
+                      "(they score 0).")
+    except Exception as e:  # noqa: BLE001 - any other failure stops this notebook only
+        if index == 0 and not executor.learner_code_ran:
+            # Nothing of the learner's ran in this sandbox yet: the sandbox is at fault,
+            # not the submission. The service retries the job instead of grading it 0.
+            raise SandboxError(f"sandbox {sandbox.name} failed before the first cell: "
+                               f"{e.__class__.__name__}: {e}") from e
+        stop(f"Execution stopped: {e.__class__.__name__}: {str(e)[:300]}; the cells that did "
+             "not run score 0.", kill=False)
+    if task.done() and not task.cancelled() and task.exception() is None and not reason:
+        return None, False
+    # Every code cell from the one that was running on gets an error output, so its tests
+    # fail, exactly as a kernel error would make them fail.
+    why = reason[0] if reason else "the sandbox stopped"
+    for cell in nb.cells[progress[0]:]:
+        if cell.cell_type == "code":
+            cell.outputs.append(_stop_output(why))
+    return why, killed[0]
+
+
+def autograde(
+    release: ReleaseBuild | Path | str,
+    submission_dir: Path | str,
+    pool: SandboxPool | None = None,
+    *,
+    seconds_late: float = 0.0,
+    context: Mapping[str, Any] | None = None,
+    config: Config | None = None,
+) -> GradeResult:
+    """Blocking form of ``autograde_async`` (a pool passed in must belong to no loop yet)."""
+    return asyncio.run(autograde_async(release, submission_dir, pool, seconds_late=seconds_late,
+                                       context=context, config=config))
+
+
+def grade_directories(source_dir: Path, submission_dir: Path,
+                      config: Config | None = None) -> GradeResult:
+    """The CLI's work: build the release from SOURCE_DIR and grade SUBMISSION_DIR."""
+    with tempfile.TemporaryDirectory():
+        return autograde(build_release(Path(source_dir)), Path(submission_dir), config=config)

@@ -1,0 +1,165 @@
+"""Settings of the grader service, declared once with their defaults and help.
+
+Every setting can be given in a traitlets config file (``grader_config.py``:
+``c.GraderSettings.database_url = "..."``) or, for the values an operator sets per
+deployment, through the environment variable named in its help. The help text is the
+documentation (``python -m grader serve --help-all`` prints it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from traitlets import Bool, Float, Integer, Unicode, default, validate
+from traitlets.config import Configurable
+
+
+def _env(name: str, fallback: str) -> str:
+    return os.environ.get(name) or fallback
+
+
+class GraderSettings(Configurable):
+    """What an operator can change about one grader deployment."""
+
+    service_name = Unicode(
+        help="""Name of this service in JupyterHub (env JUPYTERHUB_SERVICE_NAME, default
+        'grader'). Callers need the scope access:services!service=<name>.""",
+    ).tag(config=True)
+
+    @default("service_name")
+    def _default_service_name(self) -> str:
+        return _env("JUPYTERHUB_SERVICE_NAME", "grader")
+
+    database_url = Unicode(
+        help="""SQLAlchemy URL of the grader database (env GRADER_DATABASE_URL).
+        SQLite by default; use postgresql+psycopg://user:pass@host/db to let several
+        grader processes on several machines share one queue.""",
+    ).tag(config=True)
+
+    @default("database_url")
+    def _default_database_url(self) -> str:
+        return _env("GRADER_DATABASE_URL", "sqlite:///" + os.path.abspath("grader.sqlite"))
+
+    blob_dir = Unicode(
+        help="""Directory of the content-addressed blob store (env GRADER_BLOB_DIR):
+        release sources, student versions, submissions and feedback, each stored once under
+        its SHA-256. Several grader processes must see the same directory (a shared
+        volume) or use another BlobStore.""",
+    ).tag(config=True)
+
+    @default("blob_dir")
+    def _default_blob_dir(self) -> str:
+        return _env("GRADER_BLOB_DIR", os.path.abspath("grader-blobs"))
+
+    worker_count = Integer(
+        help="""Grading workers in this process (env GRADER_WORKERS). Each grades one
+        submission at a time in its own sandbox; 0 runs the API only (grade elsewhere with
+        `python -m grader grade`). Default: the number of CPU cores.""",
+    ).tag(config=True)
+
+    @default("worker_count")
+    def _default_worker_count(self) -> int:
+        return int(_env("GRADER_WORKERS", str(os.cpu_count() or 1)))
+
+    lease_seconds = Float(
+        120.0,
+        help="""How long a worker owns a running grading job without renewing its lease.
+        A worker renews it while grading; a job whose lease expired (its grader died) is
+        taken up again by another worker.""",
+    ).tag(config=True)
+
+    max_attempts = Integer(
+        3,
+        help="""How many times a grading job is tried (a crashed grader or an engine error
+        counts as one try) before it is marked failed with its reason.""",
+    ).tag(config=True)
+
+    poll_seconds = Float(
+        0.5,
+        help="Seconds an idle worker waits before looking for queued jobs again.",
+    ).tag(config=True)
+
+    max_upload_bytes = Integer(
+        20 * 1024 * 1024,
+        help="Largest accepted submission or release upload, all files together, in bytes.",
+    ).tag(config=True)
+
+    max_upload_files = Integer(
+        50,
+        help="Most files accepted in one submission.",
+    ).tag(config=True)
+
+    max_path_length = Integer(
+        200,
+        help="Longest accepted relative file path in a submission.",
+    ).tag(config=True)
+
+    file_name_pattern = Unicode(
+        r"^[A-Za-z0-9_][A-Za-z0-9_. ()+\-]*$",
+        help="""Regular expression each path segment of an uploaded file must match. The
+        default refuses hidden files, shell-special and control characters.""",
+    ).tag(config=True)
+
+    @validate("file_name_pattern")
+    def _compile_pattern(self, proposal):
+        re.compile(proposal["value"])
+        return proposal["value"]
+
+    instructor_group_template = Unicode(
+        "instructors:{course}",
+        help="""JupyterHub group whose members are instructors of a course. Instructors
+        can also be enrolled in the grader's own database.""",
+    ).tag(config=True)
+
+    learner_group_template = Unicode(
+        "learners:{course}",
+        help="""JupyterHub group whose members are learners of a course. Learners can also
+        be enrolled in the grader's own database (POST /api/courses/{course}/enrollments).""",
+    ).tag(config=True)
+
+    course_creator_group = Unicode(
+        "instructors",
+        help="""JupyterHub group whose members may create courses (hub admins always
+        may). The creator becomes the course's first instructor.""",
+    ).tag(config=True)
+
+    check_releases = Bool(
+        True,
+        help="""Before publishing a release, run the source version and the student
+        version in the sandbox and refuse the release unless the source passes its tests
+        and the student version fails them.""",
+    ).tag(config=True)
+
+    webhook_url = Unicode(
+        help="""URL that receives grade events as signed JSON POSTs (env
+        GRADER_WEBHOOK_URL). Empty: no events are sent.""",
+    ).tag(config=True)
+
+    @default("webhook_url")
+    def _default_webhook_url(self) -> str:
+        return _env("GRADER_WEBHOOK_URL", "")
+
+    webhook_secret = Unicode(
+        help="""Shared secret for the HMAC-SHA256 signature of webhook events (env
+        GRADER_WEBHOOK_SECRET). Required when webhook_url is set.""",
+    ).tag(config=True)
+
+    @default("webhook_secret")
+    def _default_webhook_secret(self) -> str:
+        return _env("GRADER_WEBHOOK_SECRET", "")
+
+    webhook_max_attempts = Integer(
+        8,
+        help="How many times one webhook event is tried (with doubling backoff) before it is dropped.",
+    ).tag(config=True)
+
+    webhook_timeout = Float(10.0, help="Seconds to wait for the webhook receiver.").tag(
+        config=True
+    )
+
+    user_cache_seconds = Float(
+        60.0,
+        help="""How long the hub's answer about a user's groups is reused. Group changes
+        on the hub (a new instructor) take effect after at most this long.""",
+    ).tag(config=True)

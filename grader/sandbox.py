@@ -1,0 +1,615 @@
+"""Sandboxes: throw-away containers that run only the IPython kernels of one submission.
+
+The execution client (nbclient) and the scoring stay in the trusted grader process; the
+container holds nothing but kernels, reached over ZeroMQ ``ipc`` sockets in a per-sandbox
+directory bind-mounted into the container, so the container keeps ``network=none``.
+
+Per sandbox, on the grader's disk (``work_root/<id>/``):
+
+- ``inbox/`` mounted read-only at ``/sandbox/inbox``: the kernel launcher, the connection
+  files, and (once a submission is assigned) the files the notebooks may read. The grader
+  can still write into it after the container started, the container cannot.
+- ``ipc/`` mounted at ``/sandbox/ipc``: the kernels create their sockets here. Once every
+  kernel is up, the grader takes the directory back (root-owned, 0755), so student code can
+  neither fill the grader's disk through it nor replace a socket.
+
+Inside the container a small launcher imports ipykernel once and forks one kernel per
+notebook, which saves the import time for every notebook after the first.
+
+One ``Sandbox`` serves exactly one submission and is then removed. ``SandboxPool`` keeps a
+few sandboxes started ahead of need ("warm"), so a submission does not wait for a container
+and a kernel to start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import zmq.asyncio
+from docker.types import LogConfig, Ulimit
+from jupyter_client.asynchronous import AsyncKernelClient
+from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+log = logging.getLogger("grader.sandbox")
+
+INBOX = "/sandbox/inbox"
+IPC = "/sandbox/ipc"
+# The user the learner image runs as; the kernels run as this user in the sandbox too.
+LEARNER_UID = 1000
+
+# Runs inside the container (python of the learner image). Imports ipykernel once, then
+# forks one kernel per connection file; idle kernels ignore SIGINT (ipykernel does), so
+# a SIGINT sent to the whole process group interrupts only the busy one.
+LAUNCHER = r'''
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if p not in ("", here)]
+# A grading kernel has no debugger client: keeping ipykernel from importing debugpy saves
+# a third of the sandbox's start-up CPU. Learner code can still import debugpy.
+sys.modules["debugpy"] = None
+# What a kernel imports while it initialises (measured): imported once here, before the
+# fork, it costs each kernel nothing. The kernel's modules end up the same either way.
+from ipykernel import kernelapp, ipkernel, zmqshell, debugger  # noqa: E402,F401
+import sqlite3, pdb, faulthandler, tornado.platform.asyncio  # noqa: E402,F401
+import IPython.extensions.storemagic  # noqa: E402,F401
+del sys.modules["debugpy"]
+import socket  # noqa: E402
+# The grader learns here, at once, when a kernel exits (crash, os._exit, out of memory).
+status = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+status.bind(sys.argv[2])
+status.listen(1)
+children = {}
+for i in range(int(sys.argv[1])):
+    pid = os.fork()
+    if pid == 0:
+        status.close()
+        sys.argv = ["ipykernel_launcher", "-f", f"{here}/kernel-{i}.json",
+                    "--HistoryManager.hist_file=:memory:"]
+        kernelapp.launch_new_instance()
+        os._exit(0)
+    children[pid] = i
+conn, _ = status.accept()
+while children:
+    try:
+        pid, code = os.wait()
+    except ChildProcessError:
+        break
+    if pid in children:
+        conn.sendall(f"{children.pop(pid)} {code}\n".encode())
+'''
+
+
+class SandboxError(Exception):
+    """The sandbox could not be started or reached: an operator problem, not the learner's."""
+
+
+class SandboxKernelClient(AsyncKernelClient):
+    """A kernel client whose "is the kernel alive" comes from the sandbox's launcher.
+
+    nbclient asks the client; jupyter_client would answer from the heartbeat, which a busy
+    machine can delay past its deadline and so fail a live kernel.
+    """
+
+    sandbox: Any = None
+    index: int = 0
+
+    async def is_alive(self) -> bool:  # type: ignore[override]
+        if self.sandbox is None:
+            return await super()._async_is_alive()
+        return await self.sandbox.kernel_alive(self.index)
+
+
+class SandboxKernelManager:
+    """The part of jupyter_client's KernelManager that nbclient uses, for a sandbox kernel.
+
+    nbclient is given this object as ``km``: it does not own it, so it never starts or shuts
+    down the kernel; the sandbox's lifetime is managed by ``Sandbox``.
+    """
+
+    has_kernel = True
+
+    def __init__(self, sandbox: Sandbox, index: int):
+        self.sandbox = sandbox
+        self.index = index
+        self.kernel_id = f"{sandbox.name}/{index}"
+
+    def client(self, **kwargs: Any) -> AsyncKernelClient:
+        """The client connected while the sandbox warmed up (iopub already subscribed)."""
+        kc = self.sandbox.clients.get(self.index)
+        if kc is not None:
+            return kc
+        kc = SandboxKernelClient(context=self.sandbox.zmq_context, **kwargs)
+        kc.sandbox, kc.index = self.sandbox, self.index
+        kc.load_connection_info(self.sandbox.host_connection_info(self.index))
+        return kc
+
+    async def is_alive(self) -> bool:
+        return await asyncio.to_thread(self.sandbox.is_running)
+
+    async def interrupt_kernel(self) -> None:
+        # tini (the image's PID 1, run with -g) forwards SIGINT to the launcher's process
+        # group: the busy kernel gets KeyboardInterrupt, idle kernels ignore it.
+        await asyncio.to_thread(self.sandbox.signal, "SIGINT")
+
+    async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        return None
+
+    async def cleanup_resources(self, restart: bool = False) -> None:
+        return None
+
+
+async def _until_subscribed(kc: AsyncKernelClient) -> None:
+    """Wait until the kernel answers on shell *and* our iopub subscription is live.
+
+    jupyter_client's ``wait_for_ready`` ends with a fixed 0.2 s iopub drain; seeing the
+    kernel's status message for our own request proves the subscription in a few ms.
+    """
+    while True:
+        msg_id = kc.kernel_info()
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            try:
+                msg = await kc.iopub_channel.get_msg(timeout=max(deadline - time.monotonic(), 0.01))
+            except Exception:  # noqa: BLE001 - queue.Empty: send another request
+                break
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                # drain the rest of this request's messages (status idle, the reply)
+                await kc.shell_channel.get_msg(timeout=5)
+                while await kc.iopub_channel.msg_ready():
+                    await kc.iopub_channel.get_msg(timeout=0.01)
+                return
+
+
+class Sandbox:
+    """One container with ``kernels`` IPython kernels, for one submission only."""
+
+    def __init__(self, runner: DockerSandbox, kernels: int):
+        self.runner = runner
+        self.kernels = kernels
+        self.id = uuid.uuid4().hex[:12]
+        self.name = f"{runner.name_prefix}{self.id}"
+        self.dir = Path(runner.work_root) / self.id
+        self.inbox = self.dir / "inbox"
+        self.ipc = self.dir / "ipc"
+        self.key = secrets.token_hex(32)
+        self.container: Any = None
+        self.used = False
+        self.started_at = 0.0
+        self.clients: dict[int, AsyncKernelClient] = {}
+        self.dead: dict[int, int] = {}  # kernel index -> wait status, from the launcher
+        self.launcher_gone = False
+        self._status_task: asyncio.Task | None = None
+        self.zmq_context = runner.zmq_context
+
+    # -- connection files -------------------------------------------------------------
+    def _connection_info(self, index: int, ipc_dir: str) -> dict[str, Any]:
+        return {
+            "transport": "ipc",
+            "ip": f"{ipc_dir}/k{index}",
+            "shell_port": 1,
+            "iopub_port": 2,
+            "stdin_port": 3,
+            "control_port": 4,
+            "hb_port": 5,
+            "key": self.key,
+            "signature_scheme": "hmac-sha256",
+            "kernel_name": "python3",
+        }
+
+    def host_connection_info(self, index: int) -> dict[str, Any]:
+        return self._connection_info(index, str(self.ipc))
+
+    # -- lifecycle --------------------------------------------------------------------
+    def create(self) -> None:
+        """Start the container (blocking; call in a thread)."""
+        r = self.runner
+        self.inbox.mkdir(parents=True)
+        self.ipc.mkdir()
+        os.chmod(self.dir, 0o755)
+        (self.inbox / "launch.py").write_text(LAUNCHER)
+        for i in range(self.kernels):
+            info = self._connection_info(i, IPC)
+            (self.inbox / f"kernel-{i}.json").write_text(json.dumps(info))
+        (self.inbox / "files").mkdir()
+        os.chown(self.ipc, LEARNER_UID, LEARNER_UID)
+        os.chmod(self.ipc, 0o700)
+        tmpfs_opts = f"size={r.tmpfs_size},uid={LEARNER_UID},gid={LEARNER_UID},mode=0700"
+        self.started_at = time.monotonic()
+        try:
+            self.container = r.docker.containers.run(
+                r.image,
+                command=["python", f"{INBOX}/launch.py", str(self.kernels),
+                         f"{IPC}/launcher"],
+                name=self.name,
+                detach=True,
+                user=f"{LEARNER_UID}:{LEARNER_UID}",
+                network_mode="none",
+                read_only=True,
+                tmpfs={"/home/learner": tmpfs_opts, "/tmp": tmpfs_opts},
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                mem_limit=r.mem_limit,
+                memswap_limit=r.mem_limit,
+                nano_cpus=int(r.cpu_limit * 1e9),
+                pids_limit=r.pids_limit,
+                ulimits=[Ulimit(name="nofile", soft=1024, hard=1024)],
+                environment={"NBGRADER_EXECUTION": "autograde", "HOME": "/home/learner"},
+                working_dir="/home/learner",
+                volumes={
+                    str(self.inbox): {"bind": INBOX, "mode": "ro"},
+                    str(self.ipc): {"bind": IPC, "mode": "rw"},
+                },
+                labels={"learning-studio.role": "sandbox"},
+                # Kernel stdout/stderr at the fd level goes to the container log: cap it so
+                # a flood cannot fill the docker host's disk.
+                log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
+            )
+        except docker.errors.ImageNotFound as e:
+            raise SandboxError(
+                f"Sandbox image {r.image!r} not found: build it (images/learner) or set "
+                "DockerSandbox.image."
+            ) from e
+        except docker.errors.DockerException as e:
+            raise SandboxError(f"Could not start sandbox container {self.name}: {e}") from e
+
+    async def wait_ready(self, timeout: float) -> None:
+        """Wait until every kernel answers, then take the ipc directory back."""
+
+        async def one(i: int) -> None:
+            kc = SandboxKernelManager(self, i).client()
+            # nbclient decides "the kernel died" from the heartbeat alone (no local process
+            # to poll): give it slack, a loaded machine must not fail a live kernel.
+            kc.hb_channel.time_to_dead = self.runner.heartbeat_timeout
+            kc.start_channels()
+            await _until_subscribed(kc)
+            self.clients[i] = kc
+
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(one(i) for i in range(self.kernels))), timeout
+            )
+        except (TimeoutError, RuntimeError) as e:
+            self.stop_clients()
+            logs = await asyncio.to_thread(self.logs)
+            await asyncio.to_thread(self.remove)
+            raise SandboxError(
+                f"Kernels in sandbox {self.name} did not start within {timeout:.0f} s. "
+                f"Container log:\n{logs[-2000:]}"
+            ) from e
+        # Every socket exists now: no new files are needed in the ipc directory.
+        os.chown(self.ipc, 0, 0)
+        os.chmod(self.ipc, 0o755)
+        reader, writer = await asyncio.open_unix_connection(str(self.ipc / "launcher"))
+        self._status_task = asyncio.ensure_future(self._read_status(reader, writer))
+
+    async def _read_status(self, reader: asyncio.StreamReader,
+                           writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                index, _, code = line.decode().partition(" ")
+                self.dead[int(index)] = int(code)
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.launcher_gone = True
+            writer.close()
+
+    async def kernel_alive(self, index: int) -> bool:
+        if index in self.dead:
+            return False
+        if self.launcher_gone:
+            # the learner's code may have killed the launcher: ask Docker and the heartbeat
+            kc = self.clients.get(index)
+            beating = kc is None or kc.hb_channel.is_beating()
+            return beating and await asyncio.to_thread(self.is_running)
+        return True
+
+    def put_files(self, files: Mapping[str, bytes]) -> None:
+        """Make files available to the kernels (under /sandbox/inbox/files, read-only)."""
+        root = self.inbox / "files"
+        for rel, data in files.items():
+            path = (root / rel).resolve()
+            if root.resolve() not in path.parents:
+                raise ValueError(f"file path {rel!r} escapes the assignment folder")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            os.chmod(path, 0o644)
+        for d, _dirs, _files in os.walk(root):
+            os.chmod(d, 0o755)
+
+    def is_running(self) -> bool:
+        try:
+            self.container.reload()
+        except docker.errors.NotFound:
+            return False
+        return self.container.status == "running"
+
+    def oom_killed(self) -> bool:
+        """Whether the kernel memory limit killed a process in this sandbox."""
+        # Docker's State.OOMKilled covers only the container's main process; the kernels
+        # are its children, so read the cgroup's own OOM kill counter where it is visible.
+        cid = getattr(self.container, "id", "")
+        for path in (f"/sys/fs/cgroup/memory/docker/{cid}/memory.oom_control",
+                     f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.events",
+                     f"/sys/fs/cgroup/docker/{cid}/memory.events"):
+            try:
+                text = Path(path).read_text()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and value.strip().isdigit():
+                    return int(value) > 0
+        try:
+            self.container.reload()
+        except docker.errors.NotFound:
+            return False
+        return bool(self.container.attrs.get("State", {}).get("OOMKilled"))
+
+    def signal(self, sig: str) -> None:
+        try:
+            self.container.kill(signal=sig)
+        except docker.errors.APIError:
+            pass
+
+    def logs(self) -> str:
+        try:
+            return self.container.logs(tail=50).decode("utf-8", "replace")
+        except Exception:  # noqa: BLE001 - diagnostics only
+            return ""
+
+    def stop_clients(self) -> None:
+        if self._status_task is not None:
+            task, self._status_task = self._status_task, None
+            # remove() may run in a worker thread: cancel in the task's own loop
+            try:
+                task.get_loop().call_soon_threadsafe(task.cancel)
+            except RuntimeError:  # its loop is closed: nothing left to cancel
+                pass
+        for kc in self.clients.values():
+            try:
+                kc.stop_channels()
+            except Exception:  # noqa: BLE001 - best effort on a dying sandbox
+                pass
+        self.clients.clear()
+
+    def remove(self) -> None:
+        self.stop_clients()
+        self.runner.live.discard(self)
+        if self.container is not None:
+            try:
+                self.container.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as e:
+                log.warning("Could not remove sandbox %s: %s", self.name, e)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.dir.exists():
+            log.warning("Could not remove all of %s; remove it by hand", self.dir)
+
+
+class DockerSandbox(LoggingConfigurable):
+    """Starts sandbox containers of the learner image on the local Docker engine."""
+
+    image = Unicode(
+        "learning-studio/learner:latest",
+        help="Image the sandbox runs: the learner image, so code grades as it ran when written.",
+    ).tag(config=True)
+    mem_limit = Unicode(
+        "512m", help="Memory limit of a sandbox (no swap). A kernel over it is killed."
+    ).tag(config=True)
+    cpu_limit = Float(1.0, help="CPUs a sandbox may use (docker --cpus).").tag(config=True)
+    pids_limit = Integer(
+        128, help="Maximum number of processes and threads in a sandbox (stops fork bombs)."
+    ).tag(config=True)
+    tmpfs_size = Unicode(
+        "64m",
+        help="Size of each writable tmpfs (/home/learner and /tmp); the root is read-only.",
+    ).tag(config=True)
+    name_prefix = Unicode(
+        "ls-sandbox-", help="Container name prefix; cleanup removes containers by it."
+    ).tag(config=True)
+    work_root = Unicode(
+        help="Grader-side directory for the per-sandbox inbox and ipc directories. Must be a "
+        "path the Docker engine can bind-mount (same host).",
+    ).tag(config=True)
+    startup_timeout = Float(
+        30.0, help="Seconds to wait for the kernels of a new sandbox to answer."
+    ).tag(config=True)
+    heartbeat_timeout = Float(
+        5.0,
+        help="Seconds without a heartbeat reply before a kernel counts as dead (it then "
+        "scores as crashed). Generous, so that a busy machine does not kill live kernels.",
+    ).tag(config=True)
+    docker_base_url = Unicode(
+        "", help="Docker engine URL; empty means from the environment (DOCKER_HOST)."
+    ).tag(config=True)
+
+    @default("work_root")
+    def _default_work_root(self) -> str:
+        return os.path.join(tempfile.gettempdir(), "ls-sandboxes")
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._docker: Any = None
+        # Sandboxes started and not removed yet: close() removes whatever is left.
+        self.live: set[Sandbox] = set()
+        # No zmq MAXMSGSIZE: an oversized message would silently cut the connection and
+        # leave the notebook waiting for timeouts. A message is bounded by the sandbox's
+        # memory limit, and the output cap (SandboxPool.output_limit) stops the flood.
+        self.zmq_context = zmq.asyncio.Context()
+        Path(self.work_root).mkdir(parents=True, exist_ok=True)
+
+    @property
+    def docker(self) -> Any:
+        if self._docker is None:
+            try:
+                if self.docker_base_url:
+                    self._docker = docker.DockerClient(base_url=self.docker_base_url)
+                else:
+                    self._docker = docker.from_env()
+            except docker.errors.DockerException as e:
+                raise SandboxError(
+                    f"Cannot reach the Docker engine ({e}); is dockerd running?"
+                ) from e
+        return self._docker
+
+    async def start(self, kernels: int) -> Sandbox:
+        sandbox = Sandbox(self, kernels)
+        self.live.add(sandbox)
+        try:
+            await asyncio.to_thread(sandbox.create)
+        except BaseException:
+            await asyncio.to_thread(sandbox.remove)
+            raise
+        await sandbox.wait_ready(self.startup_timeout)
+        return sandbox
+
+    def remove_all(self) -> int:
+        """Remove every container with this runner's name prefix, and the work directories
+        of sandboxes that no longer run (after a crash)."""
+        n = 0
+        for c in self.docker.containers.list(all=True, filters={"name": self.name_prefix}):
+            if c.name.startswith(self.name_prefix):
+                c.remove(force=True)
+                n += 1
+        live_ids = {s.id for s in self.live}
+        for d in Path(self.work_root).iterdir():
+            if d.is_dir() and d.name not in live_ids:
+                shutil.rmtree(d, ignore_errors=True)
+        return n
+
+
+class SandboxPool(LoggingConfigurable):
+    """Hands out fresh sandboxes, keeping ``warm`` of them started ahead of need."""
+
+    warm = Integer(
+        2,
+        help="Sandboxes kept started (container and kernels up) ahead of need. Each serves "
+        "one submission only. 0 starts a sandbox per submission on demand.",
+    ).tag(config=True)
+    kernels_per_sandbox = Integer(
+        2,
+        help="Kernels started in each warm sandbox: one per notebook of a submission. A "
+        "submission with more notebooks gets a sandbox started for it.",
+    ).tag(config=True)
+    concurrency = Integer(
+        help="Submissions graded at the same time in this process (default: CPU count)."
+    ).tag(config=True)
+    wall_timeout = Float(
+        300.0,
+        help="Seconds a whole submission may take in its sandbox; after that the sandbox is "
+        "killed and the cells that did not run score as failed.",
+    ).tag(config=True)
+    output_limit = Integer(
+        8 * 1024 * 1024,
+        help="Bytes of output one notebook may produce; beyond it the sandbox is killed.",
+    ).tag(config=True)
+    remove_stale = Bool(
+        True, help="On start, remove leftover sandbox containers of a previous run."
+    ).tag(config=True)
+
+    @default("concurrency")
+    def _default_concurrency(self) -> int:
+        return os.cpu_count() or 1
+
+    def __init__(self, runner: DockerSandbox | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._own_runner = runner is None
+        self.runner = runner or DockerSandbox(parent=self)
+        self._warm: collections.deque[asyncio.Future[Sandbox]] | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._started = False
+        self._closed = False
+        self._removing: set[asyncio.Future] = set()
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._semaphore = asyncio.Semaphore(self.concurrency)
+        self._warm = collections.deque()
+        if self.remove_stale:
+            await asyncio.to_thread(self.runner.remove_all)
+        for _ in range(self.warm):
+            self._refill()
+
+    def _refill(self) -> None:
+        if self._closed or self._warm is None:
+            return
+        task = asyncio.ensure_future(self.runner.start(self.kernels_per_sandbox))
+        self._warm.append(task)
+
+    async def wait_warm(self) -> None:
+        """Wait until the warm sandboxes started so far are ready (benchmarks, tests)."""
+        await self.start()
+        assert self._warm is not None
+        await asyncio.gather(*list(self._warm), return_exceptions=True)
+
+    @property
+    def semaphore(self) -> asyncio.Semaphore:
+        assert self._semaphore is not None
+        return self._semaphore
+
+    async def acquire(self, kernels: int) -> Sandbox:
+        """A fresh sandbox with at least ``kernels`` kernels, used by nobody before."""
+        await self.start()
+        assert self._warm is not None
+        if kernels <= self.kernels_per_sandbox and self.warm > 0:
+            task = self._warm.popleft() if self._warm else None
+            if task is not None:
+                self._refill()
+                try:
+                    sandbox = await task
+                except SandboxError as e:
+                    log.warning("A warm sandbox failed to start (%s); starting another", e)
+                else:
+                    # A sandbox that died while it waited (engine restart, host OOM) must
+                    # not cost a learner their grade.
+                    if not sandbox.dead and not sandbox.launcher_gone:
+                        return sandbox
+                    log.warning("Warm sandbox %s died while waiting; starting another",
+                                sandbox.name)
+                    await self.release(sandbox)
+        return await self.runner.start(max(kernels, 1))
+
+    async def release(self, sandbox: Sandbox) -> None:
+        """Remove a used sandbox; in the background, so feedback does not wait for it."""
+        sandbox.stop_clients()
+        task = asyncio.ensure_future(asyncio.to_thread(sandbox.remove))
+        self._removing.add(task)
+        task.add_done_callback(self._removing.discard)
+
+    async def close(self) -> None:
+        """Remove every sandbox this pool started (warm, in use or being removed)."""
+        self._closed = True
+        if self._removing:
+            await asyncio.gather(*self._removing, return_exceptions=True)
+        while self._warm:
+            task = self._warm.popleft()
+            try:
+                sandbox = await task
+            except Exception:  # noqa: BLE001 - it never started; start() cleaned up
+                continue
+            await asyncio.to_thread(sandbox.remove)
+        # anything a cancelled task left behind
+        for sandbox in list(self.runner.live):
+            await asyncio.to_thread(sandbox.remove)
+        if self._own_runner:
+            self.runner.zmq_context.destroy(linger=0)

@@ -1,0 +1,41 @@
+"""Fixtures for the grading engine tests: a real Docker engine and the learner image."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import docker
+import pytest
+from traitlets.config import Config
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+PREFIX = "ls-test-sandbox-"
+WORK_ROOT = "/tmp/ls-test-sandboxes"
+
+
+def engine_config(**execute: object) -> Config:
+    """Sandbox settings for tests: a test name prefix, nbgrader's Execute settings."""
+    c = Config()
+    c.DockerSandbox.name_prefix = PREFIX
+    c.SandboxPool.remove_stale = False
+    c.DockerSandbox.work_root = WORK_ROOT
+    for key, value in execute.items():
+        setattr(c.Execute, key, value)
+    return c
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    client = docker.from_env()
+    client.images.get("learning-studio/learner:latest")  # fails loudly if not built
+    yield client
+    for c in client.containers.list(all=True, filters={"name": PREFIX}):
+        c.remove(force=True)
+
+
+def leftover_sandboxes(client) -> list[str]:
+    return [c.name for c in client.containers.list(all=True, filters={"name": PREFIX})
+            if c.name.startswith(PREFIX)]

@@ -1,0 +1,48 @@
+"""The fixed CLI contract: `python -m grader autograde SOURCE_DIR SUBMISSION_DIR --json`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbfactory as f
+import pytest
+
+pytestmark = [pytest.mark.docker]
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _run(*args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=300)
+
+
+@pytest.mark.parametrize("entry", [["grader", "autograde"], ["grader.autograde_cli"]])
+def test_autograde_json_contract(tmp_path, docker_client, entry):
+    source = f.reference_assignment(tmp_path / "source" / "ps1")
+    from grader.release import build_release
+
+    build_release(source).write_student_version(tmp_path / "student")
+    sub = f.submission_from(tmp_path / "student", tmp_path / "sub", f.CORRECT)
+    proc = _run(*entry, str(source), str(sub), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) == {"score", "max_score", "needs_manual_grade", "notebooks"}
+    assert (data["score"], data["max_score"], data["needs_manual_grade"]) == (6.5, 10.0, True)
+    p1 = data["notebooks"]["problem1"]
+    assert set(p1) == {"score", "max_score", "cells"}
+    assert p1["cells"]["explain"] == {"score": None, "max_score": 2.0,
+                                      "needs_manual_grade": True}
+    assert p1["cells"]["test_squares_hidden"] == {"score": 1.0, "max_score": 1.0,
+                                                  "needs_manual_grade": False}
+    assert data["notebooks"]["problem2"]["cells"]["test_partial"]["score"] == 0.5
+
+
+def test_bad_arguments_are_named(tmp_path):
+    proc = _run("grader.autograde_cli", str(tmp_path / "missing"), str(tmp_path), "--json")
+    assert proc.returncode == 2
+    assert "SOURCE_DIR" in proc.stderr and "is not a folder" in proc.stderr

@@ -1,0 +1,75 @@
+"""`python -m grader` for operators and instructors, run as a real subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from service_support import REPO, answered, write_source
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def grader(tmp_path, *args, check=True):
+    env = {**os.environ, "PYTHONPATH": str(REPO),
+           "GRADER_DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite'}",
+           "GRADER_BLOB_DIR": str(tmp_path / "blobs")}
+    r = subprocess.run([sys.executable, "-m", "grader", *args], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=240)
+    if check:
+        assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def test_commands_need_a_migrated_database(tmp_path):
+    r = grader(tmp_path, "status", check=False)
+    assert r.returncode == 1 and "python -m grader db upgrade" in r.stderr
+    r = grader(tmp_path, "db", "upgrade")
+    assert "revision 0001" in r.stdout
+
+
+def test_import_status_export(tmp_path):
+    grader(tmp_path, "db", "upgrade")
+    course = tmp_path / "intro"
+    write_source(course / "source" / "ps1")
+    write_source(course / "source" / "ps2")
+    r = grader(tmp_path, "import", str(course), "--no-check", "--max-submissions", "2")
+    assert "intro/ps1 v1" in r.stdout and "intro/ps2 v1" in r.stdout and "2/2" in r.stdout
+    r = grader(tmp_path, "release", "intro", "ps1", str(course / "source" / "ps1"), "--no-check",
+               "--due", "2030-01-01T00:00:00Z", "--late-policy", "zero")
+    assert "version 2" in r.stdout and "max score 3.0" in r.stdout
+    r = grader(tmp_path, "status")
+    assert "0/0" in r.stdout
+    r = grader(tmp_path, "export", "intro")
+    assert r.stdout.startswith("course,assignment,username")
+    r = grader(tmp_path, "import", str(tmp_path / "nowhere"), check=False)
+    assert r.returncode == 1 and "source/" in r.stderr
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_grade_command_grades_the_queue_with_a_progress_bar(tmp_path):
+    from grader.config import GraderSettings
+    from grader.gradebook import Person, open_gradebook
+
+    grader(tmp_path, "db", "upgrade")
+    course = tmp_path / "intro"
+    write_source(course / "source" / "ps1")
+    grader(tmp_path, "import", str(course), "--no-check")
+    book = open_gradebook(GraderSettings(database_url=f"sqlite:///{tmp_path / 'g.sqlite'}",
+                                         blob_dir=str(tmp_path / "blobs")))
+    student = book.student_release(Person("a", frozenset({"learners:intro"})), "intro", "ps1")
+    for name, correct in (("a", True), ("b", False)):
+        book.submit(Person(name, frozenset({"learners:intro"})), "intro", "ps1",
+                    {"ps1.ipynb": answered(student["files"]["ps1.ipynb"], correct)})
+    (tmp_path / "grader_config.py").write_text(
+        'c.DockerSandbox.name_prefix = "ls-test-gradercli-"\nc.SandboxPool.warm = 0\n')
+    r = grader(tmp_path, "grade", "--workers", "2")
+    assert "2/2" in r.stderr and "graded 2 jobs" in r.stdout
+    rows = list(csv.DictReader(io.StringIO(grader(tmp_path, "export", "intro").stdout)))
+    assert {(row["username"], float(row["score"])) for row in rows} == {("a", 2.0), ("b", 0.0)}
+    assert "2/2 graded" in grader(tmp_path, "status").stdout
