@@ -113,3 +113,7 @@ def studio(jp_fetch, jp_asyncio_loop):
         return jp_asyncio_loop.run_until_complete(jp_fetch(*path, **kw))
 
     return fetch
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "as_user(name): run the jupyter server as this hub user")

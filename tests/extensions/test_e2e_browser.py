@@ -257,6 +257,14 @@ def learner_journey(e2e, page):
     e2e["alan_submission"] = int(sub_id)
 
 
+# a GET as JupyterLab's own ServerConnection sends it (cookie + X-XSRFToken)
+FETCH_AS_LAB = """async (u) => {
+  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
+  const r = await fetch(u, {headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
+  return [r.status, await r.text()];
+}"""
+
+
 def test_second_learner_cannot_see_the_first_ones_work(e2e, browser):
     stack = e2e["stack"]
     sub_id = e2e.get("alan_submission")
@@ -267,12 +275,15 @@ def test_second_learner_cannot_see_the_first_ones_work(e2e, browser):
     assert "new" in squares.locator(".ls-status").inner_text()  # alan's grade is not hers
     assert squares.locator("button[data-action='Feedback']").count() == 0
     # her server asks the grader for alan's submission and feedback: not found
+    # (fetch() from the page: the browser resolves *.localhost, Playwright's node side not)
     base = page.url.split("/lab")[0]
-    xsrf = next((c["value"] for c in context.cookies() if c["name"] == "_xsrf"), "")
     for path in (f"learning-studio/submissions/{sub_id}",
                  f"learning-studio/submissions/{sub_id}/feedback/squares"):
-        r = page.request.get(f"{base}/{path}", headers={"X-XSRFToken": xsrf})
-        assert r.status == 404, (path, r.status, r.text()[:200])
+        status, body = page.evaluate(FETCH_AS_LAB, f"{base}/{path}")
+        assert status == 404, (path, status, body)
+    # the same call for her own data works: the 404 above is the grader's refusal
+    status, body = page.evaluate(FETCH_AS_LAB, f"{base}/learning-studio/courses")
+    assert status == 200 and COURSE in body
     # and alan's files are not in her container
     out = stack.container("grace").exec_run(["ls", "-R", "/home/learner"]).output.decode()
     assert "squares" not in out

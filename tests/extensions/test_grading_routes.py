@@ -9,13 +9,26 @@ import time
 import pytest
 from conftest import server_config
 from extension_support import COURSE, answer
+from tornado.httpclient import HTTPClientError
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
-def jp_server_config(grading_hub):
-    return server_config(grading_hub, grading_hub.token("ann"))
+def jp_server_config(grading_hub, request):
+    """ann's server, or the server of the user named by @pytest.mark.as_user."""
+    marker = request.node.get_closest_marker("as_user")
+    return server_config(grading_hub, grading_hub.token(marker.args[0] if marker else "ann"))
+
+
+def wait_graded(studio, submission_id: int) -> dict:
+    deadline = time.monotonic() + 300
+    while True:
+        one = api(studio, "submissions", str(submission_id))
+        if one["status"] != "grading":
+            return one
+        assert time.monotonic() < deadline, "not graded in 300 s"
+        time.sleep(1)
 
 
 def call(studio, *path, method="GET", body=None):
@@ -68,3 +81,35 @@ def test_wrong_answer_scores_zero_and_late_submission_is_marked(studio, jp_root_
     courses = api(studio, "courses")["courses"]
     old = next(a for c in courses for a in c["assignments"] if a["slug"] == "old1")
     assert old["status"] == "graded" and old["score"] == 0 and old["late"] is True
+
+
+def test_learner_cannot_grade_their_own_cell(studio):
+    subs = api(studio, "courses", COURSE, "assignments", "ps1", "submissions")["submissions"]
+    sub_id = subs[0]["id"]
+    with pytest.raises(HTTPClientError) as info:
+        studio("learning-studio", "submissions", str(sub_id), "grades", "ps1", "explain",
+               method="PUT", body=json.dumps({"score": 1}))
+    assert info.value.code in (403, 404)
+    assert api(studio, "submissions", str(sub_id))["score"] == 2
+
+
+@pytest.mark.as_user("prof")
+def test_instructor_grades_a_manual_cell_and_regrades(studio, grading_hub):
+    ann = grading_hub.client(grading_hub.token("ann"))
+    subs = ann.get(f"{grading_hub.grader}/courses/{COURSE}/assignments/ps1/submissions").json()
+    sub_id = subs[0]["id"]
+    # the instructor's table: everyone's submissions
+    table = api(studio, "courses", COURSE, "assignments", "ps1", "submissions")["submissions"]
+    assert "ann" in {s["username"] for s in table}
+    out = json.loads(studio("learning-studio", "submissions", str(sub_id), "grades", "ps1",
+                            "explain", method="PUT",
+                            body=json.dumps({"score": 1, "comment": "Well put."})).body)
+    assert out
+    mine = ann.get(f"{grading_hub.grader}/submissions/{sub_id}").json()
+    explain = next(c for c in mine["cells"] if c["cell_id"] == "explain")
+    assert explain["score"] == 1 and explain["comment"] == "Well put."
+    assert mine["score"] == 3 and mine["needs_manual_grade"] is False
+    resp = studio("learning-studio", "submissions", str(sub_id), "regrade", method="POST",
+                  body="{}")
+    assert resp.code == 202 and sub_id in json.loads(resp.body)["queued"]
+    assert wait_graded(studio, sub_id)["status"] == "graded"

@@ -141,8 +141,15 @@ class GraderClient(Configurable):
             "POST", f"courses/{q(course)}/assignments/{q(assignment)}/release", body
         )
 
-    async def all_submissions(self, course: str, assignment: str) -> list[dict]:
-        return await self.submissions(course, assignment)
+    async def regrade(self, submission_id: int) -> dict:
+        return await self.request("POST", f"submissions/{int(submission_id)}/regrade", {})
+
+    async def manual_grade(
+        self, submission_id: int, notebook: str, cell_id: str, body: dict
+    ) -> dict:
+        return await self.request(
+            "PUT", f"submissions/{int(submission_id)}/grades/{q(notebook)}/{q(cell_id)}", body
+        )
 
 
 def q(segment: str) -> str:

@@ -199,6 +199,24 @@ class FeedbackHandler(StudioHandler):
         self.finish(html)
 
 
+class RegradeHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def post(self, submission_id):
+        """Instructor: grade a submission again (the grader checks the role)."""
+        self.reply(await self.grader.regrade(int(submission_id)), 202)
+
+
+class ManualGradeHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def put(self, submission_id, notebook, cell_id):
+        """Instructor: score and comment one manually graded cell."""
+        body = self.body()
+        unknown = set(body) - {"score", "comment"}
+        if unknown or not body:
+            raise InvalidRequest('send {"score": <number or null>, "comment": "..."}')
+        self.reply(await self.grader.manual_grade(int(submission_id), notebook, cell_id, body))
+
+
 class HintsHandler(StudioHandler):
     @tornado.web.authenticated
     async def get(self, course, assignment):
@@ -265,4 +283,6 @@ def setup_handlers(web_app, settings: dict) -> None:
         (url_path_join(base, f"courses/{seg}/lessons/{seg}"), LessonHandler),
         (url_path_join(base, r"submissions/(\d+)"), SubmissionHandler),
         (url_path_join(base, r"submissions/(\d+)/feedback/([^/]+)"), FeedbackHandler),
+        (url_path_join(base, r"submissions/(\d+)/regrade"), RegradeHandler),
+        (url_path_join(base, r"submissions/(\d+)/grades/([^/]+)/([^/]+)"), ManualGradeHandler),
     ])

@@ -154,6 +154,20 @@ export const studio = {
   submission: (id: number) => getJSON<ISubmission>(['submissions', String(id)]),
   feedback: (id: number, notebook: string) =>
     getText(['submissions', String(id), 'feedback', notebook]),
+  regrade: (id: number) => postJSON<{ queued: number[] }>(['submissions', String(id), 'regrade']),
+  manualGrade: async (id: number, notebook: string, cell: string, body: { score: number | null; comment: string }) => {
+    const settings = ServerConnection.makeSettings();
+    const response = await ServerConnection.makeRequest(
+      studioUrl('submissions', String(id), 'grades', notebook, cell),
+      { method: 'PUT', body: JSON.stringify(body) },
+      settings
+    );
+    if (!response.ok) {
+      const err = (await response.json().catch(() => ({})))?.error ?? {};
+      throw new StudioError(err.code ?? `HTTP${response.status}`, err.message ?? '', response.status);
+    }
+    return response.json();
+  },
   hints: (course: string, assignment: string, notebook: string, cell: string) =>
     getJSON<{ hints: string[] }>(
       ['courses', course, 'assignments', assignment, 'hints'],

@@ -1,5 +1,6 @@
 // The Feedback view: submission history, score per cell (hidden tests as passed or
 // failed, never their code), and the feedback notebook's HTML in a sandboxed iframe.
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { ISubmission, studio } from './api';
@@ -18,7 +19,12 @@ function cellVerdict(score: number | null, max: number, manual: boolean): string
 }
 
 export class FeedbackView extends Widget {
-  constructor(readonly course: string, readonly assignment: string, selected?: number) {
+  constructor(
+    readonly course: string,
+    readonly assignment: string,
+    selected?: number,
+    readonly instructor = false
+  ) {
     super();
     this.id = `ls-feedback-${course}-${assignment}`;
     this.addClass('ls-Feedback');
@@ -41,14 +47,16 @@ export class FeedbackView extends Widget {
     const table = document.createElement('table');
     table.className = 'ls-history';
     table.innerHTML =
-      '<thead><tr><th>Attempt</th><th>Submitted</th><th>Status</th><th>Score</th><th>Late penalty</th><th></th></tr></thead>';
+      '<thead><tr><th>Learner</th><th>Attempt</th><th>Submitted</th><th>Late</th><th>Status</th><th>Score</th><th>Late penalty</th><th></th></tr></thead>';
     const tbody = document.createElement('tbody');
     for (const s of subs) {
       const row = document.createElement('tr');
       row.dataset.submission = String(s.id);
       const cells = [
+        s.username ?? '',
         String(s.attempt),
         new Date(s.submitted_at).toLocaleString(),
+        s.seconds_late ? 'late' : '',
         s.status,
         s.score !== undefined ? `${s.score}/${s.max_score}` : '',
         s.late_penalty ? String(s.late_penalty) : ''
@@ -62,6 +70,16 @@ export class FeedbackView extends Widget {
       show.onclick = () => void this.showSubmission(s.id);
       const td = document.createElement('td');
       td.append(show);
+      if (this.instructor) {
+        const regrade = document.createElement('button');
+        regrade.className = 'jp-Button ls-button ls-regrade';
+        regrade.textContent = 'Regrade';
+        regrade.onclick = async () => {
+          await studio.regrade(s.id);
+          await this.load();
+        };
+        td.append(regrade);
+      }
       row.append(td);
       tbody.append(row);
     }
@@ -97,6 +115,16 @@ export class FeedbackView extends Widget {
         for (const v of [c.notebook, c.cell_id, `${c.score ?? '–'}/${c.max_score}`, verdict, c.comment ?? '']) {
           row.append(this.text('td', v));
         }
+        if (this.instructor) {
+          const grade = document.createElement('button');
+          grade.className = 'jp-Button ls-button ls-grade';
+          grade.textContent = 'Grade';
+          grade.dataset.cell = c.cell_id;
+          grade.onclick = () => void this.grade(id, c.notebook, c.cell_id, c.max_score, c.comment ?? '');
+          const td = document.createElement('td');
+          td.append(grade);
+          row.append(td);
+        }
         body.append(row);
       }
       table.append(body);
@@ -117,6 +145,29 @@ export class FeedbackView extends Widget {
       parts.push(frame);
     }
     this.detail.replaceChildren(...parts);
+  }
+
+  /** Instructor: a score (0..max) and a comment for one cell, as the grader stores them. */
+  private async grade(id: number, notebook: string, cell: string, max: number, comment: string): Promise<void> {
+    const form = document.createElement('div');
+    const score = Object.assign(document.createElement('input'), {
+      type: 'number', min: '0', max: String(max), step: '0.5', name: 'score'
+    });
+    const note = Object.assign(document.createElement('textarea'), { name: 'comment', rows: 3, value: comment });
+    form.append(`Score (0 to ${max})`, score, 'Comment', note);
+    const answer = await showDialog({
+      title: `Grade ${cell}`,
+      body: new Widget({ node: form }),
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Save grade' })]
+    });
+    if (!answer.button.accept) {
+      return;
+    }
+    await studio.manualGrade(id, notebook, cell, {
+      score: score.value === '' ? null : Number(score.value),
+      comment: note.value
+    });
+    await this.showSubmission(id);
   }
 
   private text<K extends keyof HTMLElementTagNameMap>(tag: K, text: string, cls = ''): HTMLElementTagNameMap[K] {

@@ -36,14 +36,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null
   ) => {
     const feedbackViews = new Map<string, MainAreaWidget<FeedbackView>>();
-    const openFeedback = (course: string, assignment: string, selected?: number) => {
+    const openFeedback = (
+      course: string,
+      assignment: string,
+      selected?: number,
+      instructor = false
+    ) => {
       const key = `${course}/${assignment}`;
       let view = feedbackViews.get(key);
       if (!view || view.isDisposed) {
-        const content = new FeedbackView(course, assignment, selected);
+        const content = new FeedbackView(course, assignment, selected, instructor);
         view = new MainAreaWidget<FeedbackView>({ content });
         view.id = `ls-feedback-${course}-${assignment}`;
-        view.title.label = `Feedback: ${assignment}`;
+        view.title.label = `${instructor ? 'Submissions' : 'Feedback'}: ${assignment}`;
         feedbackViews.set(key, view);
         app.shell.add(view, 'main');
       } else if (selected !== undefined) {
@@ -54,7 +59,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const panel = new CoursesPanel({
       docManager,
-      openFeedback: (course: string, a: IAssignment) => openFeedback(course, a.slug)
+      openFeedback: (course: string, a: IAssignment, instructor: boolean) =>
+        openFeedback(course, a.slug, undefined, instructor)
     });
     panel.title.icon = coursesIcon;
     app.shell.add(panel, 'left', { rank: 150 });

@@ -8,7 +8,7 @@ import { IAssignment, ICourse, StudioError, studio } from './api';
 
 export interface ICoursesPanelOptions {
   docManager: IDocumentManager;
-  openFeedback: (course: string, assignment: IAssignment) => void;
+  openFeedback: (course: string, assignment: IAssignment, instructor: boolean) => void;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -157,8 +157,15 @@ export class CoursesPanel extends Widget {
       actions.append(this.button('Fetch again', () => this.fetch(course, a)));
       actions.append(this.button('Restore…', () => this.restore(course, a)));
     }
-    if (a.latest_submission) {
-      actions.append(this.button('Feedback', () => this.options.openFeedback(course.slug, a)));
+    const instructor = course.roles.includes('instructor');
+    if (instructor) {
+      actions.append(
+        this.button('Submissions', () => this.options.openFeedback(course.slug, a, true))
+      );
+    } else if (a.latest_submission) {
+      actions.append(
+        this.button('Feedback', () => this.options.openFeedback(course.slug, a, false))
+      );
     }
     item.append(title, meta, actions);
     return item;
