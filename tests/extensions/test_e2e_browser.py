@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import re
 import subprocess
@@ -289,3 +290,74 @@ def test_second_learner_cannot_see_the_first_ones_work(e2e, browser):
     assert "squares" not in out
     shot(page, "09-second-learner")
     context.close()
+
+
+# writes a notebook into the instructor's own server through its contents API
+PUT_CONTENTS = """async ([u, body]) => {
+  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
+  const r = await fetch(u, {method: 'PUT', body: JSON.stringify(body),
+    headers: {'X-XSRFToken': decodeURIComponent(xsrf), 'Content-Type': 'application/json'}});
+  return r.status;
+}"""
+
+
+def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
+    stack = e2e["stack"]
+    sub_id = e2e.get("alan_submission")
+    assert sub_id, "needs the first test's submission"
+    context, page = login(browser, stack, "ada")
+    try:
+        base = page.url.split("/lab")[0]
+        folder = f"courses/{COURSE}/source/cubes"
+        for part in ("courses", f"courses/{COURSE}", f"courses/{COURSE}/source", folder):
+            status = page.evaluate(PUT_CONTENTS, [f"{base}/api/contents/{part}",
+                                                  {"type": "directory"}])
+            assert status in (200, 201), (part, status)
+        nb = json.loads(hinted_source())
+        status = page.evaluate(PUT_CONTENTS, [f"{base}/api/contents/{folder}/cubes.ipynb",
+                                              {"type": "notebook", "format": "json",
+                                               "content": nb}])
+        assert status in (200, 201)
+
+        open_courses(page)
+        course = page.locator(f".ls-course[data-course='{COURSE}']")
+        assert "instructor" in course.inner_text()
+        course.locator("button[data-action='Release an assignment…']").click()
+        page.fill(".ls-release-form input[name=assignment]", "cubes")
+        assert page.input_value(".ls-release-form input[name=source]") == folder
+        page.fill(".ls-release-form input[name=due_at]", "2031-06-01T12:00")
+        page.fill(".ls-release-form input[name=max_submissions]", "2")
+        shot(page, "10-release-form")
+        page.click(".jp-Dialog button:has-text('Release')")
+        page.wait_for_selector(".jp-Dialog:has-text('Released cubes')", timeout=60_000)
+        shot(page, "11-released")
+        page.keyboard.press("Escape")
+        cubes = course.locator(".ls-assignment[data-assignment='cubes']")
+        cubes.wait_for(timeout=30_000)
+        assert "2031" in cubes.inner_text()
+        # the grader really has it, for learners too
+        alan = {"Authorization": f"token {stack.user_token('alan')}"}
+        listed = requests.get(f"{e2e['grader']}/courses/{COURSE}/assignments",
+                              headers=alan).json()
+        cube = next(a for a in listed if a["assignment"] == "cubes")
+        assert cube["max_submissions"] == 2 and cube["due_at"].startswith("2031-06-01")
+
+        # the submissions table: alan's graded attempt; grade his written answer
+        squares = course.locator(".ls-assignment[data-assignment='squares']")
+        squares.locator("button[data-action='Submissions']").click()
+        page.wait_for_selector(".ls-Feedback .ls-history td:has-text('alan')")
+        page.wait_for_selector(".ls-Feedback .ls-cells button.ls-grade[data-cell='explain']")
+        shot(page, "12-submissions-table")
+        page.click(".ls-cells button.ls-grade[data-cell='explain']")
+        page.fill(".jp-Dialog input[name=score]", "1")
+        page.fill(".jp-Dialog textarea[name=comment]", "Clear explanation.")
+        page.click(".jp-Dialog button:has-text('Save grade')")
+        page.wait_for_selector(".ls-cells td:has-text('Clear explanation.')", timeout=30_000)
+        shot(page, "13-manually-graded")
+        mine = requests.get(f"{e2e['grader']}/submissions/{sub_id}", headers=alan).json()
+        assert mine["score"] == 3 and mine["needs_manual_grade"] is False
+    except Exception:
+        shot(page, "failure-instructor")
+        raise
+    finally:
+        context.close()

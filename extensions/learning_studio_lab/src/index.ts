@@ -60,7 +60,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new CoursesPanel({
       docManager,
       openFeedback: (course: string, a: IAssignment, instructor: boolean) =>
-        openFeedback(course, a.slug, undefined, instructor)
+        openFeedback(course, a.slug, undefined, instructor),
+      release: (course: string) => releaseForm(`courses/${course}/source/`)
     });
     panel.title.icon = coursesIcon;
     app.shell.add(panel, 'left', { rank: 150 });

@@ -87,11 +87,18 @@ export async function releaseForm(defaultSource = ''): Promise<void> {
     due_at: Object.assign(document.createElement('input'), { name: 'due_at', type: 'datetime-local' }),
     max_submissions: Object.assign(document.createElement('input'), { name: 'max_submissions', type: 'number', min: '1' })
   };
-  const m = /^courses\/([^/]+)\/source\/([^/]+)/.exec(defaultSource);
+  const m = /^courses\/([^/]+)\/source\/([^/]*)/.exec(defaultSource);
   if (m) {
     inputs.course.value = m[1];
     inputs.assignment.value = m[2];
   }
+  // the assignment's name is its source folder's name, unless the instructor says otherwise
+  inputs.assignment.oninput = () => {
+    const c = inputs.course.value;
+    if (c && inputs.source.value.startsWith(`courses/${c}/source/`)) {
+      inputs.source.value = `courses/${c}/source/${inputs.assignment.value}`;
+    }
+  };
   const form = document.createElement('div');
   form.className = 'ls-release-form';
   form.append(

@@ -9,6 +9,7 @@ import { IAssignment, ICourse, StudioError, studio } from './api';
 export interface ICoursesPanelOptions {
   docManager: IDocumentManager;
   openFeedback: (course: string, assignment: IAssignment, instructor: boolean) => void;
+  release: (course: string) => Promise<void>;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -105,6 +106,12 @@ export class CoursesPanel extends Widget {
     section.append(el('h3', {}, course.title));
     if (course.roles.includes('instructor')) {
       section.append(el('span', { class: 'ls-badge ls-role' }, 'instructor'));
+      section.append(
+        this.button('Release an assignment…', async () => {
+          await this.options.release(course.slug);
+          await this.refresh();
+        })
+      );
     }
     section.append(el('h4', {}, 'Assignments'));
     const list = el('ul', { class: 'ls-assignments' });
