@@ -426,8 +426,7 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
     if not to_run:
         return
 
-    files = other_files(submission_dir)
-    files.update(release.files)  # the instructor's files win, as in nbgrader
+    files = _files_for_sandbox(release, submission_dir, pool, result)
     workdir = "/home/learner/" + (_SAFE.sub("_", release.assignment) or "assignment")
     t_wait = time.monotonic()
     sandbox: Sandbox = await pool.acquire(len(to_run))
@@ -467,6 +466,36 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
         await pool.release(sandbox)
     result.timings["run"] = time.monotonic() - deadline + pool.wall_timeout
     result.notebooks = dict(sorted(result.notebooks.items()))
+
+
+def _size_bytes(size: str) -> int:
+    """Docker-style size ("64m", "1g", "512k", "1000") in bytes."""
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    size = size.strip().lower().rstrip("b")
+    if size and size[-1] in units:
+        return int(float(size[:-1]) * units[size[-1]])
+    return int(size)
+
+
+def _files_for_sandbox(release: ReleaseBuild, submission_dir: Path, pool: SandboxPool,
+                       result: GradeResult) -> dict[str, bytes]:
+    """The files next to the notebooks: the learner's, then the instructor's (nbgrader)."""
+    # the kernels' working directory is a tmpfs: keep a margin for what the notebooks write
+    budget = int(_size_bytes(pool.runner.tmpfs_size) * 0.75)
+    ours = sum(len(v) for v in release.files.values())
+    if ours > budget:
+        raise SandboxError(
+            f"The files of assignment {release.assignment} ({ours / 2**20:.1f} MB) do not fit "
+            f"the sandbox's working space: raise DockerSandbox.tmpfs_size "
+            f"(now {pool.runner.tmpfs_size})."
+        )
+    learner = {k: v for k, v in other_files(submission_dir).items() if k not in release.files}
+    if ours + sum(len(v) for v in learner.values()) > budget:
+        result.messages.append(
+            f"The extra files submitted beside the notebooks ({len(learner)} files) were not "
+            "given to the notebooks: together they are larger than the sandbox's space.")
+        learner = {}
+    return {**learner, **release.files}
 
 
 async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: ReleaseNotebook,

@@ -19,6 +19,13 @@ notebook, which saves the import time for every notebook after the first.
 One ``Sandbox`` serves exactly one submission and is then removed. ``SandboxPool`` keeps a
 few sandboxes started ahead of need ("warm"), so a submission does not wait for a container
 and a kernel to start.
+
+Another backend (Kubernetes: a pod per sandbox, the ipc directory an ``emptyDir`` shared with
+a grader sidecar) would subclass ``DockerSandbox`` and ``Sandbox``: the pool and the grading
+code use only ``runner.start(kernels)``, ``runner.remove_all()``, ``runner.tmpfs_size``,
+``runner.mem_limit``, ``runner.zmq_context``, ``runner.live`` and, on a sandbox,
+``put_files``, ``host_connection_info``, ``clients``, ``kernel_alive``, ``signal``,
+``oom_killed``, ``stop_clients`` and ``remove``.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import logging
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import time
 import uuid
@@ -93,6 +101,27 @@ while children:
     if pid in children:
         conn.sendall(f"{children.pop(pid)} {code}\n".encode())
 '''
+
+
+# Which grader process started a sandbox: several may share one Docker host, and each
+# cleans up only after processes that are gone.
+OWNER_LABEL = "learning-studio.owner"
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_gone(owner: str | None) -> bool:
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's (or unlabelled): not ours to judge
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class SandboxError(Exception):
@@ -219,16 +248,23 @@ class Sandbox:
     def create(self) -> None:
         """Start the container (blocking; call in a thread)."""
         r = self.runner
-        self.inbox.mkdir(parents=True)
-        self.ipc.mkdir()
-        os.chmod(self.dir, 0o755)
-        (self.inbox / "launch.py").write_text(LAUNCHER)
-        for i in range(self.kernels):
-            info = self._connection_info(i, IPC)
-            (self.inbox / f"kernel-{i}.json").write_text(json.dumps(info))
-        (self.inbox / "files").mkdir()
-        os.chown(self.ipc, LEARNER_UID, LEARNER_UID)
-        os.chmod(self.ipc, 0o700)
+        try:
+            self.inbox.mkdir(parents=True)
+            self.ipc.mkdir()
+            os.chmod(self.dir, 0o755)
+            (self.inbox / "launch.py").write_text(LAUNCHER)
+            for i in range(self.kernels):
+                info = self._connection_info(i, IPC)
+                (self.inbox / f"kernel-{i}.json").write_text(json.dumps(info))
+            (self.inbox / "files").mkdir()
+            # the kernels (uid 1000) create their sockets here; taken back once they are up
+            os.chown(self.ipc, LEARNER_UID, LEARNER_UID)
+            os.chmod(self.ipc, 0o700)
+        except OSError as e:
+            raise SandboxError(
+                f"Cannot prepare sandbox directory {self.dir} ({e}): DockerSandbox.work_root "
+                "must be writable and the grader must be allowed to chown (run it as root)."
+            ) from e
         tmpfs_opts = f"size={r.tmpfs_size},uid={LEARNER_UID},gid={LEARNER_UID},mode=0700"
         self.started_at = time.monotonic()
         try:
@@ -255,7 +291,7 @@ class Sandbox:
                     str(self.inbox): {"bind": INBOX, "mode": "ro"},
                     str(self.ipc): {"bind": IPC, "mode": "rw"},
                 },
-                labels={"learning-studio.role": "sandbox"},
+                labels={"learning-studio.role": "sandbox", OWNER_LABEL: OWNER},
                 # Kernel stdout/stderr at the fd level goes to the container log: cap it so
                 # a flood cannot fill the docker host's disk.
                 log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
@@ -481,18 +517,20 @@ class DockerSandbox(LoggingConfigurable):
         await sandbox.wait_ready(self.startup_timeout)
         return sandbox
 
-    def remove_all(self) -> int:
-        """Remove every container with this runner's name prefix, and the work directories
-        of sandboxes that no longer run (after a crash)."""
+    def remove_all(self, only_orphans: bool = True) -> int:
+        """Remove sandboxes with this runner's name prefix left by grader processes of this
+        host that no longer run (or all of them, ``only_orphans=False``), with their work
+        directories."""
         n = 0
         for c in self.docker.containers.list(all=True, filters={"name": self.name_prefix}):
-            if c.name.startswith(self.name_prefix):
-                c.remove(force=True)
-                n += 1
-        live_ids = {s.id for s in self.live}
-        for d in Path(self.work_root).iterdir():
-            if d.is_dir() and d.name not in live_ids:
-                shutil.rmtree(d, ignore_errors=True)
+            if not c.name.startswith(self.name_prefix):
+                continue
+            if only_orphans and not _owner_gone(c.labels.get(OWNER_LABEL)):
+                continue
+            c.remove(force=True)
+            shutil.rmtree(Path(self.work_root) / c.name[len(self.name_prefix):],
+                          ignore_errors=True)
+            n += 1
         return n
 
 
@@ -522,7 +560,9 @@ class SandboxPool(LoggingConfigurable):
         help="Bytes of output one notebook may produce; beyond it the sandbox is killed.",
     ).tag(config=True)
     remove_stale = Bool(
-        True, help="On start, remove leftover sandbox containers of a previous run."
+        True,
+        help="On start, remove sandbox containers left by grader processes of this host that "
+        "are gone (a crash); sandboxes of running graders are left alone.",
     ).tag(config=True)
 
     @default("concurrency")

@@ -70,13 +70,35 @@ def _our_scores(result) -> dict:
             for name, nb in result.notebooks.items() for gid, c in nb.cells.items()}
 
 
+def _container_cpu(sandbox) -> float | None:
+    """CPU seconds a sandbox's container used (cgroup v1 cpuacct), if readable."""
+    path = Path(f"/sys/fs/cgroup/cpuacct/docker/{sandbox.container.id}/cpuacct.usage")
+    try:
+        return int(path.read_text()) / 1e9
+    except (OSError, ValueError):
+        return None
+
+
 async def _engine(build, subs: list[Path], warm: int, concurrency: int, singles: int):
     pool = SandboxPool(config=_config(), warm=warm, concurrency=concurrency)
+    container_cpu: list[float] = []
+    release = pool.release
+
+    async def counting_release(sandbox):
+        cpu = _container_cpu(sandbox)
+        if cpu is not None:
+            container_cpu.append(cpu)
+        await release(sandbox)
+
+    pool.release = counting_release
     await pool.start()
     await pool.wait_warm()
     t = time.perf_counter()
+    cpu0 = time.process_time()
     results = await asyncio.gather(*(autograde_async(build, s, pool) for s in subs))
     batch = time.perf_counter() - t
+    grader_cpu = (time.process_time() - cpu0) / len(subs)
+    sandbox_cpu = statistics.mean(container_cpu) if container_cpu else float("nan")
     latencies = []
     for i in range(singles):
         await pool.wait_warm()
@@ -90,7 +112,7 @@ async def _engine(build, subs: list[Path], warm: int, concurrency: int, singles:
     start_one = time.perf_counter() - t
     await pool.release(sandbox)
     await pool.close()
-    return results, batch, latencies, start_one
+    return results, batch, latencies, start_one, grader_cpu, sandbox_cpu
 
 
 def main() -> int:
@@ -129,7 +151,7 @@ def main() -> int:
         stock_single = _nbgrader(course, "autograde", "ps1", "--student", "single")
         stock = _stock_scores(course, students)
 
-        results, batch, lat, start_one = asyncio.run(
+        results, batch, lat, start_one, grader_cpu, sandbox_cpu = asyncio.run(
             _engine(build, subs, args.warm, args.concurrency, args.singles))
         ours = {s: _our_scores(r) for s, r in zip(students, results, strict=True)}
         mismatches = [s for s in students if ours[s] != stock[s]]
@@ -154,13 +176,15 @@ def main() -> int:
               + (f"  MISMATCH: {mismatches[:5]}" if mismatches else ""))
         waits = [r.timings.get("wait_sandbox", 0) for r in results]
         runs = [r.timings.get("run", 0) for r in results]
-        print("where the time goes (batch, per submission): waiting for a sandbox "
-              f"{statistics.mean(waits):.3f} s, running both notebooks "
-              f"{statistics.mean(runs):.3f} s; starting one sandbox (container + 2 kernels) "
-              f"{start_one:.3f} s, which warm sandboxes take off the critical path but not off "
-              "the CPUs")
+        print("where the time goes (batch, per submission): CPU in the grader process "
+              f"{grader_cpu:.3f} s, CPU in the sandbox container (start-up + kernels) "
+              f"{sandbox_cpu:.3f} s, plus Docker's own start/stop work; queueing for a "
+              f"sandbox {statistics.mean(waits):.3f} s, running both notebooks "
+              f"{statistics.mean(runs):.3f} s. Starting one sandbox (container + 2 kernels) "
+              f"takes {start_one:.3f} s: warm sandboxes take it off the critical path, not "
+              "off the CPUs, so the batch is CPU-bound")
         if cold is not None:
-            c_results, c_batch, c_lat, _ = cold
+            c_results, c_batch, c_lat = cold[:3]
             k = len(c_results)
             print(f"before (warm=0, a sandbox started per submission): {c_batch / k:.3f} "
                   f"s/submission over {k}, submit-to-feedback p50 {statistics.median(c_lat):.3f} s")

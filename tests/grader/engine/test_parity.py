@@ -169,6 +169,22 @@ def case_invalid_notebook(nbs):
     return {"problem1.ipynb": b'{"cells": [ this is not json'}
 
 
+def case_data_file_edited(nbs):
+    # the learner's copy of the data is replaced by the instructor's, as nbgrader does
+    _fill(nbs, f.CORRECT)
+    return {"data/numbers.csv": b"5 5 5\n"}
+
+
+def case_environment_and_own_files(nbs):
+    # nbgrader's environment variable, and a module the learner submitted beside the notebook
+    _fill(nbs, f.CORRECT)
+    _set(nbs, "problem1", "squares",
+         "import os\nfrom helper import square\n"
+         "assert os.environ.get('NBGRADER_EXECUTION') == 'autograde'\n"
+         "def squares(n):\n    return [square(i) for i in range(n)]")
+    return {"helper.py": b"def square(i):\n    return i * i\n"}
+
+
 def _schema_case(minor):
     def case(nbs):
         _fill(nbs, f.CORRECT)
@@ -194,10 +210,10 @@ def _write_case(student_dir: Path, dest: Path, fn) -> None:
             continue
         # written as plain JSON: older minor versions must stay as they are
         (dest / f"{name}.ipynb").write_text(json.dumps(nb, indent=1))
-    for rel, data in raw.items():
-        (dest / rel).write_bytes(data)
     (dest / "data").mkdir()
     (dest / "data" / "numbers.csv").write_text("1 2 3 4\n")
+    for rel, data in raw.items():
+        (dest / rel).write_bytes(data)
 
 
 def _nbgrader(course: Path, *args: str) -> None:
@@ -293,6 +309,8 @@ def test_cases_are_not_trivial(parity):
     assert any("not a valid notebook" in m for m in ours["invalid_notebook"].messages)
     # the manual answer waits for a human: null, counted as 0 in the total (nbgrader)
     assert ours["correct"].to_json()["score"] == 6.5
+    assert ours["data_file_edited"].to_json()["score"] == 6.5
+    assert ours["environment_and_own_files"].notebooks["problem1"].cells["test_squares"].score == 2
     assert ours["correct"].to_json()["notebooks"]["problem1"]["cells"]["explain"]["score"] is None
 
 
