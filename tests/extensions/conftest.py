@@ -19,9 +19,12 @@ sys.path.insert(0, str(REPO / "tests" / "grader" / "service"))
 sys.path.insert(0, str(REPO / "extensions" / "learning_studio_lab"))
 
 import service_support  # noqa: E402
-from extension_support import COURSE, publish  # noqa: E402
+from extension_support import COURSE, publish, server_config  # noqa: E402
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+# pytest-jupyter's fixtures (jp_fetch, jp_serverapp, ...), for this folder only: a
+# non-root conftest may not declare pytest_plugins.
+from pytest_jupyter.jupyter_core import *  # noqa: E402,F401,F403
+from pytest_jupyter.jupyter_server import *  # noqa: E402,F401,F403
 
 NO_GRADING = """
 c.GraderSettings.worker_count = 0
@@ -75,15 +78,6 @@ def grading_hub(tmp_path_factory):
     yield hub
     service_support.stop_hub(proc)
     _docker_rm_prefix()
-
-
-def server_config(hub, token: str) -> dict:
-    return {
-        "ServerApp": {"jpserver_extensions": {"learning_studio_lab": True}},
-        "GraderClient": {"grader_url": f"{hub.url}/services/grader/", "api_token": token,
-                         "request_timeout": 60.0},
-        "LessonLibrary": {"library_dir": str(REPO / "courses")},
-    }
 
 
 @pytest.fixture

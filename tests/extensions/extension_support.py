@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 from service_support import source_notebook
+
+REPO = Path(__file__).resolve().parents[2]
 
 # the slug of a real course in courses/, so its lessons come from the real manifest
 COURSE = "python-foundations"
@@ -55,3 +58,12 @@ def answer(path, correct: bool) -> None:
 def error(resp_or_exc) -> dict:
     body = resp_or_exc.response.body if hasattr(resp_or_exc, "response") else resp_or_exc.body
     return json.loads(body)["error"]
+
+
+def server_config(hub, token: str) -> dict:
+    return {
+        "ServerApp": {"jpserver_extensions": {"learning_studio_lab": True}},
+        "GraderClient": {"grader_url": f"{hub.url}/services/grader/", "api_token": token,
+                         "request_timeout": 60.0},
+        "LessonLibrary": {"library_dir": str(REPO / "courses")},
+    }

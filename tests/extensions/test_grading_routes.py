@@ -7,8 +7,7 @@ import json
 import time
 
 import pytest
-from conftest import server_config
-from extension_support import COURSE, answer
+from extension_support import COURSE, answer, server_config
 from tornado.httpclient import HTTPClientError
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(600)]

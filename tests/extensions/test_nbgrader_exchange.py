@@ -9,8 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO
-from extension_support import COURSE, answer
+from extension_support import COURSE, REPO, answer
 
 pytestmark = pytest.mark.timeout(180)
 

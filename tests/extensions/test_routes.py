@@ -9,8 +9,7 @@ import json
 
 import nbformat
 import pytest
-from conftest import server_config
-from extension_support import COURSE, HINTS, answer, error
+from extension_support import COURSE, HINTS, answer, error, server_config
 from tornado.httpclient import HTTPClientError
 
 pytestmark = pytest.mark.timeout(180)
