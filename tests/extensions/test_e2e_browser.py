@@ -353,6 +353,7 @@ def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
         page.fill(".jp-Dialog textarea[name=comment]", "Clear explanation.")
         page.click(".jp-Dialog button:has-text('Save grade')")
         page.wait_for_selector(".ls-cells td:has-text('Clear explanation.')", timeout=30_000)
+        page.wait_for_selector(".ls-history td:has-text('3/3')", timeout=30_000)
         shot(page, "13-manually-graded")
         mine = requests.get(f"{e2e['grader']}/submissions/{sub_id}", headers=alan).json()
         assert mine["score"] == 3 and mine["needs_manual_grade"] is False

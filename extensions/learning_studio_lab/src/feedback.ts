@@ -167,7 +167,9 @@ export class FeedbackView extends Widget {
       score: score.value === '' ? null : Number(score.value),
       comment: note.value
     });
-    await this.showSubmission(id);
+    // the history's totals change too: reload it with this submission shown
+    this.selected = id;
+    await this.load();
   }
 
   private text<K extends keyof HTMLElementTagNameMap>(tag: K, text: string, cls = ''): HTMLElementTagNameMap[K] {
