@@ -61,7 +61,7 @@ def test_fetch_writes_student_version_and_status_becomes_fetched(studio, jp_root
     assert by_slug(by_slug(courses, COURSE)["assignments"], "ps1")["status"] == "fetched"
 
 
-def test_fetch_again_never_overwrites_work_without_the_flag(studio, jp_root_dir):
+def test_fetch_again_never_overwrites_work_without_the_flag(studio, jp_root_dir, caplog):
     call(studio, "courses", COURSE, "assignments", "ps1", "fetch", method="POST")
     nb_path = jp_root_dir / "courses" / COURSE / "ps1" / "ps1.ipynb"
     answer(nb_path, correct=True)
@@ -71,6 +71,9 @@ def test_fetch_again_never_overwrites_work_without_the_flag(studio, jp_root_dir)
     assert code == 409 and err["code"] == "WorkWouldBeOverwritten"
     assert err["conflicts"] == ["ps1.ipynb"] and "Restore" in err["message"]
     assert nb_path.read_bytes() == mine  # nothing lost
+    # the log line names what it concerns
+    assert any("WorkWouldBeOverwritten" in r.getMessage()
+               and f"course={COURSE} assignment=ps1" in r.getMessage() for r in caplog.records)
     # with the flag: replaced, and the learner's version is kept as a backup
     out = call(studio, "courses", COURSE, "assignments", "ps1", "fetch", method="POST",
                      body={"overwrite": True})

@@ -7,6 +7,7 @@ failure answers ``{"error": {"code", "message"}}`` with a named code.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,6 +47,17 @@ class StudioHandler(APIHandler):
             self.courses_dir, check_slug(course, "course"), check_slug(assignment, "assignment")
         )
 
+    def who(self) -> str:
+        """``[user=... course=... assignment=...]`` for log lines, as the grader writes them."""
+        user = os.environ.get("JUPYTERHUB_USER") or getattr(self.current_user, "username", "")
+        parts = [f"user={user}"]
+        args = self.path_args or []
+        if "/courses/" in self.request.path and args:
+            parts.append(f"course={args[0]}")
+            if "/assignments/" in self.request.path and len(args) > 1:
+                parts.append(f"assignment={args[1]}")
+        return "[" + " ".join(parts) + "]"
+
     def body(self) -> dict:
         if not self.request.body:
             return {}
@@ -68,8 +80,8 @@ class StudioHandler(APIHandler):
             self.set_status(exc.status)
             body = {"error": {"code": exc.code, "message": exc.message, **exc.details}}
             self.log.warning(
-                "learning-studio %s %s: %s: %s", self.request.method, self.request.path,
-                exc.code, exc.message,
+                "learning-studio %s %s: %s: %s %s", self.request.method, self.request.path,
+                exc.code, exc.message, self.who(),
             )
             self.set_header("Content-Type", "application/json")
             self.finish(json.dumps(body))
@@ -154,8 +166,8 @@ class FetchHandler(StudioHandler):
             out = folder.fetch(release["files"], overwrite=bool(body.get("overwrite")))
         out["notebooks"] = release.get("notebooks", [])
         out["version"] = release.get("version")
-        self.log.info("learning-studio fetched %s/%s: %s", course, assignment, out["written"]
-                      if "written" in out else out["path"])
+        self.log.info("learning-studio fetched %s/%s: %s %s", course, assignment,
+                      out["written"] if "written" in out else out["path"], self.who())
         self.reply(out)
 
 
@@ -173,8 +185,8 @@ class SubmitHandler(StudioHandler):
         files = folder.collect(self.rules)
         sub = await self.grader.submit(course, assignment, files)
         self.log.info(
-            "learning-studio submitted %s/%s attempt %s (%d notebooks)",
-            course, assignment, sub.get("attempt"), len(files),
+            "learning-studio submitted %s/%s attempt %s (%d notebooks) %s",
+            course, assignment, sub.get("attempt"), len(files), self.who(),
         )
         sub["files"] = sorted(files)
         self.reply(sub, 201)
