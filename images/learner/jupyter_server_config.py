@@ -9,6 +9,8 @@ c = get_config()  # noqa: F821
 c.ServerApp.jpserver_extensions = {
     "jupyterlab": True,
     "jupyter_server_terminals": True,
+    # Learning Studio: the Courses panel, Check, Hint, Submit (extensions/)
+    "learning_studio_lab": True,
     "notebook": False,
     "notebook_shim": False,
     "jupyter_lsp": False,

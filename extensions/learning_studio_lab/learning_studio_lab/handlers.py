@@ -1,0 +1,300 @@
+"""REST routes of the server extension under ``<base_url>learning-studio/``.
+
+The browser calls only these; they call the grader with the server's own token. Every
+failure answers ``{"error": {"code", "message"}}`` with a named code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import tornado
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+from .errors import GraderRefused, InvalidRequest, StudioError
+from .grader_client import GraderClient
+from .lessons import LessonLibrary
+from .workspace import AssignmentFolder, SubmissionRules, check_slug, hints_in
+
+NAMESPACE = "learning-studio"
+
+
+class StudioHandler(APIHandler):
+    """Shared plumbing: settings, named errors as JSON, the learner's courses folder."""
+
+    @property
+    def grader(self) -> GraderClient:
+        return self.settings["learning_studio"]["grader"]
+
+    @property
+    def lessons(self) -> LessonLibrary:
+        return self.settings["learning_studio"]["lessons"]
+
+    @property
+    def rules(self) -> SubmissionRules:
+        return self.settings["learning_studio"]["rules"]
+
+    @property
+    def courses_dir(self) -> Path:
+        return self.settings["learning_studio"]["courses_dir"]
+
+    def folder(self, course: str, assignment: str) -> AssignmentFolder:
+        return AssignmentFolder(
+            self.courses_dir, check_slug(course, "course"), check_slug(assignment, "assignment")
+        )
+
+    def who(self) -> str:
+        """``[user=... course=... assignment=...]`` for log lines, as the grader writes them."""
+        user = os.environ.get("JUPYTERHUB_USER") or getattr(self.current_user, "username", "")
+        parts = [f"user={user}"]
+        args = self.path_args or []
+        if "/courses/" in self.request.path and args:
+            parts.append(f"course={args[0]}")
+            if "/assignments/" in self.request.path and len(args) > 1:
+                parts.append(f"assignment={args[1]}")
+        return "[" + " ".join(parts) + "]"
+
+    def body(self) -> dict:
+        if not self.request.body:
+            return {}
+        try:
+            data = json.loads(self.request.body)
+        except ValueError:
+            raise InvalidRequest("the request body is not JSON") from None
+        if not isinstance(data, dict):
+            raise InvalidRequest("the request body must be a JSON object")
+        return data
+
+    def reply(self, data, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data))
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, StudioError):
+            self.set_status(exc.status)
+            body = {"error": {"code": exc.code, "message": exc.message, **exc.details}}
+            self.log.warning(
+                "learning-studio %s %s: %s: %s %s", self.request.method, self.request.path,
+                exc.code, exc.message, self.who(),
+            )
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps(body))
+            return
+        super().write_error(status_code, **kwargs)
+
+
+def _parse(ts: str | None) -> datetime | None:
+    if not ts:
+        return None
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def learner_status(item: dict, fetched: bool) -> dict:
+    """The panel's one-word status of an assignment, its score and whether it is late."""
+    latest = item.get("latest_submission") or {}
+    grader_status = latest.get("status")
+    if grader_status == "graded":
+        status = "graded"
+    elif grader_status == "failed":
+        status = "failed"
+    elif grader_status in ("grading", "submitted"):
+        status = "submitted"
+    else:
+        status = "fetched" if fetched else "new"
+    due = _parse(item.get("due_at"))
+    submitted = _parse(latest.get("submitted_at"))
+    if submitted is not None:
+        late = bool(latest.get("seconds_late")) or (due is not None and submitted > due)
+    else:
+        late = bool(item.get("past_due")) or (due is not None and datetime.now(UTC) > due)
+    return {
+        "status": status,
+        "late": late,
+        "score": latest.get("score") if status == "graded" else None,
+        "max_score": item.get("max_score"),
+    }
+
+
+class CoursesHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def get(self):
+        """My courses, each with its assignments (status, score, due) and lessons."""
+        out = []
+        for course in await self.grader.courses():
+            slug = course["slug"]
+            assignments = []
+            for item in await self.grader.assignments(slug):
+                folder = AssignmentFolder(self.courses_dir, slug, item["assignment"])
+                assignments.append({
+                    "slug": item["assignment"],
+                    "title": item.get("title") or item["assignment"],
+                    "due_at": item.get("due_at"),
+                    "notebooks": item.get("notebooks", []),
+                    "max_submissions": item.get("max_submissions"),
+                    "submissions_used": item.get("submissions_used", 0),
+                    "version": item.get("version"),
+                    "path": folder.relative(folder.path),
+                    "latest_submission": item.get("latest_submission"),
+                    **learner_status(item, folder.exists()),
+                })
+            out.append({
+                "slug": slug,
+                "title": course.get("title") or slug,
+                "roles": course.get("roles", []),
+                "assignments": assignments,
+                "lessons": self.lessons.lessons(slug),
+            })
+        self.reply({"courses": out})
+
+
+class FetchHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def post(self, course, assignment):
+        """Fetch the student version; ``{"overwrite": true}`` or ``{"restore": "x.ipynb"}``."""
+        body = self.body()
+        folder = self.folder(course, assignment)
+        release = await self.grader.release(course, assignment)
+        if body.get("restore"):
+            out = folder.restore(release["files"], str(body["restore"]))
+        else:
+            out = folder.fetch(release["files"], overwrite=bool(body.get("overwrite")))
+        out["notebooks"] = release.get("notebooks", [])
+        out["version"] = release.get("version")
+        self.log.info("learning-studio fetched %s/%s: %s %s", course, assignment,
+                      out["written"] if "written" in out else out["path"], self.who())
+        self.reply(out)
+
+
+class SubmitHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def get(self, course, assignment):
+        """My submissions of this assignment, newest last."""
+        self.folder(course, assignment)
+        self.reply({"submissions": await self.grader.submissions(course, assignment)})
+
+    @tornado.web.authenticated
+    async def post(self, course, assignment):
+        """Upload the assignment folder's notebooks as a new submission."""
+        folder = self.folder(course, assignment)
+        files = folder.collect(self.rules)
+        sub = await self.grader.submit(course, assignment, files)
+        self.log.info(
+            "learning-studio submitted %s/%s attempt %s (%d notebooks) %s",
+            course, assignment, sub.get("attempt"), len(files), self.who(),
+        )
+        sub["files"] = sorted(files)
+        self.reply(sub, 201)
+
+
+class SubmissionHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def get(self, submission_id):
+        """One submission with per-cell scores (poll it until status is graded or failed)."""
+        self.reply(await self.grader.submission(int(submission_id)))
+
+
+class FeedbackHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def get(self, submission_id, notebook):
+        """The feedback notebook's HTML; learner output inside, so served sandboxed."""
+        html = await self.grader.feedback(int(submission_id), notebook)
+        # an opaque origin: scripts in the learner's output cannot use this server's cookies
+        self.set_header("Content-Security-Policy", "sandbox")
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.finish(html)
+
+
+class RegradeHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def post(self, submission_id):
+        """Instructor: grade a submission again (the grader checks the role)."""
+        self.reply(await self.grader.regrade(int(submission_id)), 202)
+
+
+class ManualGradeHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def put(self, submission_id, notebook, cell_id):
+        """Instructor: score and comment one manually graded cell."""
+        body = self.body()
+        unknown = set(body) - {"score", "comment"}
+        if unknown or not body:
+            raise InvalidRequest('send {"score": <number or null>, "comment": "..."}')
+        self.reply(await self.grader.manual_grade(int(submission_id), notebook, cell_id, body))
+
+
+class HintsHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def get(self, course, assignment):
+        """The hints of one cell from the release (the learner's copy may have lost them)."""
+        notebook = self.get_query_argument("notebook", "")
+        cell = self.get_query_argument("cell", "")
+        if not notebook or not cell:
+            raise InvalidRequest("give ?notebook=<name.ipynb>&cell=<grade_id or cell id>")
+        self.folder(course, assignment)
+        release = await self.grader.release(course, assignment)
+        if notebook not in release["files"]:
+            raise GraderRefused(
+                404, "NotFound", f"{notebook!r} is not a notebook of {course}/{assignment}"
+            )
+        self.reply({"notebook": notebook, "cell": cell,
+                    "hints": hints_in(release["files"][notebook], cell)})
+
+
+class LessonHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def post(self, course, lesson):
+        """Copy a lesson into ~/courses/<course>/lessons/ (once) and say where it is."""
+        check_slug(course, "course")
+        self.reply(self.lessons.open(course, lesson, self.courses_dir))
+
+
+class ReleaseHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def post(self, course, assignment):
+        """Instructor: release an assignment from a source folder in this server."""
+        body = self.body()
+        check_slug(course, "course")
+        check_slug(assignment, "assignment")
+        source = str(body.get("source", ""))
+        root = self.courses_dir.parent.resolve()
+        folder = (root / source).resolve()
+        if not source or not folder.is_relative_to(root) or not folder.is_dir():
+            raise InvalidRequest(
+                f"source {source!r} is not a folder in your server: give the path of the "
+                "folder holding the source notebooks, like courses/intro/source/ps1"
+            )
+        files = {
+            "/".join(p.relative_to(folder).parts): p.read_bytes()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        }
+        options = {k: body[k] for k in ("due_at", "max_submissions", "late_policy",
+                                        "late_penalty_per_hour", "title", "check")
+                   if body.get(k) not in (None, "")}
+        self.reply(await self.grader.publish_release(course, assignment, files, options), 201)
+
+
+def setup_handlers(web_app, settings: dict) -> None:
+    base = url_path_join(web_app.settings["base_url"], NAMESPACE)
+    seg = r"([^/]+)"
+    web_app.settings["learning_studio"] = settings
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, "courses"), CoursesHandler),
+        (url_path_join(base, f"courses/{seg}/assignments/{seg}/fetch"), FetchHandler),
+        (url_path_join(base, f"courses/{seg}/assignments/{seg}/submissions"), SubmitHandler),
+        (url_path_join(base, f"courses/{seg}/assignments/{seg}/hints"), HintsHandler),
+        (url_path_join(base, f"courses/{seg}/assignments/{seg}/release"), ReleaseHandler),
+        (url_path_join(base, f"courses/{seg}/lessons/{seg}"), LessonHandler),
+        (url_path_join(base, r"submissions/(\d+)"), SubmissionHandler),
+        (url_path_join(base, r"submissions/(\d+)/feedback/([^/]+)"), FeedbackHandler),
+        (url_path_join(base, r"submissions/(\d+)/regrade"), RegradeHandler),
+        (url_path_join(base, r"submissions/(\d+)/grades/([^/]+)/([^/]+)"), ManualGradeHandler),
+    ])

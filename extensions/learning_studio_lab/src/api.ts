@@ -1,0 +1,194 @@
+// The browser talks only to this server's extension under <baseUrl>learning-studio/;
+// the server extension holds the hub token and calls the grader.
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/** A named error from the server extension (or the grader behind it). */
+export class StudioError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly details: Record<string, unknown> = {}
+  ) {
+    super(message);
+  }
+}
+
+export interface ISubmission {
+  id: number;
+  attempt: number;
+  status: 'grading' | 'graded' | 'failed' | 'submitted';
+  submitted_at: string;
+  graded_at?: string;
+  score?: number;
+  max_score?: number;
+  late_penalty?: number;
+  seconds_late?: number;
+  needs_manual_grade?: boolean;
+  message?: string;
+  feedback_notebooks?: string[];
+  username?: string;
+  cells?: ICellGrade[];
+  job?: { state: string; attempts: number; error: string | null } | null;
+}
+
+export interface ICellGrade {
+  notebook: string;
+  cell_id: string;
+  score: number | null;
+  max_score: number;
+  needs_manual_grade: boolean;
+  comment: string | null;
+}
+
+export interface IAssignment {
+  slug: string;
+  title: string;
+  due_at: string | null;
+  notebooks: string[];
+  status: 'new' | 'fetched' | 'submitted' | 'graded' | 'failed';
+  late: boolean;
+  score: number | null;
+  max_score: number | null;
+  max_submissions: number | null;
+  submissions_used: number;
+  path: string;
+  latest_submission: ISubmission | null;
+}
+
+export interface ILesson {
+  slug: string;
+  title: string;
+  path: string;
+}
+
+export interface ICourse {
+  slug: string;
+  title: string;
+  roles: string[];
+  assignments: IAssignment[];
+  lessons: ILesson[];
+}
+
+export function studioUrl(...parts: string[]): string {
+  const settings = ServerConnection.makeSettings();
+  return URLExt.join(
+    settings.baseUrl,
+    'learning-studio',
+    ...parts.map(encodeURIComponent)
+  );
+}
+
+async function send(
+  parts: string[],
+  init: RequestInit = {},
+  query = ''
+): Promise<Response> {
+  const settings = ServerConnection.makeSettings();
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(
+      studioUrl(...parts) + query,
+      init,
+      settings
+    );
+  } catch (error) {
+    throw new StudioError(
+      'NetworkError',
+      `Your JupyterLab server did not answer (${error}). Check your connection.`,
+      0
+    );
+  }
+  if (!response.ok) {
+    let body: any = null;
+    try {
+      body = await response.json();
+    } catch {
+      // not JSON: a proxy or server error page
+    }
+    const err = body?.error ?? {};
+    const { code, message, ...details } = err;
+    throw new StudioError(
+      code ?? `HTTP${response.status}`,
+      message ?? body?.message ?? response.statusText,
+      response.status,
+      details
+    );
+  }
+  return response;
+}
+
+export async function getJSON<T>(parts: string[], query = ''): Promise<T> {
+  return (await send(parts, {}, query)).json();
+}
+
+export async function postJSON<T>(parts: string[], body: unknown = {}): Promise<T> {
+  const response = await send(parts, {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
+  return response.json();
+}
+
+export async function getText(parts: string[]): Promise<string> {
+  return (await send(parts)).text();
+}
+
+export const studio = {
+  courses: () => getJSON<{ courses: ICourse[] }>(['courses']),
+  fetch: (course: string, assignment: string, options: { overwrite?: boolean; restore?: string } = {}) =>
+    postJSON<{ path: string; written?: string[]; backup?: string | null }>(
+      ['courses', course, 'assignments', assignment, 'fetch'],
+      options
+    ),
+  submit: (course: string, assignment: string) =>
+    postJSON<ISubmission & { files: string[] }>(
+      ['courses', course, 'assignments', assignment, 'submissions'],
+      {}
+    ),
+  submissions: (course: string, assignment: string) =>
+    getJSON<{ submissions: ISubmission[] }>([
+      'courses', course, 'assignments', assignment, 'submissions'
+    ]),
+  submission: (id: number) => getJSON<ISubmission>(['submissions', String(id)]),
+  feedback: (id: number, notebook: string) =>
+    getText(['submissions', String(id), 'feedback', notebook]),
+  regrade: (id: number) => postJSON<{ queued: number[] }>(['submissions', String(id), 'regrade']),
+  manualGrade: async (id: number, notebook: string, cell: string, body: { score: number | null; comment: string }) => {
+    const settings = ServerConnection.makeSettings();
+    const response = await ServerConnection.makeRequest(
+      studioUrl('submissions', String(id), 'grades', notebook, cell),
+      { method: 'PUT', body: JSON.stringify(body) },
+      settings
+    );
+    if (!response.ok) {
+      const err = (await response.json().catch(() => ({})))?.error ?? {};
+      throw new StudioError(err.code ?? `HTTP${response.status}`, err.message ?? '', response.status);
+    }
+    return response.json();
+  },
+  hints: (course: string, assignment: string, notebook: string, cell: string) =>
+    getJSON<{ hints: string[] }>(
+      ['courses', course, 'assignments', assignment, 'hints'],
+      `?notebook=${encodeURIComponent(notebook)}&cell=${encodeURIComponent(cell)}`
+    ),
+  openLesson: (course: string, lesson: string) =>
+    postJSON<{ path: string }>(['courses', course, 'lessons', lesson]),
+  release: (course: string, assignment: string, options: Record<string, unknown>) =>
+    postJSON<Record<string, unknown>>(
+      ['courses', course, 'assignments', assignment, 'release'],
+      options
+    )
+};
+
+/** `courses/<course>/<assignment>/<notebook>.ipynb` -> its parts, or null elsewhere. */
+export function assignmentOf(
+  path: string
+): { course: string; assignment: string; notebook: string } | null {
+  const m = /^courses\/([^/]+)\/([^/]+)\/(.+\.ipynb)$/.exec(path);
+  if (!m || m[2] === 'lessons' || m[2].startsWith('.')) {
+    return null;
+  }
+  return { course: m[1], assignment: m[2], notebook: m[3] };
+}

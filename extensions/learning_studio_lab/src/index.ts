@@ -1,0 +1,135 @@
+// Learning Studio in JupyterLab: the Courses panel, Check / Hint / Submit in assignment
+// notebooks, the Feedback view, and instructor commands to mark cells and release.
+import {
+  ILabShell,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { IAssignment, ISubmission } from './api';
+import { ExerciseToolbar, check, hint } from './exercise';
+import { FeedbackView } from './feedback';
+import { CellKind, editHints, markCell, releaseForm } from './instructor';
+import { CoursesPanel } from './panel';
+
+const coursesIcon = new LabIcon({
+  name: 'learning-studio:courses',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path class="jp-icon3" fill="#616161" d="M12 3 1 9l11 6 9-4.9V17h2V9L12 3zM5 13.2v4L12 21l7-3.8v-4L12 17l-7-3.8z"/></svg>'
+});
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: '@learning-studio/lab:plugin',
+  description: 'Courses panel, Check, Hint, Submit and feedback for Learning Studio',
+  autoStart: true,
+  requires: [IDocumentManager, INotebookTracker],
+  optional: [ILabShell, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    docManager: IDocumentManager,
+    notebooks: INotebookTracker,
+    labShell: ILabShell | null,
+    palette: ICommandPalette | null
+  ) => {
+    const feedbackViews = new Map<string, MainAreaWidget<FeedbackView>>();
+    const openFeedback = (
+      course: string,
+      assignment: string,
+      selected?: number,
+      instructor = false
+    ) => {
+      const key = `${course}/${assignment}`;
+      let view = feedbackViews.get(key);
+      if (!view || view.isDisposed) {
+        const content = new FeedbackView(course, assignment, selected, instructor);
+        view = new MainAreaWidget<FeedbackView>({ content });
+        view.id = `ls-feedback-${course}-${assignment}`;
+        view.title.label = `${instructor ? 'Submissions' : 'Feedback'}: ${assignment}`;
+        feedbackViews.set(key, view);
+        app.shell.add(view, 'main');
+      } else if (selected !== undefined) {
+        void view.content.load();
+      }
+      app.shell.activateById(view.id);
+    };
+
+    const panel = new CoursesPanel({
+      docManager,
+      openFeedback: (course: string, a: IAssignment, instructor: boolean) =>
+        openFeedback(course, a.slug, undefined, instructor),
+      release: (course: string) => releaseForm(`courses/${course}/source/`)
+    });
+    panel.title.icon = coursesIcon;
+    app.shell.add(panel, 'left', { rank: 150 });
+
+    app.docRegistry.addWidgetExtension(
+      'Notebook',
+      new ExerciseToolbar((course: string, assignment: string, s: ISubmission) => {
+        void panel.refresh();
+        openFeedback(course, assignment, s.id);
+      })
+    );
+
+    const current = () => notebooks.currentWidget;
+    app.commands.addCommand('learning-studio:check', {
+      label: 'Check this exercise',
+      isEnabled: () => !!current(),
+      execute: () => (current() ? check(current()!) : undefined)
+    });
+    app.commands.addCommand('learning-studio:hint', {
+      label: 'Show a hint',
+      isEnabled: () => !!current(),
+      execute: () => (current() ? hint(current()!) : undefined)
+    });
+    app.commands.addCommand('learning-studio:courses', {
+      label: 'Show my courses',
+      execute: () => {
+        app.shell.activateById(panel.id);
+        return panel.refresh();
+      }
+    });
+
+    // instructor: nbgrader cell types from the cell context menu, hints, release form
+    const kinds: [CellKind, string][] = [
+      ['solution', 'Autograded answer (solution)'],
+      ['test', 'Autograded test (with points)'],
+      ['manual', 'Manually graded answer'],
+      ['locked', 'Read-only (locked)'],
+      ['none', 'Not graded (remove marks)']
+    ];
+    for (const [kind, label] of kinds) {
+      const id = `learning-studio:mark-${kind}`;
+      app.commands.addCommand(id, {
+        label: `Grading: ${label}`,
+        isEnabled: () => !!current()?.content.activeCell,
+        execute: () => markCell(current()!.content.activeCell!, kind)
+      });
+      app.contextMenu.addItem({ command: id, selector: '.jp-Cell', rank: 60 });
+      palette?.addItem({ command: id, category: 'Learning Studio (instructor)' });
+    }
+    app.commands.addCommand('learning-studio:edit-hints', {
+      label: 'Grading: Edit hints…',
+      isEnabled: () => !!current()?.content.activeCell,
+      execute: () => editHints(current()!.content.activeCell!)
+    });
+    app.contextMenu.addItem({ command: 'learning-studio:edit-hints', selector: '.jp-Cell', rank: 61 });
+    app.commands.addCommand('learning-studio:release', {
+      label: 'Release an assignment…',
+      execute: () => {
+        const path = current()?.context.path ?? '';
+        return releaseForm(path.replace(/\/[^/]+$/, ''));
+      }
+    });
+    for (const command of ['learning-studio:check', 'learning-studio:hint',
+      'learning-studio:courses', 'learning-studio:edit-hints', 'learning-studio:release']) {
+      palette?.addItem({ command, category: 'Learning Studio' });
+    }
+    void labShell;
+  }
+};
+
+export default plugin;

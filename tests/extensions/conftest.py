@@ -1,0 +1,113 @@
+"""Fixtures of the server extension's route tests.
+
+A real JupyterHub with the real grader as its managed service, started by the grader
+tests' own ``service_support`` (not a copy), and a real jupyter-server with our extension
+loaded by pytest-jupyter, whose ``jp_fetch`` calls the routes as the browser would.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "grader" / "service"))
+sys.path.insert(0, str(REPO / "extensions" / "learning_studio_lab"))
+
+import service_support  # noqa: E402
+from extension_support import COURSE, publish, server_config  # noqa: E402
+
+# pytest-jupyter's fixtures (jp_fetch, jp_serverapp, ...), for this folder only: a
+# non-root conftest may not declare pytest_plugins.
+from pytest_jupyter.jupyter_core import *  # noqa: E402,F401,F403
+from pytest_jupyter.jupyter_server import *  # noqa: E402,F401,F403
+
+NO_GRADING = """
+c.GraderSettings.worker_count = 0
+c.GraderSettings.check_releases = False
+c.GraderSettings.user_cache_seconds = 1
+"""
+
+DOCKER_PREFIX = "ls-test-ext-"
+GRADING = f"""
+c.GraderSettings.worker_count = 1
+c.GraderSettings.check_releases = False
+c.GraderSettings.poll_seconds = 0.2
+c.GraderSettings.user_cache_seconds = 1
+c.DockerSandbox.name_prefix = "{DOCKER_PREFIX}"
+c.SandboxPool.warm = 1
+c.SandboxPool.concurrency = 1
+"""
+
+
+def _need_proxy() -> None:
+    if shutil.which("configurable-http-proxy") is None:
+        pytest.fail("configurable-http-proxy is missing (npm install -g configurable-http-proxy)")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """Hub + grader without grading workers, one course released, learners ann and bob."""
+    _need_proxy()
+    proc, hub = service_support.start_hub(tmp_path_factory.mktemp("hub"), NO_GRADING, {})
+    publish(hub)
+    yield hub
+    service_support.stop_hub(proc)
+
+
+def _docker_rm_prefix() -> None:
+    ids = subprocess.run(["docker", "ps", "-aq", "--filter", f"name={DOCKER_PREFIX}"],
+                         capture_output=True, text=True).stdout.split()
+    if ids:
+        subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def grading_hub(tmp_path_factory):
+    """Hub + grader grading in real Docker sandboxes (the learner image)."""
+    _need_proxy()
+    if subprocess.run(["docker", "image", "inspect", "learning-studio/learner:latest"],
+                      capture_output=True).returncode != 0:
+        pytest.fail("image learning-studio/learner:latest is missing: bash images/build.sh learner")
+    proc, hub = service_support.start_hub(tmp_path_factory.mktemp("ghub"), GRADING, {})
+    publish(hub)
+    yield hub
+    service_support.stop_hub(proc)
+    _docker_rm_prefix()
+
+
+@pytest.fixture
+def learner_token(hub):
+    return hub.token("ann")
+
+
+@pytest.fixture
+def jp_server_config(hub, learner_token):
+    return server_config(hub, learner_token)
+
+
+@pytest.fixture
+def course() -> str:
+    return COURSE
+
+
+@pytest.fixture
+def studio(jp_fetch, jp_asyncio_loop):
+    """jp_fetch, run to completion on the server's own loop.
+
+    Tests here are plain functions: pytest-asyncio (auto mode, repo-wide) would otherwise
+    run async tests on a loop of its own while the server waits on pytest-jupyter's.
+    """
+
+    def fetch(*path, **kw):
+        return jp_asyncio_loop.run_until_complete(jp_fetch(*path, **kw))
+
+    return fetch
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "as_user(name): run the jupyter server as this hub user")

@@ -1,0 +1,69 @@
+"""Course material for the extension tests, built on the grader tests' own assignment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+from service_support import source_notebook
+
+REPO = Path(__file__).resolve().parents[2]
+
+# the slug of a real course in courses/, so its lessons come from the real manifest
+COURSE = "python-foundations"
+HINTS = ["Think of range(1, n + 1).", "A list comprehension: [i * i for i in ...]"]
+
+
+def hinted_source() -> bytes:
+    """The grader tests' squares notebook, with hints on its solution cell."""
+    nb = source_notebook()
+    for cell in nb.cells:
+        if cell.metadata["nbgrader"]["grade_id"] == "squares":
+            cell.metadata["learning_studio"] = {"hints": HINTS}
+    return nbformat.writes(nb).encode()
+
+
+def publish(hub) -> None:
+    """prof releases ps1 (due 2030) and old1 (due in the past); ann and bob learn."""
+    hub.user("prof", groups=("instructors", f"instructors:{COURSE}"))
+    hub.user("ann", groups=(f"learners:{COURSE}",))
+    hub.user("bob", groups=(f"learners:{COURSE}",))
+    prof = hub.client(hub.token("prof"))
+    r = prof.post(f"{hub.grader}/courses", json={"slug": COURSE, "title": "Python Foundations"})
+    assert r.status_code == 201, r.text
+    for assignment, due in (("ps1", "2030-01-01T00:00:00Z"), ("old1", "2020-01-01T00:00:00Z")):
+        r = prof.post(
+            f"{hub.grader}/courses/{COURSE}/assignments/{assignment}/release",
+            files=[("files", ("ps1.ipynb", hinted_source())),
+                   ("files", ("data/input.csv", b"n\n3\n"))],
+            data={"due_at": due, "max_submissions": "5"},
+        )
+        assert r.status_code == 201, r.text
+
+
+def answer(path, correct: bool) -> None:
+    """Write an answer into the fetched notebook, as a learner would in JupyterLab."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid == "squares":
+            cell.source = ("def squares(n):\n    return [i * i for i in range(1, n + 1)]\n"
+                           if correct else "def squares(n):\n    return []\n")
+        if gid == "explain":
+            cell.source = "Because each is n times n."
+    nbformat.write(nb, path)
+
+
+def error(resp_or_exc) -> dict:
+    body = resp_or_exc.response.body if hasattr(resp_or_exc, "response") else resp_or_exc.body
+    return json.loads(body)["error"]
+
+
+def server_config(hub, token: str) -> dict:
+    return {
+        "ServerApp": {"jpserver_extensions": {"learning_studio_lab": True}},
+        "GraderClient": {"grader_url": f"{hub.url}/services/grader/", "api_token": token,
+                         "request_timeout": 60.0},
+        "LessonLibrary": {"library_dir": str(REPO / "courses")},
+    }

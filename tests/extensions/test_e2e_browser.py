@@ -1,0 +1,364 @@
+"""Learners in headless Chromium against the real stack: hub + proxy (tests/stack.py)
+spawning real learner containers built with the extension, and the real grader service
+grading in Docker sandboxes.
+
+The hub does not run the grader yet (the lead wires it in hub/setup.py), so this module
+adds it in a small config file that first runs the repository's jupyterhub_config.py;
+GRADER_HUB_SETTINGS below is exactly what it assumes. Screenshots of each step go to
+test-artifacts/extensions/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
+
+from extension_support import COURSE, hinted_source  # noqa: E402
+from service_support import free_port  # noqa: E402
+from stack import Stack  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow,
+              pytest.mark.timeout(900)]
+
+LEARNER_IMAGE = os.environ.get("STUDIO_TEST_LEARNER_IMAGE", "learning-studio/learner:latest")
+ARTIFACTS = REPO / "test-artifacts" / "extensions"
+PASSWORD = "e2e-password"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+# What the hub must add for the extension (the lead's hub/setup.py wiring), given the
+# gateway address the hub already listens on for learners.
+GRADER_HUB_SETTINGS = """
+import json, sys
+gateway = c.JupyterHub.hub_connect_ip
+grader_url = f"http://{{gateway}}:{grader_port}"
+c.JupyterHub.services.append({{
+    "name": "grader",
+    "url": grader_url,
+    "command": [sys.executable, "-m", "grader", "serve", f"--ip={{gateway}}"],
+    "cwd": {grader_dir!r},
+    "environment": {{"PYTHONPATH": {repo!r},
+                    "GRADER_DATABASE_URL": "sqlite:///{grader_dir}/grader.sqlite",
+                    "GRADER_BLOB_DIR": "{grader_dir}/blobs"}},
+    "oauth_no_confirm": True,
+}})
+c.JupyterHub.load_roles.extend([
+    {{"name": "user", "scopes": ["self", "access:services!service=grader"]}},
+    {{"name": "server", "scopes": ["users:activity!user", "access:servers!server",
+                                  "access:services!service=grader"]}},
+])
+# the learner's server reaches the grader directly on the gateway (the proxy serves
+# services on their own subdomain, which containers cannot resolve)
+c.Spawner.environment["STUDIO_GRADER_URL"] = grader_url + "/services/grader/"
+"""
+
+GRADER_CONFIG = """
+c.GraderSettings.worker_count = 1
+c.GraderSettings.check_releases = False
+c.GraderSettings.poll_seconds = 0.2
+c.GraderSettings.user_cache_seconds = 1
+c.DockerSandbox.name_prefix = "{prefix}-sandbox-"
+c.DockerSandbox.image = "{image}"
+c.SandboxPool.concurrency = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory):
+    if subprocess.run(["docker", "image", "inspect", LEARNER_IMAGE],
+                      capture_output=True).returncode != 0:
+        pytest.fail(f"{LEARNER_IMAGE} is missing: bash images/build.sh learner")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
+    work = tmp_path_factory.mktemp("e2e")
+    grader_dir = work / "grader"
+    grader_dir.mkdir()
+    grader_port = free_port()
+    config = work / "jupyterhub_config.py"
+    config.write_text(
+        f"exec(open({str(REPO / 'jupyterhub_config.py')!r}).read())\n"
+        + textwrap.dedent(GRADER_HUB_SETTINGS.format(
+            grader_port=grader_port, grader_dir=str(grader_dir), repo=str(REPO)))
+    )
+    stack = Stack(work, hub_command=[sys.executable, "-m", "hub", "-f", str(config)],
+                  STUDIO_LEARNER_IMAGE=LEARNER_IMAGE, STUDIO_DEMO_PASSWORD=PASSWORD)
+    (grader_dir / "grader_config.py").write_text(
+        GRADER_CONFIG.format(prefix=stack.prefix, image=LEARNER_IMAGE))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        stack.start_proxy()
+        stack.start_hub()
+        gateway = _gateway(stack)
+        grader = f"http://{gateway}:{grader_port}/services/grader/api"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{grader}/health", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "grader did not start:\n" + stack.hub_log()
+            time.sleep(0.5)
+        # ada (demo instructor of python-foundations) may create courses
+        stack.admin("POST", "groups/instructors")
+        r = stack.admin("POST", "groups/instructors/users", json={"users": ["ada"]})
+        assert r.ok, r.text
+        ada = {"Authorization": f"token {stack.user_token('ada')}"}
+        r = requests.post(f"{grader}/courses", headers=ada,
+                          json={"slug": COURSE, "title": "Python Foundations"})
+        assert r.status_code == 201, r.text
+        r = requests.post(
+            f"{grader}/courses/{COURSE}/assignments/squares/release", headers=ada,
+            json={"files": {"squares.ipynb": base64.b64encode(hinted_source()).decode()},
+                  "due_at": "2030-01-01T00:00:00Z", "max_submissions": 3},
+        )
+        assert r.status_code == 201, r.text
+        yield {"stack": stack, "grader": grader}
+    finally:
+        stack.close()
+
+
+def _gateway(stack: Stack) -> str:
+    net = stack.docker.networks.get(f"{stack.prefix}-learners")
+    return net.attrs["IPAM"]["Config"][0]["Gateway"]
+
+
+@pytest.fixture
+def jp_asyncio_loop():
+    """A loop of its own: pytest-jupyter's default would grab Playwright's running one."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def login(browser, stack: Stack, name: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"http://localhost:{stack.port}/hub/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit], button[type=submit]")
+    # the hub spawns the container and sends the browser to <name>.localhost/user/<name>/lab
+    page.wait_for_url(re.compile(rf"{name}\.localhost.*/lab"), timeout=180_000)
+    page.wait_for_selector(".jp-LabShell", timeout=120_000)
+    return context, page
+
+
+def open_courses(page):
+    if page.locator("#learning-studio-courses").is_visible():
+        return
+    page.click(".jp-SideBar [title='Courses'], .jp-SideBar li[data-id='learning-studio-courses']")
+    page.wait_for_selector(".ls-course", timeout=60_000)
+
+
+def set_answer(page, code: str) -> None:
+    """Replace the answer cell's code as a learner would type it."""
+    cell = page.locator(".jp-Cell", has_text="YOUR CODE HERE").first
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(code)
+
+
+def test_learner_fetches_checks_fixes_submits_and_sees_the_grade(e2e, browser):
+    stack = e2e["stack"]
+    context, page = login(browser, stack, "alan")
+    try:
+        learner_journey(e2e, page)
+    except Exception:
+        shot(page, "failure-learner")
+        raise
+    finally:
+        context.close()
+
+
+def learner_journey(e2e, page):
+    open_courses(page)
+    course = page.locator(f".ls-course[data-course='{COURSE}']")
+    squares = course.locator(".ls-assignment[data-assignment='squares']")
+    assert "new" in squares.locator(".ls-status").inner_text()
+    assert course.locator(".ls-lessons li").count() >= 5  # the course's real lessons
+    shot(page, "01-courses-panel")
+
+    squares.locator("button[data-action='Fetch']").click()
+    page.wait_for_selector(".jp-NotebookPanel .ls-check", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
+                           ".jp-Notebook", timeout=60_000)
+    shot(page, "02-fetched-notebook")
+
+    # Check on the released (unanswered) notebook: the test cell is marked failed inline
+    page.locator(".jp-NotebookPanel .ls-check button, .jp-NotebookPanel .ls-check").first.click()
+    badge = page.locator(".ls-test-badge").first
+    badge.wait_for(timeout=120_000)
+    page.wait_for_selector(".ls-test-badge[data-result='failed']", timeout=120_000)
+    shot(page, "03-check-fails")
+
+    # Hint: the first hint, then the next one
+    page.locator(".jp-NotebookPanel .ls-hint-button").first.click()
+    page.wait_for_selector(".ls-hint-text")
+    assert "range(1, n + 1)" in page.inner_text(".ls-hint-text")
+    shot(page, "04-hint")
+    page.click(".jp-Dialog button:has-text('Next hint')")
+    page.wait_for_selector(".ls-hint-text:has-text('list comprehension')")
+    page.click(".jp-Dialog button:has-text('Close')")
+
+    set_answer(page, "def squares(n):\n    return [i * i for i in range(1, n + 1)]")
+    page.locator(".jp-NotebookPanel .ls-check").first.click()
+    page.wait_for_selector(".ls-test-badge[data-result='passed']", timeout=120_000)
+    shot(page, "05-check-passes")
+
+    page.locator(".jp-NotebookPanel .ls-submit").first.click()
+    page.click(".jp-Dialog button:has-text('Submit')")
+    page.wait_for_selector("text=grading…", timeout=60_000)
+    shot(page, "06-submitted-grading")
+    # the Feedback view opens when the grade arrives
+    page.wait_for_selector(".ls-Feedback .ls-cells", timeout=300_000)
+    text = page.inner_text(".ls-Feedback")
+    assert "test_squares" in text and "passed" in text
+    assert "HIDDEN-MARKER" not in text
+    page.wait_for_selector(".ls-feedback-frame")
+    assert page.get_attribute(".ls-feedback-frame", "sandbox") == ""
+    shot(page, "07-feedback")
+    open_courses(page)
+    page.locator("button.ls-refresh").click()
+    page.wait_for_selector(".ls-assignment[data-assignment='squares'] "
+                           ".ls-status:has-text('graded 2')", timeout=60_000)
+    shot(page, "08-panel-graded")
+    sub_id = page.get_attribute(".ls-history tbody tr", "data-submission")
+    e2e["alan_submission"] = int(sub_id)
+
+
+# a GET as JupyterLab's own ServerConnection sends it (cookie + X-XSRFToken)
+FETCH_AS_LAB = """async (u) => {
+  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
+  const r = await fetch(u, {headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
+  return [r.status, await r.text()];
+}"""
+
+
+def test_second_learner_cannot_see_the_first_ones_work(e2e, browser):
+    stack = e2e["stack"]
+    sub_id = e2e.get("alan_submission")
+    assert sub_id, "needs the first test's submission"
+    context, page = login(browser, stack, "grace")
+    open_courses(page)
+    squares = page.locator(".ls-assignment[data-assignment='squares']")
+    assert "new" in squares.locator(".ls-status").inner_text()  # alan's grade is not hers
+    assert squares.locator("button[data-action='Feedback']").count() == 0
+    # her server asks the grader for alan's submission and feedback: not found
+    # (fetch() from the page: the browser resolves *.localhost, Playwright's node side not)
+    base = page.url.split("/lab")[0]
+    for path in (f"learning-studio/submissions/{sub_id}",
+                 f"learning-studio/submissions/{sub_id}/feedback/squares"):
+        status, body = page.evaluate(FETCH_AS_LAB, f"{base}/{path}")
+        assert status == 404, (path, status, body)
+    # the same call for her own data works: the 404 above is the grader's refusal
+    status, body = page.evaluate(FETCH_AS_LAB, f"{base}/learning-studio/courses")
+    assert status == 200 and COURSE in body
+    # and alan's files are not in her container
+    out = stack.container("grace").exec_run(["ls", "-R", "/home/learner"]).output.decode()
+    assert "squares" not in out
+    shot(page, "09-second-learner")
+    context.close()
+
+
+# writes a notebook into the instructor's own server through its contents API
+PUT_CONTENTS = """async ([u, body]) => {
+  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
+  const r = await fetch(u, {method: 'PUT', body: JSON.stringify(body),
+    headers: {'X-XSRFToken': decodeURIComponent(xsrf), 'Content-Type': 'application/json'}});
+  return r.status;
+}"""
+
+
+def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
+    stack = e2e["stack"]
+    sub_id = e2e.get("alan_submission")
+    assert sub_id, "needs the first test's submission"
+    context, page = login(browser, stack, "ada")
+    try:
+        base = page.url.split("/lab")[0]
+        folder = f"courses/{COURSE}/source/cubes"
+        for part in ("courses", f"courses/{COURSE}", f"courses/{COURSE}/source", folder):
+            status = page.evaluate(PUT_CONTENTS, [f"{base}/api/contents/{part}",
+                                                  {"type": "directory"}])
+            assert status in (200, 201), (part, status)
+        nb = json.loads(hinted_source())
+        status = page.evaluate(PUT_CONTENTS, [f"{base}/api/contents/{folder}/cubes.ipynb",
+                                              {"type": "notebook", "format": "json",
+                                               "content": nb}])
+        assert status in (200, 201)
+
+        open_courses(page)
+        course = page.locator(f".ls-course[data-course='{COURSE}']")
+        assert "instructor" in course.inner_text()
+        course.locator("button[data-action='Release an assignment…']").click()
+        page.fill(".ls-release-form input[name=assignment]", "cubes")
+        assert page.input_value(".ls-release-form input[name=source]") == folder
+        page.fill(".ls-release-form input[name=due_at]", "2031-06-01T12:00")
+        page.fill(".ls-release-form input[name=max_submissions]", "2")
+        shot(page, "10-release-form")
+        page.click(".jp-Dialog button:has-text('Release')")
+        page.wait_for_selector(".jp-Dialog:has-text('Released cubes')", timeout=60_000)
+        shot(page, "11-released")
+        page.keyboard.press("Escape")
+        cubes = course.locator(".ls-assignment[data-assignment='cubes']")
+        cubes.wait_for(timeout=30_000)
+        assert "2031" in cubes.inner_text()
+        # the grader really has it, for learners too
+        alan = {"Authorization": f"token {stack.user_token('alan')}"}
+        listed = requests.get(f"{e2e['grader']}/courses/{COURSE}/assignments",
+                              headers=alan).json()
+        cube = next(a for a in listed if a["assignment"] == "cubes")
+        assert cube["max_submissions"] == 2 and cube["due_at"].startswith("2031-06-01")
+
+        # the submissions table: alan's graded attempt; grade his written answer
+        squares = course.locator(".ls-assignment[data-assignment='squares']")
+        squares.locator("button[data-action='Submissions']").click()
+        page.wait_for_selector(".ls-Feedback .ls-history td:has-text('alan')")
+        page.wait_for_selector(".ls-Feedback .ls-cells button.ls-grade[data-cell='explain']")
+        shot(page, "12-submissions-table")
+        page.click(".ls-cells button.ls-grade[data-cell='explain']")
+        page.fill(".jp-Dialog input[name=score]", "1")
+        page.fill(".jp-Dialog textarea[name=comment]", "Clear explanation.")
+        page.click(".jp-Dialog button:has-text('Save grade')")
+        page.wait_for_selector(".ls-cells td:has-text('Clear explanation.')", timeout=30_000)
+        page.wait_for_selector(".ls-history td:has-text('3/3')", timeout=30_000)
+        shot(page, "13-manually-graded")
+        mine = requests.get(f"{e2e['grader']}/submissions/{sub_id}", headers=alan).json()
+        assert mine["score"] == 3 and mine["needs_manual_grade"] is False
+    except Exception:
+        shot(page, "failure-instructor")
+        raise
+    finally:
+        context.close()

@@ -1,0 +1,235 @@
+"""The server extension's routes (pytest-jupyter's jp_fetch) against a real hub + grader.
+
+No grading workers here; grading, scores and feedback are in test_grading_routes.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from extension_support import COURSE, HINTS, answer, error, server_config
+from tornado.httpclient import HTTPClientError
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def call(studio, *path, method="GET", body=None, **params):
+    kw = {"method": method, "params": params}
+    if body is not None or method == "POST":
+        kw["body"] = json.dumps(body or {})
+    resp = studio("learning-studio", *path, **kw)
+    return json.loads(resp.body)
+
+
+def fails(studio, *path, method="GET", body=None, **params) -> tuple[int, dict]:
+    with pytest.raises(HTTPClientError) as info:
+        call(studio, *path, method=method, body=body, **params)
+    return info.value.code, error(info.value)
+
+
+def by_slug(items, slug):
+    return next(x for x in items if x["slug"] == slug)
+
+
+def test_courses_lists_assignments_due_dates_and_lessons(studio):
+    courses = (call(studio, "courses"))["courses"]
+    course = by_slug(courses, COURSE)
+    assert course["roles"] == ["learner"]
+    ps1 = by_slug(course["assignments"], "ps1")
+    assert ps1["status"] == "new" and ps1["late"] is False
+    assert ps1["due_at"].startswith("2030-01-01")
+    assert ps1["notebooks"] == ["ps1"] and ps1["max_score"] == 3
+    old = by_slug(course["assignments"], "old1")
+    assert old["status"] == "new" and old["late"] is True  # past due, nothing submitted
+    # lessons come from the course's real manifest in courses/python-foundations/course.yml
+    assert len(course["lessons"]) >= 5
+    assert all(lesson["path"].startswith("lessons/") for lesson in course["lessons"])
+
+
+def test_fetch_writes_student_version_and_status_becomes_fetched(studio, jp_root_dir):
+    out = call(studio, "courses", COURSE, "assignments", "ps1", "fetch", method="POST",
+                     body={})
+    assert sorted(out["written"]) == ["data/input.csv", "ps1.ipynb"]
+    folder = jp_root_dir / "courses" / COURSE / "ps1"
+    text = (folder / "ps1.ipynb").read_text()
+    assert "HIDDEN-MARKER" not in text and "BEGIN SOLUTION" not in text
+    assert "YOUR CODE HERE" in text or "NotImplementedError" in text
+    assert (folder / "data" / "input.csv").read_text() == "n\n3\n"
+    courses = (call(studio, "courses"))["courses"]
+    assert by_slug(by_slug(courses, COURSE)["assignments"], "ps1")["status"] == "fetched"
+
+
+def test_fetch_again_never_overwrites_work_without_the_flag(studio, jp_root_dir, caplog):
+    call(studio, "courses", COURSE, "assignments", "ps1", "fetch", method="POST")
+    nb_path = jp_root_dir / "courses" / COURSE / "ps1" / "ps1.ipynb"
+    answer(nb_path, correct=True)
+    mine = nb_path.read_bytes()
+    code, err = fails(studio, "courses", COURSE, "assignments", "ps1", "fetch",
+                            method="POST", body={})
+    assert code == 409 and err["code"] == "WorkWouldBeOverwritten"
+    assert err["conflicts"] == ["ps1.ipynb"] and "Restore" in err["message"]
+    assert nb_path.read_bytes() == mine  # nothing lost
+    # the log line names what it concerns
+    assert any("WorkWouldBeOverwritten" in r.getMessage()
+               and f"course={COURSE} assignment=ps1" in r.getMessage() for r in caplog.records)
+    # with the flag: replaced, and the learner's version is kept as a backup
+    out = call(studio, "courses", COURSE, "assignments", "ps1", "fetch", method="POST",
+                     body={"overwrite": True})
+    assert out["backed_up"] == ["ps1.ipynb"]
+    assert nb_path.read_bytes() != mine
+    backups = list((jp_root_dir / "courses" / COURSE / ".backups" / "ps1").rglob("ps1.ipynb"))
+    assert [b.read_bytes() for b in backups] == [mine]
+
+
+def test_restore_one_pristine_notebook_keeps_a_backup(studio, jp_root_dir):
+    call(studio, "courses", COURSE, "assignments", "ps1", "fetch", method="POST")
+    folder = jp_root_dir / "courses" / COURSE / "ps1"
+    pristine = (folder / "ps1.ipynb").read_bytes()
+    answer(folder / "ps1.ipynb", correct=False)
+    (folder / "data" / "input.csv").write_text("mine")
+    out = call(studio, "courses", COURSE, "assignments", "ps1", "fetch", method="POST",
+                     body={"restore": "ps1.ipynb"})
+    assert (folder / "ps1.ipynb").read_bytes() == pristine
+    assert (folder / "data" / "input.csv").read_text() == "mine"  # only the one notebook
+    assert out["backup"].startswith(f"courses/{COURSE}/.backups/ps1/")
+    code, err = fails(studio, "courses", COURSE, "assignments", "ps1", "fetch",
+                            method="POST", body={"restore": "nope.ipynb"})
+    assert code == 404 and err["code"] == "NotAnAssignmentNotebook"
+    assert "ps1.ipynb" in err["message"]
+
+
+def test_submit_uploads_the_folders_notebooks(studio, jp_root_dir, hub):
+    call(studio, "courses", COURSE, "assignments", "ps1", "fetch", method="POST")
+    answer(jp_root_dir / "courses" / COURSE / "ps1" / "ps1.ipynb", correct=True)
+    # JupyterLab's checkpoints are not part of the work
+    ckpt = jp_root_dir / "courses" / COURSE / "ps1" / ".ipynb_checkpoints"
+    ckpt.mkdir()
+    (ckpt / "ps1-checkpoint.ipynb").write_text("{}")
+    sub = call(studio, "courses", COURSE, "assignments", "ps1", "submissions",
+                     method="POST", body={})
+    assert sub["files"] == ["ps1.ipynb"] and sub["status"] == "grading"
+    # the grader really has it, under the learner's name
+    stored = hub.client(hub.token("prof")).get(f"{hub.grader}/submissions/{sub['id']}").json()
+    assert stored["username"] == "ann" and stored["content_hash"] == sub["content_hash"]
+    listed = (call(studio, "courses", COURSE, "assignments", "ps1",
+                         "submissions"))["submissions"]
+    assert sub["id"] in [s["id"] for s in listed]
+    one = call(studio, "submissions", str(sub["id"]))
+    assert one["status"] == "grading"
+    courses = (call(studio, "courses"))["courses"]
+    assert by_slug(by_slug(courses, COURSE)["assignments"], "ps1")["status"] == "submitted"
+
+
+def test_submit_refuses_odd_names_oversize_broken_and_unfetched(
+    studio, jp_root_dir, jp_serverapp
+):
+    code, err = fails(studio, "courses", COURSE, "assignments", "old1", "submissions",
+                            method="POST")
+    assert code == 404 and err["code"] == "NotFetched" and "fetch it first" in err["message"]
+    call(studio, "courses", COURSE, "assignments", "old1", "fetch", method="POST")
+    folder = jp_root_dir / "courses" / COURSE / "old1"
+    odd = folder / "copy;rm -rf.ipynb"
+    odd.write_bytes((folder / "ps1.ipynb").read_bytes())
+    code, err = fails(studio, "courses", COURSE, "assignments", "old1", "submissions",
+                            method="POST")
+    assert code == 422 and err["code"] == "SubmissionRefused" and "rename" in err["message"]
+    odd.unlink()
+    (folder / "broken.ipynb").write_text("not json")
+    code, err = fails(studio, "courses", COURSE, "assignments", "old1", "submissions",
+                            method="POST")
+    assert err["code"] == "SubmissionRefused" and "broken.ipynb" in err["message"]
+    (folder / "broken.ipynb").unlink()
+    nb = nbformat.read(folder / "ps1.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("x" * 30_000))
+    nbformat.write(nb, folder / "ps1.ipynb")
+    jp_serverapp.web_app.settings["learning_studio"]["rules"].max_submission_bytes = 20_000
+    code, err = fails(studio, "courses", COURSE, "assignments", "old1", "submissions",
+                            method="POST")
+    assert err["code"] == "SubmissionRefused" and "Clear All Outputs" in err["message"]
+
+
+def test_hints_of_a_cell_come_from_the_release(studio, jp_root_dir):
+    out = call(studio, "courses", COURSE, "assignments", "ps1", "hints",
+                     notebook="ps1.ipynb", cell="squares")
+    assert out["hints"] == HINTS
+    out = call(studio, "courses", COURSE, "assignments", "ps1", "hints",
+                     notebook="ps1.ipynb", cell="test_squares")
+    assert out["hints"] == []
+    code, err = fails(studio, "courses", COURSE, "assignments", "ps1", "hints",
+                            notebook="ps1.ipynb", cell="no-such-cell")
+    assert code == 404 and "no-such-cell" in err["message"]
+
+
+def test_open_lesson_copies_it_once(studio, jp_root_dir):
+    courses = (call(studio, "courses"))["courses"]
+    lesson = by_slug(courses, COURSE)["lessons"][0]
+    out = call(studio, "courses", COURSE, "lessons", lesson["slug"], method="POST")
+    dest = jp_root_dir / out["path"]
+    assert dest.is_file() and out["copied"][0] == lesson["path"]
+    dest.write_text("my notes")
+    out = call(studio, "courses", COURSE, "lessons", lesson["slug"], method="POST")
+    assert out["copied"] == [] and dest.read_text() == "my notes"
+
+
+def test_names_that_leave_the_folder_are_refused(studio):
+    code, err = fails(studio, "courses", "..", "assignments", "ps1", "fetch",
+                            method="POST")
+    assert code in (400, 404)
+    code, err = fails(studio, "courses", COURSE, "assignments", ".hidden", "fetch",
+                            method="POST")
+    assert code == 400 and err["code"] == "InvalidRequest"
+
+
+def test_another_learners_submission_is_not_found(studio, jp_root_dir, hub):
+    bob = hub.client(hub.token("bob"))
+    r = bob.get(f"{hub.grader}/courses/{COURSE}/assignments/ps1/submissions")
+    assert r.status_code == 200
+    # ann submits; bob's server asks for it by id
+    call(studio, "courses", COURSE, "assignments", "ps1", "fetch", method="POST")
+    sub = call(studio, "courses", COURSE, "assignments", "ps1", "submissions",
+                     method="POST")
+    assert bob.get(f"{hub.grader}/submissions/{sub['id']}").status_code == 404
+
+
+def test_grader_refusal_is_passed_on_with_its_code(studio):
+    code, err = fails(studio, "courses", "no-such-course", "assignments", "x", "fetch",
+                            method="POST")
+    assert code in (403, 404) and err["code"] and "no-such-course" in err["message"]
+
+
+@pytest.fixture
+def down_config(hub, learner_token):
+    return server_config(hub, learner_token)
+
+
+class TestGraderDown:
+    @pytest.fixture
+    def jp_server_config(self, hub, learner_token):
+        config = server_config(hub, learner_token)
+        from service_support import free_port
+
+        # a port nobody listens on: the grader is down
+        config["GraderClient"]["grader_url"] = f"http://127.0.0.1:{free_port()}/services/grader/"
+        return config
+
+    def test_grader_down_is_a_named_error_and_work_is_kept(self, studio):
+        code, err = fails(studio, "courses")
+        assert code == 503 and err["code"] == "GraderUnavailable"
+        assert "try again" in err["message"]
+
+
+class TestNoGraderConfigured:
+    @pytest.fixture
+    def jp_server_config(self, hub, learner_token, monkeypatch):
+        for var in ("STUDIO_GRADER_URL", "JUPYTERHUB_API_URL"):
+            monkeypatch.delenv(var, raising=False)
+        config = server_config(hub, learner_token)
+        del config["GraderClient"]["grader_url"]
+        return config
+
+    def test_missing_grader_url_says_what_to_set(self, studio):
+        code, err = fails(studio, "courses")
+        assert code == 503 and err["code"] == "GraderNotConfigured"
+        assert "STUDIO_GRADER_URL" in err["message"]
