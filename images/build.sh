@@ -56,10 +56,12 @@ case "$what" in
                  trap 'rm -f images/learner/ca-certificates.crt images/learner/*.stage.tar' EXIT
                  # the JupyterLab extension's source (built from source in the image) and the
                  # courses' lesson notebooks, staged into the learner build context
-                 tar -C extensions -cf images/learner/extension-src.stage.tar \
+                 tar -C extensions --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+                     -cf images/learner/extension-src.stage.tar \
                      --exclude=node_modules --exclude=lib --exclude=labextension \
                      --exclude=tsconfig.tsbuildinfo --exclude=.yarn learning_studio_lab
-                 (cd courses && tar -cf ../images/learner/course-library.stage.tar \
+                 (cd courses && tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
+                     -cf ../images/learner/course-library.stage.tar \
                      */course.yml */lessons)
                  build learner "$LEARNER" images/learner/Dockerfile images/learner ;;&
     hub|all)     build hub "$HUB" images/hub/Dockerfile . ;;
