@@ -268,6 +268,13 @@ PUT_CONTENTS = """async ([u, body]) => {
 }"""
 
 
+GET_JSON = """async (u) => {
+  const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '';
+  const r = await fetch(u, {headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
+  return await r.json();
+}"""
+
+
 def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
     stack = e2e["stack"]
     sub_id = e2e.get("alan_submission")
@@ -280,11 +287,37 @@ def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
             status = page.evaluate(PUT_CONTENTS, [f"{base}/api/contents/{part}",
                                                   {"type": "directory"}])
             assert status in (200, 201), (part, status)
+        # the test cell arrives unmarked: the instructor marks it from the cell menu
         nb = json.loads(hinted_source())
+        for cell in nb["cells"]:
+            if cell["metadata"]["nbgrader"]["grade_id"] == "test_squares":
+                del cell["metadata"]["nbgrader"]
         status = page.evaluate(PUT_CONTENTS, [f"{base}/api/contents/{folder}/cubes.ipynb",
                                               {"type": "notebook", "format": "json",
                                                "content": nb}])
         assert status in (200, 201)
+        page.goto(f"{base}/lab/tree/{folder}/cubes.ipynb")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+        # an instructor's source notebook is not an assignment to submit
+        assert page.locator(".jp-NotebookPanel .ls-submit").count() == 0
+        test_cell = page.locator(".jp-Cell", has_text="assert squares(3)").first
+        test_cell.locator(".jp-InputPrompt").click()
+        test_cell.locator(".jp-InputPrompt").click(button="right")
+        page.click(".lm-Menu-itemLabel:has-text('Grading: Autograded test (with points)')")
+        page.fill(".jp-Dialog input[type=number]", "2")
+        page.click(".jp-Dialog .jp-mod-accept")
+        page.keyboard.press("Control+s")
+        shot(page, "10a-cell-marked-as-test")
+        saved = page.evaluate(GET_JSON, f"{base}/api/contents/{folder}/cubes.ipynb")
+        for _ in range(50):
+            marks = [c["metadata"].get("nbgrader", {}) for c in saved["content"]["cells"]
+                     if "assert squares(3)" in c["source"]]
+            if marks[0].get("grade"):
+                break
+            page.wait_for_timeout(200)
+            saved = page.evaluate(GET_JSON, f"{base}/api/contents/{folder}/cubes.ipynb")
+        assert marks[0]["grade"] is True and marks[0]["locked"] is True
+        assert marks[0]["points"] == 2 and marks[0]["schema_version"] == 3
 
         open_courses(page)
         course = page.locator(f".ls-course[data-course='{COURSE}']")
@@ -308,6 +341,8 @@ def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
                               headers=alan).json()
         cube = next(a for a in listed if a["assignment"] == "cubes")
         assert cube["max_submissions"] == 2 and cube["due_at"].startswith("2031-06-01")
+        # 2 points from the cell marked in the browser + 1 for the written answer
+        assert cube["max_score"] == 3
 
         # the submissions table: alan's graded attempt; grade his written answer
         squares = course.locator(".ls-assignment[data-assignment='squares']")

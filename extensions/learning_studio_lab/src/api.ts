@@ -187,7 +187,8 @@ export function assignmentOf(
   path: string
 ): { course: string; assignment: string; notebook: string } | null {
   const m = /^courses\/([^/]+)\/([^/]+)\/(.+\.ipynb)$/.exec(path);
-  if (!m || m[2] === 'lessons' || m[2].startsWith('.')) {
+  // lessons/ holds reading notebooks and source/ an instructor's originals: no Submit there
+  if (!m || m[2] === 'lessons' || m[2] === 'source' || m[2].startsWith('.')) {
     return null;
   }
   return { course: m[1], assignment: m[2], notebook: m[3] };

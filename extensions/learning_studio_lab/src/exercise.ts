@@ -4,7 +4,7 @@
 // learner's own kernel and marks each test cell passed or failed inline. Nothing here is
 // trusted: the grade comes from the grader's sandbox after Submit.
 import { Dialog, Notification, ToolbarButton, showDialog } from '@jupyterlab/apputils';
-import { Cell, CodeCell, ICodeCellModel } from '@jupyterlab/cells';
+import { Cell, CodeCell } from '@jupyterlab/cells';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
@@ -42,7 +42,7 @@ export function isSolutionCell(cell: Cell): boolean {
  */
 export function currentExercise(panel: NotebookPanel): { solutions: Cell[]; tests: Cell[] } {
   const cells = panel.content.widgets;
-  let active = panel.content.activeCellIndex;
+  const active = panel.content.activeCellIndex;
   let start = -1;
   for (let i = Math.min(active, cells.length - 1); i >= 0; i--) {
     if (isSolutionCell(cells[i])) {
@@ -70,7 +70,6 @@ export function currentExercise(panel: NotebookPanel): { solutions: Cell[]; test
       tests.push(cell);
     }
   }
-  void active;
   return { solutions, tests };
 }
 
@@ -309,4 +308,3 @@ export class ExerciseToolbar
   }
 }
 
-export type { ICodeCellModel };

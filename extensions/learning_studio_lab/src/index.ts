@@ -1,10 +1,6 @@
 // Learning Studio in JupyterLab: the Courses panel, Check / Hint / Submit in assignment
 // notebooks, the Feedback view, and instructor commands to mark cells and release.
-import {
-  ILabShell,
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker } from '@jupyterlab/notebook';
@@ -27,12 +23,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Courses panel, Check, Hint, Submit and feedback for Learning Studio',
   autoStart: true,
   requires: [IDocumentManager, INotebookTracker],
-  optional: [ILabShell, ICommandPalette],
+  optional: [ICommandPalette],
   activate: (
     app: JupyterFrontEnd,
     docManager: IDocumentManager,
     notebooks: INotebookTracker,
-    labShell: ILabShell | null,
     palette: ICommandPalette | null
   ) => {
     const feedbackViews = new Map<string, MainAreaWidget<FeedbackView>>();
@@ -128,7 +123,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
       'learning-studio:courses', 'learning-studio:edit-hints', 'learning-studio:release']) {
       palette?.addItem({ command, category: 'Learning Studio' });
     }
-    void labShell;
   }
 };
 
