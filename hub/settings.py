@@ -47,6 +47,12 @@ def parse_memory(value: str | int) -> int:
     return size
 
 
+def missing_image_message(image: str) -> str:
+    """What to do when the learner image is not on the engine (hub start or spawn)."""
+    return (f"learner image {image!r} is not on this Docker engine. Build it with "
+            "`./studio build`, or set STUDIO_LEARNER_IMAGE to an image that exists.")
+
+
 def _env(name: str, fallback: str) -> str:
     return os.environ.get(name, "") or fallback
 

@@ -6,7 +6,6 @@ from a stock install is decided here, in one place, from the settings.
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
@@ -14,9 +13,7 @@ import docker
 from docker.errors import DockerException, ImageNotFound
 
 from .network import ensure_learner_network
-from .settings import StudioConfigError, StudioSettings, parse_memory
-
-log = logging.getLogger("studio")
+from .settings import StudioConfigError, StudioSettings, missing_image_message
 
 ADMIN_SERVICE = "studio-admin"
 
@@ -37,10 +34,7 @@ def check_learner_image(client: docker.DockerClient, image: str) -> None:
     try:
         client.images.get(image)
     except ImageNotFound as e:
-        raise StudioConfigError(
-            f"learner image {image!r} is not on this Docker engine. Build it with "
-            "`./studio build`, or set STUDIO_LEARNER_IMAGE to an image that exists."
-        ) from e
+        raise StudioConfigError(missing_image_message(image)) from e
 
 
 def grader_service(s: StudioSettings, url: str) -> dict:
@@ -85,7 +79,6 @@ def configure(c, settings: StudioSettings | None = None) -> StudioSettings:
 
 def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     s = settings or StudioSettings(config=c)
-    parse_memory(s.mem_limit)  # re-check: a value set in config skips no validation
     Path(s.data_dir).mkdir(parents=True, exist_ok=True)
 
     client = docker_client()

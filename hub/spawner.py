@@ -9,6 +9,8 @@ from dockerspawner import DockerSpawner
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import Float, Integer, Unicode, default
 
+from .settings import missing_image_message
+
 
 class LearnerImageMissing(Exception):
     """The learner image is not on this Docker engine."""
@@ -85,10 +87,7 @@ class StudioSpawner(DockerSpawner):
             await self.docker("inspect_image", self.image)
         except Exception as e:
             if getattr(e, "status_code", None) == 404 or "No such image" in str(e):
-                raise LearnerImageMissing(
-                    f"Learner image {self.image!r} is not on this Docker engine. "
-                    "Build it with `./studio build`, or set STUDIO_LEARNER_IMAGE."
-                ) from e
+                raise LearnerImageMissing(missing_image_message(self.image)) from e
             raise
 
     async def start(self):
