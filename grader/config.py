@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 
-from traitlets import Bool, Float, Integer, Unicode, default, validate
+from traitlets import Bool, Float, Integer, List, Unicode, default, validate
 from traitlets.config import Configurable
 
 
@@ -123,6 +123,18 @@ class GraderSettings(Configurable):
         help="""JupyterHub group whose members may create courses (hub admins always
         may). The creator becomes the course's first instructor.""",
     ).tag(config=True)
+
+    operator_services = List(
+        Unicode(),
+        help="""Hub services whose tokens act as the operator: they may create courses and
+        release into any course, as `python -m grader` on the command line may. The stack's
+        course import runs as one (studio-admin), so courses load before any instructor has
+        logged in. Env GRADER_OPERATOR_SERVICES, comma-separated.""",
+    ).tag(config=True)
+
+    @default("operator_services")
+    def _default_operator_services(self) -> list[str]:
+        return [n.strip() for n in _env("GRADER_OPERATOR_SERVICES", "").split(",") if n.strip()]
 
     check_releases = Bool(
         True,

@@ -175,9 +175,15 @@ class Gradebook:
             raise NotFound(f"course {slug!r} does not exist")
         return course
 
+    def is_operator(self, person: Person) -> bool:
+        """Hub admins, the command line, and the services named in operator_services."""
+        return person.admin or (
+            person.kind == "service" and person.name in self.settings.operator_services
+        )
+
     def _roles(self, s: Session, person: Person, course: Course) -> set[str]:
         roles = set()
-        if person.admin:
+        if self.is_operator(person):
             roles.add("instructor")
         if self.settings.instructor_group_template.format(course=course.slug) in person.groups:
             roles.add("instructor")
@@ -213,7 +219,7 @@ class Gradebook:
 
     def create_course(self, person: Person, slug: str, title: str = "") -> dict:
         check_slug(slug, "course")
-        if not (person.admin or self.settings.course_creator_group in person.groups):
+        if not (self.is_operator(person) or self.settings.course_creator_group in person.groups):
             raise Forbidden(
                 f"{person.name} may not create courses: ask an admin to add you to the hub "
                 f"group {self.settings.course_creator_group}"
@@ -224,7 +230,7 @@ class Gradebook:
             course = Course(slug=slug, title=title or slug)
             s.add(course)
             s.flush()
-            if person is not OPERATOR:
+            if person is not OPERATOR and person.kind == "user":
                 s.add(Enrollment(course_id=course.id, username=person.name, role="instructor"))
             log.info("course created", extra={"user": person.name, "course": slug})
             return {"slug": slug, "title": course.title}

@@ -3,41 +3,56 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.test import Client
 from studio_site.progress.models import Achievement, GradeEvent
-from studio_site.progress.signing import sign
+
+from grader.webhook import sign  # the grader's own signer: both sides must agree
 
 DEMO_PASSWORD = "studio-demo-2026"  # seed_demo password, see conftest.py
 pytestmark = pytest.mark.django_db
 SECRET = "test-grade-secret"
 
 
-def event(submission: str, user: str = "alan", assignment: str = "ps1", score: float = 7,
-          max_score: float = 10, when: str = "2026-11-20T10:00:00Z") -> dict:
-    return {"event": "grade", "user": user, "course": "intro-python", "assignment": assignment,
-            "submission_id": submission, "score": score, "max_score": max_score,
-            "timestamp": when}
+def event(submission, user: str = "alan", assignment: str = "ps1", score: float = 7,
+          max_score: float = 10, when: str = "2026-11-20T10:00:00Z",
+          kind: str = "submission.graded", status: str = "graded") -> dict:
+    """The payload grader/gradebook.py `emit` queues (plus the webhook's delivery_id)."""
+    return {"event": kind, "delivery_id": 1, "username": user, "course": "intro-python",
+            "assignment": assignment, "submission_id": submission, "attempt": 1,
+            "status": status, "score": score, "max_score": max_score, "late_penalty": 0.0,
+            "needs_manual_grade": False, "submitted_at": when, "graded_at": when}
 
 
-def post_event(client: Client, payload, secret: str = SECRET, raw: bytes | None = None):
-    body = raw if raw is not None else json.dumps(payload).encode()
+def post_event(client: Client, payload, secret: str = SECRET, raw: bytes | None = None,
+               stamp: float | None = None):
+    body = raw if raw is not None else json.dumps(payload, sort_keys=True).encode()
+    timestamp = str(int(time.time() if stamp is None else stamp))
     return client.post("/progress/events/", body, content_type="application/json",
-                       HTTP_X_STUDIO_SIGNATURE=sign(body, secret))
+                       HTTP_X_GRADER_TIMESTAMP=timestamp,
+                       HTTP_X_GRADER_SIGNATURE=sign(secret, timestamp, body))
 
 
 def test_bad_or_missing_signature_rejected(client: Client) -> None:
     body = json.dumps(event("s1")).encode()
     missing = client.post("/progress/events/", body, content_type="application/json")
-    assert missing.status_code == 401 and "X-Studio-Signature" in missing.json()["error"]
+    assert missing.status_code == 401 and "X-Grader-Signature" in missing.json()["error"]
     wrong = post_event(client, event("s1"), secret="not-the-secret")
     assert wrong.status_code == 403 and "bad signature" in wrong.json()["error"]
     # A valid signature over a different body does not carry over.
+    stamp = str(int(time.time()))
     tampered = client.post("/progress/events/", json.dumps(event("s1", score=10)).encode(),
-                           content_type="application/json",
-                           HTTP_X_STUDIO_SIGNATURE=sign(body, SECRET))
+                           content_type="application/json", HTTP_X_GRADER_TIMESTAMP=stamp,
+                           HTTP_X_GRADER_SIGNATURE=sign(SECRET, stamp, body))
     assert tampered.status_code == 403
+    assert not GradeEvent.objects.exists()
+
+
+def test_replayed_event_refused(client: Client) -> None:
+    old = post_event(client, event("s1"), stamp=time.time() - 3600)
+    assert old.status_code == 403 and "stale event" in old.json()["error"]
     assert not GradeEvent.objects.exists()
 
 
@@ -47,22 +62,33 @@ def test_endpoint_off_without_secret(client: Client, settings) -> None:
     assert response.status_code == 503 and "LS_GRADE_EVENT_SECRET" in response.json()["error"]
 
 
-def test_grade_event_recorded_once(client: Client) -> None:
-    first = post_event(client, event("sub-1"))
+def test_grade_event_recorded_once_and_updated_by_a_regrade(client: Client) -> None:
+    first = post_event(client, event(11))  # the grader's ids are integers
     assert first.status_code == 201
     assert first.json()["achievements"] == ["first_submission"]
-    again = post_event(client, event("sub-1", score=10))
+    again = post_event(client, event(11))
     assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert GradeEvent.objects.get().score == 7
+    manual = post_event(client, event(11, score=10, kind="grade.updated"))
+    assert manual.status_code == 200 and manual.json()["status"] == "updated"
+    assert "first_perfect" in manual.json()["achievements"]
     stored = GradeEvent.objects.get()
-    assert stored.score == 7 and stored.user.username == "alan"
+    assert stored.score == 10 and stored.user.username == "alan"
+
+
+def test_events_before_a_grade_are_acknowledged_not_recorded(client: Client) -> None:
+    response = post_event(client, event(12, status="failed", score=None))
+    assert response.status_code == 200 and response.json()["status"] == "ignored"
+    assert not GradeEvent.objects.exists()
 
 
 @pytest.mark.parametrize("payload, message", [
-    ({"event": "grade"}, "missing fields"),
-    ({**event("x"), "event": "other"}, "only 'grade'"),
+    ({"event": "submission.graded"}, "missing fields"),
+    ({**event("x"), "event": "other"}, "unknown event"),
     ({**event("x"), "score": "7"}, "'score' must be a number"),
     ({**event("x"), "score": 11}, "0 <= score <= max_score"),
-    ({**event("x"), "timestamp": "yesterday"}, "ISO 8601"),
+    ({**event("x"), "graded_at": "yesterday"}, "ISO 8601"),
+    ({**event("x"), "username": ""}, "'username' must be a non-empty string"),
 ])
 def test_bad_payload_rejected(client: Client, payload, message) -> None:
     response = post_event(client, payload)
@@ -75,9 +101,11 @@ def test_non_json_body_rejected(client: Client) -> None:
 
 
 def test_unknown_user(client: Client, caplog) -> None:
+    # Acknowledged (the grader must not retry it for ever) and logged with its context.
     response = post_event(client, event("s9", user="nobody"))
-    assert response.status_code == 404
+    assert response.status_code == 200 and response.json()["status"] == "ignored"
     assert "user=nobody course=intro-python assignment=ps1" in caplog.text
+    assert not GradeEvent.objects.exists()
 
 
 def test_achievements(client: Client, users) -> None:

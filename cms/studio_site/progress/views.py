@@ -25,15 +25,16 @@ from .achievements import award_for
 from .chart import scores_chart
 from .models import GradeEvent
 from .records import course_progress
-from .signing import SignatureError, verify_signed_body
+from .signing import SignatureError, verify_grader_event
 
 log = logging.getLogger(__name__)
-REQUIRED = ("event", "user", "course", "assignment", "submission_id", "score", "max_score",
-            "timestamp")
+# The grader's webhook payload (grader/gradebook.py `emit`, grader/webhook.py).
+EVENTS = ("submission.graded", "grade.updated")
+REQUIRED = ("event", "username", "course", "assignment", "submission_id", "status")
 
 
 class GradeEventError(ValueError):
-    """The grade event body is not the documented payload."""
+    """The grade event body is not the grader's documented payload."""
 
 
 def parse_grade_event(body: bytes) -> dict:
@@ -46,30 +47,35 @@ def parse_grade_event(body: bytes) -> dict:
     missing = [name for name in REQUIRED if name not in data]
     if missing:
         raise GradeEventError(f"missing fields: {', '.join(missing)}")
-    if data["event"] != "grade":
-        raise GradeEventError(f"unknown event {data['event']!r}; only 'grade' is accepted")
+    if data["event"] not in EVENTS:
+        raise GradeEventError(f"unknown event {data['event']!r}; expected one of {EVENTS}")
+    if isinstance(data["submission_id"], int) and not isinstance(data["submission_id"], bool):
+        data["submission_id"] = str(data["submission_id"])
+    for name in ("username", "course", "assignment", "submission_id"):
+        if not isinstance(data[name], str) or not data[name] or len(data[name]) > 128:
+            raise GradeEventError(f"'{name}' must be a non-empty string")
+    if data["status"] != "graded":
+        return data  # queued or failed: nothing to record yet
     for name in ("score", "max_score"):
-        if not isinstance(data[name], int | float) or isinstance(data[name], bool):
+        if not isinstance(data.get(name), int | float) or isinstance(data.get(name), bool):
             raise GradeEventError(f"'{name}' must be a number")
     if data["max_score"] < 0 or data["score"] < 0 or data["score"] > data["max_score"]:
         raise GradeEventError("need 0 <= score <= max_score")
-    when = parse_datetime(str(data["timestamp"]))
+    when = parse_datetime(str(data.get("graded_at")))
     if when is None:
-        raise GradeEventError("'timestamp' must be ISO 8601, e.g. 2026-11-25T14:00:00Z")
+        raise GradeEventError("'graded_at' must be ISO 8601, e.g. 2026-11-25T14:00:00Z")
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    data["timestamp"] = when
-    for name in ("user", "course", "assignment", "submission_id"):
-        if not isinstance(data[name], str) or not data[name] or len(data[name]) > 128:
-            raise GradeEventError(f"'{name}' must be a non-empty string")
+    data["graded_at"] = when
     return data
 
 
 @csrf_exempt  # server-to-server; the HMAC signature authenticates it
 @require_POST
 def grade_event(request: HttpRequest) -> JsonResponse:
+    """A graded submission (or a changed grade) from the grader; idempotent per submission."""
     try:
-        verify_signed_body(request)
+        verify_grader_event(request)
     except SignatureError as error:
         log.warning("grade event rejected: %s", error)
         return JsonResponse({"error": str(error)}, status=error.status)
@@ -77,29 +83,41 @@ def grade_event(request: HttpRequest) -> JsonResponse:
         data = parse_grade_event(request.body)
     except GradeEventError as error:
         return JsonResponse({"error": str(error)}, status=400)
-    context = f"user={data['user']} course={data['course']} assignment={data['assignment']}"
-    user = get_user_model().objects.filter(username=data["user"]).first()
+    context = f"user={data['username']} course={data['course']} assignment={data['assignment']}"
+    if data["status"] != "graded":
+        return JsonResponse({"status": "ignored", "reason": f"status {data['status']}"})
+    user = get_user_model().objects.filter(username=data["username"]).first()
     if user is None:
-        log.error("grade event for unknown user: %s submission=%s", context, data["submission_id"])
-        return JsonResponse({"error": f"no user named {data['user']!r} on the site"}, status=404)
-    existing = GradeEvent.objects.filter(submission_id=data["submission_id"]).first()
-    if existing is not None:
-        return JsonResponse({"status": "duplicate", "id": existing.pk})
+        # A hub user with no site account (the hub's own demo login): say so, do not retry.
+        log.error("grade event for unknown user: %s submission=%s", context,
+                  data["submission_id"])
+        return JsonResponse({"status": "ignored",
+                             "reason": f"no user named {data['username']!r} on the site"})
+    fields = {"user": user, "course_id": data["course"], "assignment_id": data["assignment"],
+              "score": float(data["score"]), "max_score": float(data["max_score"]),
+              "graded_at": data["graded_at"]}
     try:
         with transaction.atomic():
-            event = GradeEvent.objects.create(
-                submission_id=data["submission_id"], user=user, course_id=data["course"],
-                assignment_id=data["assignment"], score=float(data["score"]),
-                max_score=float(data["max_score"]), graded_at=data["timestamp"],
-            )
+            event, created = GradeEvent.objects.select_for_update().get_or_create(
+                submission_id=data["submission_id"], defaults=fields)
+            changed = not created and (event.score, event.max_score) != (
+                fields["score"], fields["max_score"])
+            if changed:  # a regrade or a manual grade
+                for name, value in fields.items():
+                    setattr(event, name, value)
+                event.save()
     except IntegrityError:  # the same submission arrived twice at once
         return JsonResponse({"status": "duplicate"})
+    if not created and not changed:
+        return JsonResponse({"status": "duplicate", "id": event.pk})
     earned = award_for(event)
     purge_page_cache()  # leaderboards show grades
-    log.info("grade event %s score=%s/%s", context, event.score, event.max_score)
+    log.info("grade event %s score=%s/%s (%s)", context, event.score, event.max_score,
+             "new" if created else "updated")
     return JsonResponse(
-        {"status": "recorded", "id": event.pk, "achievements": [a.kind for a in earned]},
-        status=201,
+        {"status": "recorded" if created else "updated", "id": event.pk,
+         "achievements": [a.kind for a in earned]},
+        status=201 if created else 200,
     )
 
 

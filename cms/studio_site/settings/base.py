@@ -130,9 +130,9 @@ TEMPLATES = [
 WSGI_APPLICATION = "studio_site.wsgi.application"
 
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{DATA_DIR / 'cms.sqlite3'}",
+    # An empty DATABASE_URL (as compose passes an unset one) means the default too.
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'cms.sqlite3'}",
         conn_max_age=int(os.environ.get("LS_DB_CONN_MAX_AGE", "60")),
     )
 }
@@ -296,6 +296,8 @@ SIMPLE_JWT = {"SIGNING_KEY": SECRET_KEY, "AUTH_HEADER_TYPES": ("Bearer",)}
 # --- Grade events from the grader -------------------------------------------------------
 # Shared secret for the HMAC-SHA256 signature on POST /progress/events/. Empty: endpoint off.
 GRADE_EVENT_SECRET = os.environ.get("LS_GRADE_EVENT_SECRET", "")
+# How old (seconds) a signed grade event may be: a captured one cannot be replayed later.
+GRADE_EVENT_MAX_AGE = int(os.environ.get("LS_GRADE_EVENT_MAX_AGE", "300"))
 # Catalogue sync source: a file path or an http(s) URL serving the catalogue JSON.
 CATALOGUE_SOURCE = os.environ.get("LS_CATALOGUE_SOURCE", "")
 
