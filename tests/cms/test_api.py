@@ -130,7 +130,7 @@ def test_events_and_challenges() -> None:
     assert events["results"][0]["places_left"] == 10
     assert as_user("alan").post("/api/v1/community/events/office-hours/register/").status_code == 201
     assert APIClient().get("/api/v1/community/events/office-hours/").json()["places_left"] == 9
-    board = APIClient().get("/api/v1/community/challenges/arithmetic-sprint/leaderboard/")
+    board = APIClient().get("/api/v1/community/challenges/ps1-sprint/leaderboard/")
     assert board.status_code == 200 and board.json() == []
 
 

@@ -80,7 +80,7 @@ def test_past_event_closed() -> None:
 
 @pytest.mark.django_db
 def test_leaderboard_from_grade_events(users, course) -> None:
-    challenge = Challenge.objects.get(slug="arithmetic-sprint")
+    challenge = Challenge.objects.get(slug="ps1-sprint")
     now = timezone.now()
     for n, (user, score) in enumerate([("alan", 6), ("grace", 9), ("alan", 10), ("ada", 9)]):
         GradeEvent.objects.create(submission_id=f"lb{n}", user=users[user],
@@ -91,7 +91,7 @@ def test_leaderboard_from_grade_events(users, course) -> None:
     board = challenge.leaderboard()
     assert [(r["name"], r["score"]) for r in board] == [
         ("Alan Turing", 10), ("Grace Hopper", 9), ("Ada Lovelace", 9)]
-    html = Client().get("/community/challenges/arithmetic-sprint/").content.decode()
+    html = Client().get("/community/challenges/ps1-sprint/").content.decode()
     assert html.index("Alan Turing") < html.index("Grace Hopper") < html.index("Ada Lovelace")
     assert "Edith" not in html
 

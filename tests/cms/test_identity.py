@@ -93,7 +93,7 @@ def test_login_form_enforces_csrf() -> None:
 
 
 def test_roles_in_groups_claim(users) -> None:
-    assert claim_groups(users["ada"]) == ["instructors:intro-python"]
+    assert claim_groups(users["ada"]) == ["instructors", "instructors:intro-python"]
     assert claim_groups(users["alan"]) == ["learners:intro-python"]
     assert claim_groups(users["edith"]) == ["editors"]
     assert claim_groups(users["admin"]) == ["admins", "editors"]

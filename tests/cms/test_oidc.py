@@ -105,7 +105,7 @@ def test_code_flow_with_pkce_issues_groups_claim(hub_client) -> None:
     tokens = response.json()
     claims = decode_id_token(tokens["id_token"])
     assert claims["preferred_username"] == "ada"
-    assert claims["groups"] == ["instructors:intro-python"]
+    assert claims["groups"] == ["instructors", "instructors:intro-python"]
     assert claims["nonce"] == "n0nce"
     assert claims["email"] == "ada@studio.localhost"
 
@@ -113,7 +113,7 @@ def test_code_flow_with_pkce_issues_groups_claim(hub_client) -> None:
     assert userinfo.status_code == 200
     info = userinfo.json()
     assert info["preferred_username"] == "ada"
-    assert info["groups"] == ["instructors:intro-python"]
+    assert info["groups"] == ["instructors", "instructors:intro-python"]
 
     # The code is single-use.
     assert token_request(code, verifier).status_code == 400

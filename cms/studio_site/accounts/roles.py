@@ -2,6 +2,8 @@
 
 - ``admins``: superusers of the site.
 - ``editors``: members of Wagtail's Editors or Moderators groups.
+- ``instructors``: an instructor of at least one course; the grader lets this group
+  create courses (GraderSettings.course_creator_group).
 - ``instructors:<course>``: an instructor of that course (catalogue enrolment role).
 - ``learners:<course>``: enrolled in that course as a learner.
 """
@@ -21,8 +23,11 @@ def claim_groups(user: User) -> list[str]:
         name__in=[EDITORS_GROUP, MODERATORS_GROUP]
     ).exists():
         groups.append("editors")
-    enrolments = Enrolment.objects.filter(user=user, active=True).select_related("course")
-    for enrolment in enrolments.order_by("course__course_id", "role"):
+    enrolments = list(Enrolment.objects.filter(user=user, active=True)
+                      .select_related("course").order_by("course__course_id", "role"))
+    if any(e.role == Enrolment.INSTRUCTOR for e in enrolments):
+        groups.append("instructors")
+    for enrolment in enrolments:
         prefix = "instructors" if enrolment.role == Enrolment.INSTRUCTOR else "learners"
         groups.append(f"{prefix}:{enrolment.course.course_id}")
     return groups

@@ -4,6 +4,8 @@ Users (password for all: the --password value, default "studio-demo-2026"):
   ada (instructor of intro-python), alan and grace (learners), edith (editor),
   and the superuser "admin".
 `--structure-only` makes just the page tree (home, blog, tutorials, courses).
+`--catalogue-courses` (the compose stack, after `course import` has filled the catalogue):
+no sample course; ada instructs, alan and grace learn, every course in the catalogue.
 """
 
 from __future__ import annotations
@@ -91,9 +93,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--password", default=DEMO_PASSWORD)
         parser.add_argument("--structure-only", action="store_true")
+        parser.add_argument("--catalogue-courses", action="store_true",
+                            help="enrol the demo users in the courses already in the "
+                                 "catalogue instead of creating the sample course")
 
     @transaction.atomic
-    def handle(self, *args, password: str, structure_only: bool, **options) -> None:
+    def handle(self, *args, password: str, structure_only: bool, catalogue_courses: bool,
+               **options) -> None:
         pages = ensure_structure()
         if structure_only:
             self.stdout.write("Page tree ready (home, blog, tutorials, courses).")
@@ -123,15 +129,24 @@ class Command(BaseCommand):
             group, _ = Group.objects.get_or_create(name=name)
             people["edith"].groups.add(group)
 
-        # Only when missing: a course already synced from the grader keeps its real data.
-        if not CoursePage.objects.filter(course_id="intro-python").exists():
-            sync_catalogue(DEMO_CATALOGUE)
-        course = CoursePage.objects.get(course_id="intro-python")
-        Enrolment.objects.get_or_create(user=people["ada"], course=course,
-                                        role=Enrolment.INSTRUCTOR)
-        for name in ("alan", "grace"):
-            Enrolment.objects.get_or_create(user=people[name], course=course,
-                                            role=Enrolment.LEARNER)
+        if catalogue_courses:
+            courses = list(CoursePage.objects.order_by("-course_id"))
+            if not courses:
+                self.stdout.write("No course in the catalogue yet: run `course import`, "
+                                  "then seed_demo --catalogue-courses again to enrol.")
+        else:
+            # Only when missing: a course already synced from the grader keeps its real data.
+            if not CoursePage.objects.filter(course_id="intro-python").exists():
+                sync_catalogue(DEMO_CATALOGUE)
+            courses = [CoursePage.objects.get(course_id="intro-python")]
+        for course in courses:
+            Enrolment.objects.get_or_create(user=people["ada"], course=course,
+                                            role=Enrolment.INSTRUCTOR)
+            for name in ("alan", "grace"):
+                Enrolment.objects.get_or_create(user=people[name], course=course,
+                                                role=Enrolment.LEARNER)
+        course = courses[0] if courses else None
+        first_assignment = course.assignments.order_by("sort_order").first() if course else None
 
         category, _ = Category.objects.get_or_create(slug="python", defaults={"name": "Python"})
         blog = pages["blog"]
@@ -169,6 +184,9 @@ class Command(BaseCommand):
             defaults={"name": "Python beginners", "description": "We meet on Thursdays.",
                       "course": course, "created_by": people["alan"]},
         )
+        if group.course is None and course is not None:  # made before the import
+            group.course = course
+            group.save(update_fields=["course"])
         for name in ("alan", "grace"):
             Membership.objects.get_or_create(group=group, user=people[name])
         Event.objects.get_or_create(
@@ -177,13 +195,16 @@ class Command(BaseCommand):
                       "starts_at": timezone.now() + dt.timedelta(days=7),
                       "description": "Bring your questions about problem set 1."},
         )
-        Challenge.objects.get_or_create(
-            slug="arithmetic-sprint",
-            defaults={"title": "Arithmetic sprint", "course": course, "assignment_id": "ps1",
-                      "description": "Highest score on problem set 1 wins."},
-        )
+        if first_assignment is not None:
+            Challenge.objects.get_or_create(
+                slug=f"{first_assignment.assignment_id}-sprint",
+                defaults={"title": f"Sprint: {first_assignment.title}", "course": course,
+                          "assignment_id": first_assignment.assignment_id,
+                          "description": f"Highest score on {first_assignment.title} wins."},
+            )
         self.stdout.write(
             "Demo ready. Users (password "
-            f"'{password}'): admin (superuser), ada (instructor of intro-python), "
-            "alan and grace (learners), edith (editor)."
+            f"'{password}'): admin (superuser), ada (instructor of "
+            f"{', '.join(c.course_id for c in courses)}), alan and grace (learners), "
+            "edith (editor)."
         )
