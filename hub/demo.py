@@ -81,7 +81,11 @@ def import_course(api: str, token: str, course_dir: Path) -> int:
 
 def import_courses(hub: str, admin_token: str, courses_root: Path, instructor: str) -> None:
     api = grader_api(hub, admin_token)
-    token = instructor_token(hub, admin_token, instructor)
+    # The studio-admin service is one of the grader's operator services: it may create
+    # courses and release before any instructor has signed in (with the site's single
+    # sign-on, hub users exist only from their first login). --instructor releases as a
+    # person instead.
+    token = instructor_token(hub, admin_token, instructor) if instructor else admin_token
     for course_dir in sorted(p.parent for p in courses_root.glob("*/course.yml")):
         n = import_course(api, token, course_dir)
         _say(f"{course_dir.name}: {'up to date' if n == 0 else f'{n} assignment(s) released'}")
@@ -94,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hub", default=os.environ.get("STUDIO_HUB_URL", "http://127.0.0.1:8000"))
     p.add_argument("--token", default=os.environ.get("STUDIO_ADMIN_TOKEN", ""))
     p.add_argument("--courses", type=Path, default=ROOT / "courses")
-    p.add_argument("--instructor", default="ada")
+    p.add_argument("--instructor", default="",
+                   help="release as this hub user (default: as the studio-admin service)")
     args = ap.parse_args(argv)
     try:
         import_courses(args.hub, args.token, args.courses, args.instructor)

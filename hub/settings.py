@@ -226,9 +226,63 @@ class StudioSettings(Configurable):
     def _idle_timeout_default(self):
         return int(_env("STUDIO_IDLE_TIMEOUT", "3600"))
 
+    login = Unicode(
+        help="""How people sign in. `site`: through the Wagtail site, the identity
+        provider (OpenID Connect single sign-on; the compose stack's default). `password`:
+        the demo accounts with one shared password, for a hub run without the site.
+        Env: STUDIO_LOGIN.""",
+    ).tag(config=True)
+
+    @default("login")
+    def _login_default(self):
+        return _env("STUDIO_LOGIN", "password")
+
+    @validate("login")
+    def _validate_login(self, proposal):
+        if proposal["value"] not in ("site", "password"):
+            raise StudioConfigError(
+                f"STUDIO_LOGIN={proposal['value']!r} is not a login: use `site` (single "
+                "sign-on through the Wagtail site) or `password` (shared demo password)")
+        return proposal["value"]
+
+    site_url = Unicode(
+        help="""Public URL of the Wagtail site, as browsers reach it. Default: the hub's
+        own public URL: the proxy serves the site there, beside /hub/ and /user/. Env:
+        STUDIO_SITE_URL.""",
+    ).tag(config=True)
+
+    @default("site_url")
+    def _site_url_default(self):
+        return _env("STUDIO_SITE_URL", self.public_url).rstrip("/")
+
+    site_internal_url = Unicode(
+        help="""Where the hub and the proxy reach the site's web server (token and userinfo
+        calls; the proxy's route to it). Env: STUDIO_SITE_INTERNAL_URL.""",
+    ).tag(config=True)
+
+    @default("site_internal_url")
+    def _site_internal_url_default(self):
+        return _env("STUDIO_SITE_INTERNAL_URL", "http://127.0.0.1:8010").rstrip("/")
+
+    site_client_id = Unicode(
+        "jupyterhub", help="The hub's OAuth client id on the site (ensure_hub_client).",
+    ).tag(config=True)
+
+    site_client_secret = Unicode(
+        help="""The hub's OAuth client secret on the site; the site must be given the same
+        one (LS_HUB_CLIENT_SECRET). Env: STUDIO_OIDC_CLIENT_SECRET; generated into the data
+        folder when unset.""",
+    ).tag(config=True)
+
+    @default("site_client_secret")
+    def _site_client_secret_default(self):
+        return (os.environ.get("STUDIO_OIDC_CLIENT_SECRET")
+                or self.secret_file("oidc-client-secret"))
+
     demo = Bool(
-        help="""Create the demo instructor and learners, who log in with a shared demo
-        password (until the site's single sign-on lands). Env: STUDIO_DEMO=1.""",
+        help="""Demo accounts: with `password` login, the demo instructor and learners and
+        their course groups; with `site` login the site seeds the same people. Env:
+        STUDIO_DEMO=1.""",
     ).tag(config=True)
 
     @default("demo")
@@ -334,7 +388,7 @@ class StudioSettings(Configurable):
         super().__init__(**kwargs)
         # Defaults computed from the environment skip traitlets' validation; run it
         # now, so that a bad STUDIO_* value stops the hub before it starts.
-        for name in ("prefix", "mem_limit", "cpu_limit", "network_policy"):
+        for name in ("prefix", "mem_limit", "cpu_limit", "network_policy", "login"):
             setattr(self, name, getattr(self, name))
 
     def secret_file(self, name: str) -> str:

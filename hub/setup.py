@@ -6,8 +6,10 @@ from a stock install is decided here, in one place, from the settings.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from urllib.parse import urlparse
 
 import docker
 from docker.errors import DockerException, ImageNotFound
@@ -61,9 +63,82 @@ def grader_service(s: StudioSettings, url: str) -> dict:
             "GRADER_WORKERS": str(s.grader_workers),
             "GRADER_WEBHOOK_URL": s.grade_webhook_url,
             "GRADER_WEBHOOK_SECRET": s.grade_webhook_secret,
+            # the stack's course import releases as this service, before any login
+            "GRADER_OPERATOR_SERVICES": ADMIN_SERVICE,
         },
         "oauth_no_confirm": True,
     }
+
+
+def configure_password_login(c, s: StudioSettings) -> None:
+    """The demo accounts with one shared password, and their course groups."""
+    c.JupyterHub.authenticator_class = "shared-password"
+    c.SharedPasswordAuthenticator.user_password = s.demo_password
+    groups: dict[str, dict] = {}
+    users: set[str] = set()
+    if s.demo:
+        # instructors of any demo course may also create courses on the grader
+        groups["instructors"] = {"users": sorted(
+            {u for people in s.demo_courses.values() for u in people.get("instructors", [])})}
+        for course, people in s.demo_courses.items():
+            for role in ("instructors", "learners"):
+                members = list(people.get(role, []))
+                groups[f"{role}:{course}"] = {"users": members}
+                users.update(members)
+    c.Authenticator.allowed_users = users
+    c.JupyterHub.load_groups = groups
+
+
+def configure_site_login(c, s: StudioSettings, hub_url: str) -> None:
+    """Single sign-on through the Wagtail site (OpenID Connect, PKCE).
+
+    Browsers go to the site's public URL; the hub calls the site's token and userinfo
+    endpoints directly. The `groups` claim (admins, editors, instructors,
+    instructors:<course>, learners:<course>) becomes the user's hub groups at each login
+    and each refresh, and the grader takes course roles from those groups.
+    """
+    site, internal = s.site_url, s.site_internal_url
+    c.JupyterHub.authenticator_class = "hub.auth.SiteAuthenticator"
+    g = c.GenericOAuthenticator
+    g.client_id = s.site_client_id
+    g.client_secret = s.site_client_secret
+    g.oauth_callback_url = f"{s.public_url}/hub/oauth_callback"
+    g.authorize_url = f"{site}/o/authorize/"
+    g.token_url = f"{internal}/o/token/"
+    g.userdata_url = f"{internal}/o/userinfo/"
+    g.scope = ["openid", "profile", "email", "groups"]
+    g.username_claim = "preferred_username"
+    g.manage_groups = True
+    g.auth_state_groups_key = "oauth_user.groups"
+    g.allow_all = True  # every account on the site may use the hub
+    g.admin_groups = {"admins"}
+    g.enable_pkce = True
+    g.login_service = "Learning Studio"
+    # Logout ends the site session too, and lands on the site's home page.
+    g.logout_redirect_url = (f"{site}/o/logout/?client_id={s.site_client_id}"
+                             f"&post_logout_redirect_uri={site}/")
+    c.Authenticator.auto_login = True  # the site's login page is the only one
+    # Groups follow enrolments without a new login: the access token stays in the
+    # encrypted auth_state and userinfo is read again when the login is a minute old.
+    g.enable_auth_state = True
+    # JupyterHub's CryptKeeper reads its key from the environment, not from config.
+    os.environ.setdefault("JUPYTERHUB_CRYPT_KEY", s.secret_file("crypt-key"))
+    c.Authenticator.auth_refresh_age = 60
+    c.Authenticator.refresh_pre_spawn = True
+    if _same_origin(site, s.public_url):
+        # The proxy serves the site on the public host; the hub keeps its own paths.
+        host = urlparse(s.public_url).hostname
+        c.ConfigurableHTTPProxy.extra_routes = {
+            f"{host}/": internal,
+            f"{host}/hub/": hub_url,
+            f"{host}/user/": hub_url,
+            f"{host}/services/": hub_url,
+        }
+
+
+def _same_origin(a: str, b: str) -> bool:
+    pa, pb = urlparse(a), urlparse(b)
+    return (pa.scheme, pa.netloc) == (pb.scheme, pb.netloc)
 
 
 def configure(c, settings: StudioSettings | None = None) -> StudioSettings:
@@ -121,21 +196,10 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     }
 
     # --- who logs in -----------------------------------------------------------------
-    c.JupyterHub.authenticator_class = "shared-password"
-    c.SharedPasswordAuthenticator.user_password = s.demo_password
-    groups: dict[str, dict] = {}
-    users: set[str] = set()
-    if s.demo:
-        # instructors of any demo course may also create courses on the grader
-        groups["instructors"] = {"users": sorted(
-            {u for people in s.demo_courses.values() for u in people.get("instructors", [])})}
-        for course, people in s.demo_courses.items():
-            for role in ("instructors", "learners"):
-                members = list(people.get(role, []))
-                groups[f"{role}:{course}"] = {"users": members}
-                users.update(members)
-    c.Authenticator.allowed_users = users
-    c.JupyterHub.load_groups = groups
+    if s.login == "site":
+        configure_site_login(c, s, hub_url=f"http://{gateway}:{s.hub_port}")
+    else:
+        configure_password_login(c, s)
 
     # --- services --------------------------------------------------------------------
     services = [{"name": ADMIN_SERVICE, "api_token": s.admin_token}, grader_service(s, grader_url)]
@@ -148,7 +212,8 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
         {"name": "studio-admin", "scopes": ["admin:users", "admin:servers",
                                                   "admin:groups", "tokens", "proxy",
                                                   "read:hub", "shutdown",
-                                                  "list:services", "read:services"],
+                                                  "list:services", "read:services",
+                                                  "access:services!service=grader"],
               "services": [ADMIN_SERVICE]},
     ]
     if s.idle_timeout > 0:

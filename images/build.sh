@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Build Learning Studio's images with visible progress: the base (bootstrapped where no
-# registry answers), the learner image, the control-plane (hub + proxy) image.
-# A second run reuses every cached layer. Usage: images/build.sh [learner|hub|all]
+# registry answers), the learner image, the control-plane (hub + proxy) image and the
+# Wagtail site's image. A second run reuses every cached layer.
+# Usage: images/build.sh [learner|hub|cms|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
 BASE="${STUDIO_BASE_IMAGE:-learning-studio/base:bookworm}"
 LEARNER="${STUDIO_LEARNER_IMAGE:-learning-studio/learner:latest}"
 HUB="${STUDIO_HUB_IMAGE:-learning-studio/hub:latest}"
+CMS="${STUDIO_CMS_IMAGE:-learning-studio/cms:latest}"
 export DOCKER_BUILDKIT=0  # the legacy builder ships with every engine; no buildx needed
 
 log() { printf '[build] %s\n' "$*" >&2; }
@@ -64,7 +66,8 @@ case "$what" in
                      -cf ../images/learner/course-library.stage.tar \
                      */course.yml */lessons)
                  build learner "$LEARNER" images/learner/Dockerfile images/learner ;;&
-    hub|all)     build hub "$HUB" images/hub/Dockerfile . ;;
-    learner) ;;
-    *) log "unknown image '$what': use learner, hub or all"; exit 2 ;;
+    hub|all)     build hub "$HUB" images/hub/Dockerfile . ;;&
+    cms|all)     build cms "$CMS" images/cms/Dockerfile . ;;
+    learner|hub) ;;
+    *) log "unknown image '$what': use learner, hub, cms or all"; exit 2 ;;
 esac

@@ -295,3 +295,36 @@ def release_assignment(grader_api: str, token: str, course: str, assignment: str
     r = requests.post(f"{grader_api}/courses/{course}/assignments/{assignment}/release",
                       headers=h, files=files, timeout=300)
     assert r.status_code in (200, 201), r.text
+
+
+def site_sign_in(public_url: str, username: str, password: str) -> requests.Session:
+    """Sign in the way a browser does with the site's single sign-on: the hub's login
+    sends us to the site's login form; after it, the site's authorize endpoint sends us
+    back to the hub's OAuth callback. Returns the session, logged in on both."""
+    import re
+    from urllib.parse import urljoin
+
+    session = requests.Session()
+    url = f"{public_url}/hub/login"
+    for _ in range(10):  # hub login -> oauth_login -> site authorize -> site login form
+        r = session.get(url, allow_redirects=False, timeout=30)
+        if r.status_code not in (301, 302, 303):
+            break
+        url = urljoin(url, r.headers["Location"])
+    assert "/accounts/login/" in url, f"expected the site's login form, got {url}"
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', r.text).group(1)
+    next_url = re.search(r'name="next" value="([^"]*)"', r.text).group(1).replace("&amp;", "&")
+    r = session.post(url, data={"csrfmiddlewaretoken": csrf, "username": username,
+                                "password": password, "next": next_url},
+                     headers={"Referer": url}, allow_redirects=False, timeout=30)
+    assert r.status_code == 302, f"site login refused {username}: {r.text[:300]}"
+    url = urljoin(url, r.headers["Location"])
+    for _ in range(10):  # authorize -> hub oauth_callback -> hub home / spawn
+        if "/hub/spawn" in url or "/hub/home" in url:
+            break
+        r = session.get(url, allow_redirects=False, timeout=60)
+        if r.status_code not in (301, 302, 303):
+            break
+        url = urljoin(url, r.headers["Location"])
+    assert "/hub/" in url, f"sign-in did not come back to the hub: {url}"
+    return session

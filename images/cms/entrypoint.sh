@@ -17,12 +17,15 @@ if [ -n "${LS_HUB_CLIENT_ID:-}" ]; then
     python3 manage.py ensure_hub_client "$@"
 fi
 if [ "${LS_SEED_DEMO:-0}" = "1" ]; then
-    python3 manage.py seed_demo ${LS_DEMO_PASSWORD:+--password "$LS_DEMO_PASSWORD"}
+    # In the stack the courses come from `course import`: no sample course, and the demo
+    # people are enrolled once the catalogue has the real ones (studio up runs it again).
+    python3 manage.py seed_demo ${LS_DEMO_PASSWORD:+--password "$LS_DEMO_PASSWORD"} \
+        ${LS_DEMO_CATALOGUE_COURSES:+--catalogue-courses}
 fi
 if [ -n "${LS_CATALOGUE_SOURCE:-}" ]; then
     # The grader may not be up yet: a failed sync is logged, not fatal; run it again later.
     python3 manage.py sync_catalogue || echo "catalogue sync failed; retry: cms-entrypoint manage sync_catalogue" >&2
 fi
-exec gunicorn studio_site.wsgi --bind "0.0.0.0:${LS_CMS_PORT}" --workers "${LS_CMS_WORKERS}" \
+exec gunicorn studio_site.wsgi --bind "${LS_CMS_BIND_IP:-0.0.0.0}:${LS_CMS_PORT}" --workers "${LS_CMS_WORKERS}" \
     --timeout "${LS_GUNICORN_TIMEOUT:-60}" --access-logfile - \
     --forwarded-allow-ips "${LS_FORWARDED_ALLOW_IPS:-127.0.0.1}"
