@@ -1,37 +1,26 @@
-"""The README's first command: `./studio up` runs the compose stack; `./studio down`
-stops it and keeps every learner's files."""
+"""The README's first command: `./studio up` runs the compose stack (proxy, hub with its
+grader, the Wagtail site); people sign in on the site and land in JupyterLab; grades
+reach the site; `./studio down` stops it and keeps every learner's files.
+
+One stack serves the module (it takes a couple of minutes to come up); every test leaves
+it running, so the tests do not depend on their order.
+"""
 
 import os
+import re
 import secrets
 import subprocess
 
 import pytest
 import requests
-from stack import ROOT, free_port, remove_by_prefix, wait_for
+from stack import ROOT, free_port, remove_by_prefix, site_sign_in, wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
-
-
-@pytest.fixture(scope="module")
-def compose_env(tmp_path_factory):
-    tag = secrets.token_hex(3)
-    env = {
-        **os.environ,
-        "STUDIO_COMPOSE_PROJECT": f"lstc{tag}",
-        "STUDIO_ENV_FILE": str(tmp_path_factory.mktemp("compose") / "studio.env"),
-        "STUDIO_PREFIX": f"lstc{tag}",
-        "STUDIO_PORT": str(free_port()),
-        "STUDIO_PROXY_API_PORT": str(free_port()),
-        "STUDIO_HUB_PORT": str(free_port()),
-        "STUDIO_IDLE_TIMEOUT": "0",
-    }
-    yield env
-    subprocess.run([str(ROOT / "studio"), "down"], env=env, capture_output=True)
-    project = env["STUDIO_COMPOSE_PROJECT"]
-    subprocess.run(["docker", "volume", "rm", "-f", f"{project}_hub-data"], capture_output=True)
-    import docker
-
-    remove_by_prefix(docker.from_env(), env["STUDIO_PREFIX"])
+PASSWORD = "learn-with-notebooks"
+ARTIFACTS = ROOT / "test-artifacts" / "stack"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
 
 
 def studio(env, *args) -> subprocess.CompletedProcess:
@@ -41,54 +30,179 @@ def studio(env, *args) -> subprocess.CompletedProcess:
     return p
 
 
-def start_server(api: str, headers: dict, name: str) -> None:
-    r = requests.post(f"{api}/users/{name}/server", headers=headers, timeout=60)
-    assert r.status_code in (201, 202), r.text
-    wait_for(lambda: requests.get(f"{api}/users/{name}", headers=headers, timeout=10)
-             .json()["servers"].get("", {}).get("ready"), 120, f"{name}'s server")
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    tag = secrets.token_hex(3)
+    env = {
+        **os.environ,
+        "STUDIO_COMPOSE_PROJECT": f"lstc{tag}",
+        "STUDIO_ENV_FILE": str(tmp_path_factory.mktemp("compose") / "studio.env"),
+        "STUDIO_PREFIX": f"lstc{tag}",
+        "STUDIO_PORT": str(free_port()),
+        "STUDIO_PROXY_API_PORT": str(free_port()),
+        "STUDIO_HUB_PORT": str(free_port()),
+        "STUDIO_CMS_PORT": str(free_port()),
+        "STUDIO_GRADER_PORT": str(free_port()),
+        "STUDIO_IDLE_TIMEOUT": "0",
+    }
+    try:
+        up = studio(env, "up")
+        token = next(line.strip().split("=", 1)[1] for line in open(env["STUDIO_ENV_FILE"])
+                     if line.startswith("STUDIO_ADMIN_TOKEN="))
+        port = env["STUDIO_PORT"]
+        yield {"env": env, "up": up, "port": port, "public": f"http://localhost:{port}",
+               "api": f"http://127.0.0.1:{port}/hub/api",
+               "grader": f"http://grader--service.localhost:{port}/services/grader/api",
+               "admin": {"Authorization": f"token {token}"}}
+    finally:
+        subprocess.run([str(ROOT / "studio"), "down"], env=env, capture_output=True)
+        project = env["STUDIO_COMPOSE_PROJECT"]
+        subprocess.run(["docker", "volume", "rm", "-f", f"{project}_hub-data",
+                        f"{project}_cms-data"], capture_output=True)
+        import docker
+
+        remove_by_prefix(docker.from_env(), env["STUDIO_PREFIX"])
 
 
-def test_up_spawn_down_up_keeps_files(compose_env):
-    env = compose_env
-    port = env["STUDIO_PORT"]
-    p = studio(env, "up")
-    out, out_err = p.stdout, p.stderr
-    assert f"running at http://127.0.0.1:{port}" in out
-    assert "alan" in out and "learn-with-notebooks" in out
-
-    token = next(line.strip().split("=", 1)[1] for line in open(env["STUDIO_ENV_FILE"])
-                 if line.startswith("STUDIO_ADMIN_TOKEN="))
-    api = f"http://127.0.0.1:{port}/hub/api"
-    h = {"Authorization": f"token {token}"}
-    # a person logs in with the printed password
-    s = requests.Session()
-    r = s.get(f"http://localhost:{port}/hub/login", timeout=10)
-    xsrf = s.cookies.get("_xsrf")
-    r = s.post(f"http://localhost:{port}/hub/login?next=", timeout=30, allow_redirects=False,
-               data={"username": "alan", "password": "learn-with-notebooks", "_xsrf": xsrf})
-    assert r.status_code == 302, r.text[:500]
-
-    # the grader runs inside the stack, as a hub-managed service behind the proxy
-    r = requests.get(f"http://grader--service.localhost:{port}/services/grader/api/openapi.json",
-                     timeout=30)
-    assert r.status_code == 200 and "openapi" in r.json()
-    # ... and `up` loaded both courses into it, each release checked in a sandbox run
-    # from inside the hub's container
-    assert "python-foundations: 9 assignment(s) released" in out_err
-    assert "data-analysis-pandas: 3 assignment(s) released" in out_err
-    alan = requests.post(f"{api}/users/alan/tokens", headers=h, json={}, timeout=10).json()
-    r = requests.get(
-        f"http://grader--service.localhost:{port}/services/grader/api/courses/"
-        "python-foundations/assignments",
-        headers={"Authorization": f"token {alan['token']}"}, timeout=30)
+def hub_user(stack, name: str) -> dict:
+    r = requests.get(f"{stack['api']}/users/{name}", headers=stack["admin"], timeout=10)
     assert r.status_code == 200, r.text
-    assert len(r.json()) == 9 and all(a["status"] == "not submitted" for a in r.json())
+    return r.json()
 
-    start_server(api, h, "grace")
-    user_token = requests.post(f"{api}/users/grace/tokens", headers=h, json={}, timeout=10
-                               ).json()["token"]
-    uh = {"Authorization": f"token {user_token}"}
-    url = f"http://grace.localhost:{port}/user/grace/api/contents/kept.txt"
+
+def user_token(stack, name: str) -> dict:
+    r = requests.post(f"{stack['api']}/users/{name}/tokens", headers=stack["admin"], json={},
+                      timeout=10)
+    assert r.status_code == 201, r.text
+    return {"Authorization": f"token {r.json()['token']}"}
+
+
+def start_server(stack, name: str) -> None:
+    r = requests.post(f"{stack['api']}/users/{name}/server", headers=stack["admin"], timeout=60)
+    assert r.status_code in (201, 202, 400), r.text  # 400: already running
+    wait_for(lambda: hub_user(stack, name)["servers"].get("", {}).get("ready"), 120,
+             f"{name}'s server")
+
+
+def test_up_prints_the_site_and_loads_the_courses(stack):
+    out, err = stack["up"].stdout, stack["up"].stderr
+    assert f"running at http://127.0.0.1:{stack['port']}" in out
+    assert "alan" in out and PASSWORD in out and "edith" in out
+    # both courses in the grader, each release checked in a sandbox run from the hub's
+    # container ... and in the site's catalogue
+    assert "python-foundations" in err and "data-analysis-pandas" in err
+    r = requests.get(f"{stack['grader']}/openapi.json", timeout=30)
+    assert r.status_code == 200 and "openapi" in r.json()
+    home = requests.get(f"http://127.0.0.1:{stack['port']}/", timeout=30)
+    assert home.status_code == 200 and "Learning Studio" in home.text  # the site's home
+    catalogue = requests.get(f"{stack['public']}/courses/", timeout=30).text
+    assert "Python Foundations" in catalogue and "Data Analysis with pandas" in catalogue
+
+
+def test_sign_in_on_the_site_gives_hub_groups_and_grades_reach_the_site(stack):
+    alan = site_sign_in(stack["public"], "alan", PASSWORD)
+    groups = set(hub_user(stack, "alan")["groups"])
+    assert {"learners:python-foundations", "learners:data-analysis-pandas"} <= groups
+    assert not any(g.startswith("instructors") for g in groups)
+    site_sign_in(stack["public"], "ada", PASSWORD)
+    assert {"instructors", "instructors:python-foundations"} <= set(
+        hub_user(stack, "ada")["groups"])
+
+    # alan's token reaches his course on the grader (a role from the site's claim) ...
+    h = user_token(stack, "alan")
+    course = f"{stack['grader']}/courses/python-foundations"
+    r = requests.get(f"{course}/assignments", headers=h, timeout=30)
+    assert r.status_code == 200, r.text
+    assert len(r.json()) == 9
+    first = sorted(a["assignment"] for a in r.json())[0]
+    # ... but not its instructor side
+    r = requests.get(f"{course}/assignments/{first}/submissions", headers=h, timeout=30)
+    assert r.status_code == 403
+
+    # He submits the untouched student version; the sandbox grades it; the grader's
+    # signed webhook records the grade on the site, where his dashboard shows it.
+    release = requests.get(f"{course}/assignments/{first}/release", headers=h, timeout=30)
+    assert release.status_code == 200, release.text
+    files = {p: b for p, b in release.json()["files"].items() if p.endswith(".ipynb")}
+    r = requests.post(f"{course}/assignments/{first}/submissions", headers=h, timeout=60,
+                      json={"files": files})
+    assert r.status_code == 201, r.text
+
+    def on_site():
+        mine = alan.get(f"{stack['public']}/api/v1/progress/", timeout=10).json()
+        for c in mine:
+            for a in c["assignments"] if c["course_id"] == "python-foundations" else []:
+                if a.get("assignment_id", a.get("id")) == first and a.get("score") is not None:
+                    return a
+        return None
+
+    shown = wait_for(on_site, 300, "the grade on the site's progress API", interval=2)
+    assert shown["score"] < shown["max_score"]  # the blank student version earns little
+    page = alan.get(f"{stack['public']}/progress/", timeout=10).text
+    assert "First submission" in page  # the achievement the event earned
+
+
+def test_browser_sso_journey(stack):
+    """Headless Chromium: sign in on the site, open JupyterLab as the same user; an editor
+    cannot reach instructor grading; logout works both ways."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    public, port = stack["public"], stack["port"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1300, "height": 850}).new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"http://127.0.0.1:{port}/")  # the address `up` prints
+            assert page.url.startswith(public)
+            page.screenshot(path=str(ARTIFACTS / "01-site-home.png"))
+            page.goto(f"{public}/accounts/login/")
+            page.fill("input[name=username]", "grace")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form button[type=submit], form input[type=submit]")
+            page.wait_for_load_state()
+            page.screenshot(path=str(ARTIFACTS / "02-site-signed-in.png"))
+            # JupyterLab without a second password: the hub signs her in through the site
+            page.goto(f"{public}/hub/")
+            page.wait_for_url(re.compile(rf"grace\.localhost:{port}/user/grace/lab"),
+                              timeout=180_000)
+            page.wait_for_selector(".jp-LabShell", timeout=120_000)
+            page.screenshot(path=str(ARTIFACTS / "03-jupyterlab-as-grace.png"))
+            assert hub_user(stack, "grace")["servers"][""]["ready"]
+            # logging out of the hub ends the site session too
+            page.goto(f"{public}/hub/logout")
+            page.wait_for_load_state()
+            page.goto(f"{public}/progress/")
+            assert "/accounts/login/" in page.url, page.url
+            page.screenshot(path=str(ARTIFACTS / "04-after-hub-logout.png"))
+
+            # the editor signs in and tries the instructor side of the grader
+            page.goto(f"{public}/hub/login")
+            page.wait_for_url(re.compile(r"/accounts/login/"))
+            page.fill("input[name=username]", "edith")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("form button[type=submit], form input[type=submit]")
+            page.wait_for_url(re.compile(r"/(hub|user)/"), timeout=180_000)
+            grading = page.goto(f"{stack['grader']}/courses/python-foundations/grades.csv")
+            assert grading.status in (403, 404), grading.status
+            page.screenshot(path=str(ARTIFACTS / "05-editor-refused-grading.png"))
+            # logging out of the site ends the hub session too
+            page.goto(f"{public}/")
+            page.click("form[action*='logout'] button, a[href*='logout']")
+            page.wait_for_load_state()
+            r = page.request.get(f"{public}/hub/home", max_redirects=0)
+            assert r.status == 302 and "/hub/login" in r.headers["location"]
+            page.screenshot(path=str(ARTIFACTS / "06-after-site-logout.png"))
+        finally:
+            browser.close()
+
+
+def test_down_then_up_keeps_learner_files(stack):
+    env = stack["env"]
+    start_server(stack, "grace")
+    uh = user_token(stack, "grace")
+    url = f"http://grace.localhost:{stack['port']}/user/grace/api/contents/kept.txt"
     r = requests.put(url, headers=uh, timeout=10,
                      json={"type": "file", "format": "text", "content": "still here"})
     assert r.status_code in (200, 201), r.text
@@ -99,6 +213,10 @@ def test_up_spawn_down_up_keeps_files(compose_env):
                             capture_output=True, text=True).stdout.split()
     assert listed == [], "learner containers survived ./studio down"
 
-    assert "python-foundations: up to date" in studio(env, "up").stderr
-    start_server(api, h, "grace")
+    again = studio(env, "up")
+    assert "python-foundations: up to date" in again.stderr
+    start_server(stack, "grace")
     assert requests.get(url, headers=uh, timeout=10).json()["content"] == "still here"
+    # the site kept its data too: grace still signs in
+    assert site_sign_in(stack["public"], "grace", PASSWORD)
+
