@@ -142,6 +142,25 @@ def test_sign_in_on_the_site_gives_hub_groups_and_grades_reach_the_site(stack):
     assert "First submission" in page  # the achievement the event earned
 
 
+def lab_sign_in(page, public: str, port: str, name: str) -> str:
+    """Sign in on the site from the hub's login, land in JupyterLab; its base URL."""
+    page.goto(f"{public}/hub/login")
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form[method=post] button")
+    page.wait_for_url(re.compile(rf"{name}\.localhost:{port}/user/{name}/lab"),
+                      timeout=180_000)
+    page.wait_for_selector(".jp-LabShell", timeout=120_000)
+    return f"http://{name}.localhost:{port}/user/{name}"
+
+
+def lab_fetch(page, url: str) -> tuple[int, str]:
+    """GET from inside the JupyterLab page, with its cookies, as the extension does."""
+    return tuple(page.evaluate(
+        "async (u) => { const r = await fetch(u); return [r.status, await r.text()]; }", url))
+
+
 def test_browser_sso_journey(stack):
     """Headless Chromium: sign in on the site, open JupyterLab as the same user; an editor
     cannot reach instructor grading; logout works both ways."""
@@ -160,11 +179,12 @@ def test_browser_sso_journey(stack):
             page.goto(f"{public}/accounts/login/")
             page.fill("input[name=username]", "grace")
             page.fill("input[name=password]", PASSWORD)
-            page.click("form button[type=submit], form input[type=submit]")
+            page.click("main form[method=post] button")
             page.wait_for_load_state()
+            assert "/accounts/login/" not in page.url
             page.screenshot(path=str(ARTIFACTS / "02-site-signed-in.png"))
             # JupyterLab without a second password: the hub signs her in through the site
-            page.goto(f"{public}/hub/")
+            page.click("#open-jupyterlab")
             page.wait_for_url(re.compile(rf"grace\.localhost:{port}/user/grace/lab"),
                               timeout=180_000)
             page.wait_for_selector(".jp-LabShell", timeout=120_000)
@@ -177,23 +197,27 @@ def test_browser_sso_journey(stack):
             assert "/accounts/login/" in page.url, page.url
             page.screenshot(path=str(ARTIFACTS / "04-after-hub-logout.png"))
 
-            # the editor signs in and tries the instructor side of the grader
-            page.goto(f"{public}/hub/login")
-            page.wait_for_url(re.compile(r"/accounts/login/"))
-            page.fill("input[name=username]", "edith")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form button[type=submit], form input[type=submit]")
-            page.wait_for_url(re.compile(r"/(hub|user)/"), timeout=180_000)
-            grading = page.goto(f"{stack['grader']}/courses/python-foundations/grades.csv")
-            assert grading.status in (403, 404), grading.status
-            page.screenshot(path=str(ARTIFACTS / "05-editor-refused-grading.png"))
+            # the editor signs in and opens JupyterLab: the instructor side of a course
+            # (its submissions table) is refused by the grader, for her and only her
+            first = sorted(a["assignment"] for a in requests.get(
+                f"{stack['grader']}/courses/python-foundations/assignments",
+                headers=stack["admin"], timeout=30).json())[0]
+            table = f"learning-studio/courses/python-foundations/assignments/{first}/submissions"
+            edith = lab_sign_in(page, public, port, "edith")
+            status, body = lab_fetch(page, f"{edith}/{table}")
+            assert status in (403, 404), (status, body)
+            page.screenshot(path=str(ARTIFACTS / "05-editor-in-jupyterlab.png"))
             # logging out of the site ends the hub session too
             page.goto(f"{public}/")
-            page.click("form[action*='logout'] button, a[href*='logout']")
+            page.click("form[action*='logout'] button")
             page.wait_for_load_state()
             r = page.request.get(f"{public}/hub/home", max_redirects=0)
             assert r.status == 302 and "/hub/login" in r.headers["location"]
             page.screenshot(path=str(ARTIFACTS / "06-after-site-logout.png"))
+            # the course's instructor, same request: the table comes back
+            ada = lab_sign_in(page, public, port, "ada")
+            status, body = lab_fetch(page, f"{ada}/{table}")
+            assert status == 200, (status, body)
         finally:
             browser.close()
 
