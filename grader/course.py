@@ -759,6 +759,15 @@ class CourseValidator(LoggingConfigurable):
                 if name in seen:
                     continue
                 seen.add(name)
+                if name.startswith("/"):
+                    self.warn(
+                        where,
+                        f"reads {name} by an absolute path, which learners and the grading "
+                        "sandbox do not have",
+                        "put the file beside the notebook, list it in the assignment's files "
+                        "and read it by its plain name",
+                    )
+                    continue
                 # A name that does not exist may be a file the notebook writes; a missing
                 # file it reads shows up as FileNotFoundError when the solution runs.
                 if (folder / name).is_file() and name not in listed:
@@ -822,7 +831,8 @@ class CourseValidator(LoggingConfigurable):
                 )
                 continue
             getattr(self, f"_judge_{run.kind}")(run, executed)
-        self.report.checked.append(f"executed {len(self._runs)} notebook(s)")
+        where = "on this host" if self.runner is None else getattr(self.runner, "where", "")
+        self.report.checked.append(f"executed {len(self._runs)} notebook(s) {where}".rstrip())
 
     def _execute_one(self, run: _Run) -> NotebookNode | Exception:
         with tempfile.TemporaryDirectory(prefix="course-validate-") as scratch:

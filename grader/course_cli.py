@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from grader.course import (
@@ -54,6 +55,19 @@ def _add_actions(parser: argparse.ArgumentParser) -> None:
     validate.add_argument(
         "--timeout", type=int, default=60, help="seconds one cell may run (default 60)"
     )
+    validate.add_argument(
+        "--runner",
+        choices=["sandbox", "host"],
+        default="sandbox",
+        help="where notebooks run: 'sandbox' (default; a fresh container of the learner image "
+        "per notebook, no network, as grading runs them; needs Docker) or 'host' (this "
+        "machine's Python; for machines without Docker, trusted notebooks only)",
+    )
+    validate.add_argument(
+        "--config",
+        help="grader config file for the sandbox settings (c.DockerSandbox.image, "
+        "mem_limit, ...; default ./grader_config.py if present)",
+    )
     export = actions.add_parser(
         "export-catalogue", help="print the course catalogue (for the CMS) as JSON"
     )
@@ -74,13 +88,28 @@ def _course_folders(paths: list[Path]) -> list[Path]:
     return folders
 
 
-def run_course_command(args: argparse.Namespace) -> int:
-    """Run the parsed ``course`` command; returns the process exit code."""
-    if args.course_command == "validate":
+def _validate(args: argparse.Namespace) -> int:
+    folders = _course_folders(args.paths)
+    with ExitStack() as stack:
+        runner = None
+        if args.runner == "sandbox" and not args.no_execute:
+            from grader.cli import load_config
+            from grader.course_sandbox import SandboxNotebookRunner, SandboxUnavailableError
+
+            try:
+                runner = stack.enter_context(
+                    SandboxNotebookRunner(
+                        warm=args.jobs, cell_timeout=args.timeout, config=load_config(args)
+                    )
+                )
+            except SandboxUnavailableError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
         failed = 0
-        for folder in _course_folders(args.paths):
+        for folder in folders:
             report = validate_course(
                 folder,
+                runner=runner,
                 cell_timeout=args.timeout,
                 execute=not args.no_execute,
                 execute_lessons=not args.skip_lessons,
@@ -88,7 +117,13 @@ def run_course_command(args: argparse.Namespace) -> int:
             )
             print(report.summary())
             failed += not report.ok
-        return 1 if failed else 0
+    return 1 if failed else 0
+
+
+def run_course_command(args: argparse.Namespace) -> int:
+    """Run the parsed ``course`` command; returns the process exit code."""
+    if args.course_command == "validate":
+        return _validate(args)
     if args.course_command == "export-catalogue":
         try:
             data = catalogue(args.root)
