@@ -30,16 +30,17 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
-import nbformat
 import yaml
-from nbformat import NotebookNode
 from traitlets import Bool, Integer, Unicode
 from traitlets import Callable as CallableTrait
 from traitlets import validate as validate_trait
 from traitlets.config import LoggingConfigurable
+
+if TYPE_CHECKING:  # nbformat is imported where notebooks are read: `course import` needs
+    from nbformat import NotebookNode  # only the manifest, on machines without nbgrader
 
 MANIFEST_NAME = "course.yml"
 #: The manifest schema ships with the courses; ``courses/schema.json`` beside this package.
@@ -214,40 +215,76 @@ def load_course(path: Path | str, schema_path: Path | None = None) -> Course:
     )
 
 
+def load_courses(folders: Iterable[Path | str], schema_path: Path | None = None) -> list[Course]:
+    """Load several course folders for a command that sends them somewhere (``course
+    import``): every manifest is checked, and every assignment must have its source folder
+    with a notebook, before anything is sent. Raises CourseError naming the first problem."""
+    courses = []
+    for folder in folders:
+        course = load_course(folder, schema_path)
+        for assignment in course.assignments:
+            if not course.source_notebooks(assignment):
+                raise CourseError(
+                    f"{course.assignment_dir(assignment)}: assignment {assignment.slug!r} of "
+                    f"course {course.slug!r} has no source notebook (*.ipynb) there; add it or "
+                    "remove the assignment from course.yml"
+                )
+        courses.append(course)
+    return courses
+
+
 def discover_courses(courses_root: Path | str) -> list[Path]:
     """Course folders under ``courses_root``: those with a course.yml, sorted by name."""
     return sorted(p.parent for p in Path(courses_root).glob(f"*/{MANIFEST_NAME}"))
 
 
-def catalogue(courses_root: Path | str, schema_path: Path | None = None) -> dict[str, Any]:
-    """The course catalogue the CMS imports: every course's public description."""
-    courses = []
-    for folder in discover_courses(courses_root):
-        course = load_course(folder, schema_path)
-        courses.append(
+def catalogue_entry(course: Course) -> dict[str, Any]:
+    """One course's public description, in the shape the CMS's catalogue sync reads.
+
+    The CMS (cms/studio_site/catalogue/sync.py) matches courses, lessons and assignments by
+    ``id`` and shows ``max_score`` and ``due``; the manifest's own field names (``slug``,
+    ``points``, ``due_offset_days``...) are kept beside them for other readers. ``due`` is
+    added by ``course import`` from the grader's release, which fixes the actual date.
+    """
+    description = course.summary
+    if course.audience:
+        description += f"\n\nWho it is for: {course.audience}"
+    return {
+        "id": course.slug,
+        "slug": course.slug,
+        "title": course.title,
+        "summary": course.summary,
+        "description": description,
+        "audience": course.audience,
+        "network": course.network,
+        "lessons": [
+            {"id": lesson.slug, "slug": lesson.slug, "title": lesson.title, "path": lesson.path}
+            for lesson in course.lessons
+        ],
+        "assignments": [
             {
-                "slug": course.slug,
-                "title": course.title,
-                "summary": course.summary,
-                "audience": course.audience,
-                "network": course.network,
-                "lessons": [
-                    {"slug": lesson.slug, "title": lesson.title, "path": lesson.path}
-                    for lesson in course.lessons
-                ],
-                "assignments": [
-                    {
-                        "slug": a.slug,
-                        "title": a.title,
-                        "points": a.points,
-                        "due_offset_days": a.due_offset_days,
-                        "max_submissions": a.max_submissions,
-                    }
-                    for a in course.assignments
-                ],
+                "id": a.slug,
+                "slug": a.slug,
+                "title": a.title,
+                "max_score": a.points,
+                "points": a.points,
+                "due_offset_days": a.due_offset_days,
+                "max_submissions": a.max_submissions,
             }
-        )
-    return {"courses": courses}
+            for a in course.assignments
+        ],
+    }
+
+
+def catalogue(courses_root: Path | str, schema_path: Path | None = None) -> dict[str, Any]:
+    """The course catalogue the CMS imports (its /courses/sync/ endpoint or the
+    ``sync_catalogue`` command): every course's public description."""
+    return {
+        "courses": [
+            catalogue_entry(load_course(folder, schema_path))
+            for folder in discover_courses(courses_root)
+        ]
+    }
 
 
 # --------------------------------------------------------------------------- student version
@@ -292,7 +329,7 @@ def build_student_version(source: NotebookNode) -> NotebookNode:
 #: Executes ``nb`` with ``workdir`` as its working directory (a throw-away copy of the
 #: assignment folder, data files included) and returns the executed notebook. Cells that
 #: raise must not stop the run: nbgrader scores each test cell by its own outputs.
-NotebookRunner = Callable[[NotebookNode, Path], NotebookNode]
+NotebookRunner = Callable[["NotebookNode", Path], "NotebookNode"]
 
 
 def run_on_host(nb: NotebookNode, workdir: Path, timeout: int = 60) -> NotebookNode:
@@ -663,6 +700,8 @@ class CourseValidator(LoggingConfigurable):
             self.problem(where, f"file {path} is missing", "add it or fix the path in course.yml")
             return None
         try:
+            import nbformat
+
             nb = nbformat.read(path, as_version=4)
             nbformat.validate(nb)
         except Exception as e:

@@ -18,6 +18,7 @@ from grader.course import (
     CourseError,
     catalogue,
     discover_courses,
+    load_courses,
     validate_course,
 )
 
@@ -68,11 +69,58 @@ def _add_actions(parser: argparse.ArgumentParser) -> None:
         help="grader config file for the sandbox settings (c.DockerSandbox.image, "
         "mem_limit, ...; default ./grader_config.py if present)",
     )
+    _add_import(actions)
     export = actions.add_parser(
         "export-catalogue", help="print the course catalogue (for the CMS) as JSON"
     )
     export.add_argument("root", type=Path, help="the folder holding the courses (courses/)")
     export.add_argument("--json", action="store_true", help="JSON output (the only format)")
+
+
+def _add_import(actions: argparse._SubParsersAction) -> None:
+    imp = actions.add_parser(
+        "import",
+        help="load courses into the grader (create, release what is new) and the CMS catalogue",
+        description="Load courses into the grader (create the course, release every "
+        "assignment not released yet; the grader checks each in its sandbox) and push their "
+        "catalogue entries to the CMS. Idempotent: run it again after adding an assignment. "
+        "Exit code 0: done; 1: bad input or a grader failure; 3: grader done, CMS failed.",
+    )
+    imp.add_argument(
+        "paths", nargs="+", type=Path,
+        help="course folders (courses/<slug>) or a folder of courses (courses/)",
+    )
+    grader = imp.add_argument_group(
+        "grader", "either --grader-url and --token, or --hub, --admin-token and --instructor"
+    )
+    grader.add_argument(
+        "--grader-url", help="the grader's API, e.g. http://127.0.0.1:8000/services/grader/api "
+        "(env GRADER_API_URL)",
+    )
+    grader.add_argument(
+        "--token", help="a hub token of an admin or instructor (env GRADER_API_TOKEN)"
+    )
+    grader.add_argument(
+        "--hub", help="the hub's URL, to find the grader and make a token for --instructor "
+        "(env STUDIO_HUB_URL)",
+    )
+    grader.add_argument(
+        "--admin-token", help="the hub's admin API token (env STUDIO_ADMIN_TOKEN)"
+    )
+    grader.add_argument(
+        "--instructor", help="with --hub: the hub user who releases; with either: made the "
+        "course's instructor on the CMS",
+    )
+    grader.add_argument("--skip-grader", action="store_true", help="only update the CMS")
+    cms = imp.add_argument_group("CMS")
+    cms.add_argument(
+        "--cms-url", help="the Learning Studio site, e.g. http://127.0.0.1:8010 (env LS_CMS_URL)"
+    )
+    cms.add_argument(
+        "--cms-secret", help="the shared secret the site checks signatures with (env "
+        "LS_GRADE_EVENT_SECRET, the same name the site uses)",
+    )
+    cms.add_argument("--skip-cms", action="store_true", help="only load the grader")
 
 
 def _course_folders(paths: list[Path]) -> list[Path]:
@@ -120,10 +168,44 @@ def _validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    import os
+
+    from grader.course_import import ImportOptions, run_import
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    def out(msg: str) -> None:
+        print(msg, flush=True)
+
+    env = os.environ.get
+    opts = ImportOptions(
+        grader_url=args.grader_url or env("GRADER_API_URL", ""),
+        token=args.token or env("GRADER_API_TOKEN", ""),
+        hub_url=args.hub or env("STUDIO_HUB_URL", ""),
+        admin_token=args.admin_token or env("STUDIO_ADMIN_TOKEN", ""),
+        instructor=args.instructor or "",
+        skip_grader=args.skip_grader,
+        cms_url=args.cms_url or env("LS_CMS_URL", ""),
+        cms_secret=args.cms_secret or env("LS_GRADE_EVENT_SECRET", ""),
+        skip_cms=args.skip_cms,
+    )
+    try:
+        courses = load_courses(_course_folders(args.paths))
+        return run_import(courses, opts, say, out)
+    except CourseError as e:
+        print(f"error: {e}", file=sys.stderr)
+        print("nothing was imported.", file=sys.stderr)
+        return 1
+
+
 def run_course_command(args: argparse.Namespace) -> int:
     """Run the parsed ``course`` command; returns the process exit code."""
     if args.course_command == "validate":
         return _validate(args)
+    if args.course_command == "import":
+        return _import(args)
     if args.course_command == "export-catalogue":
         try:
             data = catalogue(args.root)

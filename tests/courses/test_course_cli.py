@@ -97,14 +97,20 @@ def test_export_catalogue():
     by_slug = {c["slug"]: c for c in data["courses"]}
     python = by_slug["python-foundations"]
     assert python["title"] == "Python Foundations"
+    assert python["id"] == "python-foundations"
+    assert python["description"].startswith(python["summary"])
+    assert "Who it is for: " in python["description"]
     assert python["lessons"][0] == {
+        "id": "01-values-and-types",
         "slug": "01-values-and-types",
         "title": "Values and types",
         "path": "lessons/01-values-and-types.ipynb",
     }
     assert python["assignments"][0] == {
+        "id": "ps01-values-and-strings",
         "slug": "ps01-values-and-strings",
         "title": "Values and strings",
+        "max_score": 10,
         "points": 10,
         "due_offset_days": 7,
         "max_submissions": 5,
