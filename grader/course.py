@@ -10,10 +10,12 @@ and the student version, and reports every problem with the course, assignment, 
 cell it concerns and what to do about it.
 
 Notebooks are executed by one swappable function, a ``NotebookRunner``
-(``f(nb, workdir) -> executed nb``). The default runs nbgrader's ``Execute`` preprocessor
-(nbclient) on this machine, one fresh kernel per notebook, started ahead of time by
-``WarmKernels``: fine for instructor-written notebooks, which are trusted code. The grader
-service sets ``CourseValidator.runner`` to its Sandbox-backed runner instead.
+(``f(nb, workdir) -> executed nb``). ``python -m grader course validate`` uses
+``grader.course_sandbox.SandboxNotebookRunner``: each notebook in a fresh sandbox container
+of the learner image, as grading runs it. Without a runner (the library default, and
+``--runner host``) nbgrader's ``Execute`` preprocessor (nbclient) runs on this machine, one
+fresh kernel per notebook, started ahead of time by ``WarmKernels``: only for trusted
+instructor notebooks on machines without Docker.
 """
 
 from __future__ import annotations
@@ -547,9 +549,10 @@ class CourseValidator(LoggingConfigurable):
     runner = CallableTrait(
         None,
         allow_none=True,
-        help="""A NotebookRunner: f(nb, workdir) -> executed nb. Default: run_on_host
-        (nbgrader's Execute preprocessor on this machine, for trusted instructor notebooks).
-        The grader service sets its Sandbox-backed runner here.""",
+        help="""A NotebookRunner: f(nb, workdir) -> executed nb. None: nbgrader's Execute
+        preprocessor on this machine (trusted instructor notebooks only). The `course
+        validate` command passes grader.course_sandbox.SandboxNotebookRunner (a fresh
+        sandbox of the learner image per notebook) unless given --runner host.""",
     ).tag(config=True)
     cell_timeout = Integer(
         60, help="Seconds one cell may run before it counts as failed (default runner)."

@@ -1,8 +1,11 @@
-"""``course`` commands of the grader CLI: validate a course, export the catalogue.
+"""``course`` commands of the grader CLI (``python -m grader course ...``).
+
+    validate PATH...            check courses; notebooks run in sandboxes (--runner host)
+    import PATH...              load courses into the grader and the CMS catalogue
+    export-catalogue ROOT       the catalogue JSON the CMS imports
 
 The grader CLI wires these with ``add_course_commands(subparsers)`` and dispatches to
-``run_course_command(args)``; until then ``python -m grader.course_cli validate courses/x``
-works on its own.
+``run_course_command(args)``; ``python -m grader.course_cli ...`` works on its own too.
 """
 
 from __future__ import annotations
