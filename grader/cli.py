@@ -11,6 +11,9 @@ service runs, with the same settings: --config, GRADER_DATABASE_URL, GRADER_BLOB
     export COURSE                 grades as CSV
     status                        queue status with a progress bar
     autograde SOURCE SUB --json   grade one folder in the sandbox (no database; fixed contract)
+    course validate|import|export-catalogue   courses/<slug> folders (grader/course_cli.py;
+                                  import goes through the running service's API, not the
+                                  database)
 """
 
 from __future__ import annotations

@@ -10,10 +10,12 @@ and the student version, and reports every problem with the course, assignment, 
 cell it concerns and what to do about it.
 
 Notebooks are executed by one swappable function, a ``NotebookRunner``
-(``f(nb, workdir) -> executed nb``). The default runs nbgrader's ``Execute`` preprocessor
-(nbclient) on this machine, one fresh kernel per notebook, started ahead of time by
-``WarmKernels``: fine for instructor-written notebooks, which are trusted code. The grader
-service sets ``CourseValidator.runner`` to its Sandbox-backed runner instead.
+(``f(nb, workdir) -> executed nb``). ``python -m grader course validate`` uses
+``grader.course_sandbox.SandboxNotebookRunner``: each notebook in a fresh sandbox container
+of the learner image, as grading runs it. Without a runner (the library default, and
+``--runner host``) nbgrader's ``Execute`` preprocessor (nbclient) runs on this machine, one
+fresh kernel per notebook, started ahead of time by ``WarmKernels``: only for trusted
+instructor notebooks on machines without Docker.
 """
 
 from __future__ import annotations
@@ -30,16 +32,17 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
-import nbformat
 import yaml
-from nbformat import NotebookNode
 from traitlets import Bool, Integer, Unicode
 from traitlets import Callable as CallableTrait
 from traitlets import validate as validate_trait
 from traitlets.config import LoggingConfigurable
+
+if TYPE_CHECKING:  # nbformat is imported where notebooks are read: `course import` needs
+    from nbformat import NotebookNode  # only the manifest, on machines without nbgrader
 
 MANIFEST_NAME = "course.yml"
 #: The manifest schema ships with the courses; ``courses/schema.json`` beside this package.
@@ -214,40 +217,76 @@ def load_course(path: Path | str, schema_path: Path | None = None) -> Course:
     )
 
 
+def load_courses(folders: Iterable[Path | str], schema_path: Path | None = None) -> list[Course]:
+    """Load several course folders for a command that sends them somewhere (``course
+    import``): every manifest is checked, and every assignment must have its source folder
+    with a notebook, before anything is sent. Raises CourseError naming the first problem."""
+    courses = []
+    for folder in folders:
+        course = load_course(folder, schema_path)
+        for assignment in course.assignments:
+            if not course.source_notebooks(assignment):
+                raise CourseError(
+                    f"{course.assignment_dir(assignment)}: assignment {assignment.slug!r} of "
+                    f"course {course.slug!r} has no source notebook (*.ipynb) there; add it or "
+                    "remove the assignment from course.yml"
+                )
+        courses.append(course)
+    return courses
+
+
 def discover_courses(courses_root: Path | str) -> list[Path]:
     """Course folders under ``courses_root``: those with a course.yml, sorted by name."""
     return sorted(p.parent for p in Path(courses_root).glob(f"*/{MANIFEST_NAME}"))
 
 
-def catalogue(courses_root: Path | str, schema_path: Path | None = None) -> dict[str, Any]:
-    """The course catalogue the CMS imports: every course's public description."""
-    courses = []
-    for folder in discover_courses(courses_root):
-        course = load_course(folder, schema_path)
-        courses.append(
+def catalogue_entry(course: Course) -> dict[str, Any]:
+    """One course's public description, in the shape the CMS's catalogue sync reads.
+
+    The CMS (cms/studio_site/catalogue/sync.py) matches courses, lessons and assignments by
+    ``id`` and shows ``max_score`` and ``due``; the manifest's own field names (``slug``,
+    ``points``, ``due_offset_days``...) are kept beside them for other readers. ``due`` is
+    added by ``course import`` from the grader's release, which fixes the actual date.
+    """
+    description = course.summary
+    if course.audience:
+        description += f"\n\nWho it is for: {course.audience}"
+    return {
+        "id": course.slug,
+        "slug": course.slug,
+        "title": course.title,
+        "summary": course.summary,
+        "description": description,
+        "audience": course.audience,
+        "network": course.network,
+        "lessons": [
+            {"id": lesson.slug, "slug": lesson.slug, "title": lesson.title, "path": lesson.path}
+            for lesson in course.lessons
+        ],
+        "assignments": [
             {
-                "slug": course.slug,
-                "title": course.title,
-                "summary": course.summary,
-                "audience": course.audience,
-                "network": course.network,
-                "lessons": [
-                    {"slug": lesson.slug, "title": lesson.title, "path": lesson.path}
-                    for lesson in course.lessons
-                ],
-                "assignments": [
-                    {
-                        "slug": a.slug,
-                        "title": a.title,
-                        "points": a.points,
-                        "due_offset_days": a.due_offset_days,
-                        "max_submissions": a.max_submissions,
-                    }
-                    for a in course.assignments
-                ],
+                "id": a.slug,
+                "slug": a.slug,
+                "title": a.title,
+                "max_score": a.points,
+                "points": a.points,
+                "due_offset_days": a.due_offset_days,
+                "max_submissions": a.max_submissions,
             }
-        )
-    return {"courses": courses}
+            for a in course.assignments
+        ],
+    }
+
+
+def catalogue(courses_root: Path | str, schema_path: Path | None = None) -> dict[str, Any]:
+    """The course catalogue the CMS imports (its /courses/sync/ endpoint or the
+    ``sync_catalogue`` command): every course's public description."""
+    return {
+        "courses": [
+            catalogue_entry(load_course(folder, schema_path))
+            for folder in discover_courses(courses_root)
+        ]
+    }
 
 
 # --------------------------------------------------------------------------- student version
@@ -292,7 +331,7 @@ def build_student_version(source: NotebookNode) -> NotebookNode:
 #: Executes ``nb`` with ``workdir`` as its working directory (a throw-away copy of the
 #: assignment folder, data files included) and returns the executed notebook. Cells that
 #: raise must not stop the run: nbgrader scores each test cell by its own outputs.
-NotebookRunner = Callable[[NotebookNode, Path], NotebookNode]
+NotebookRunner = Callable[["NotebookNode", Path], "NotebookNode"]
 
 
 def run_on_host(nb: NotebookNode, workdir: Path, timeout: int = 60) -> NotebookNode:
@@ -510,9 +549,10 @@ class CourseValidator(LoggingConfigurable):
     runner = CallableTrait(
         None,
         allow_none=True,
-        help="""A NotebookRunner: f(nb, workdir) -> executed nb. Default: run_on_host
-        (nbgrader's Execute preprocessor on this machine, for trusted instructor notebooks).
-        The grader service sets its Sandbox-backed runner here.""",
+        help="""A NotebookRunner: f(nb, workdir) -> executed nb. None: nbgrader's Execute
+        preprocessor on this machine (trusted instructor notebooks only). The `course
+        validate` command passes grader.course_sandbox.SandboxNotebookRunner (a fresh
+        sandbox of the learner image per notebook) unless given --runner host.""",
     ).tag(config=True)
     cell_timeout = Integer(
         60, help="Seconds one cell may run before it counts as failed (default runner)."
@@ -663,6 +703,8 @@ class CourseValidator(LoggingConfigurable):
             self.problem(where, f"file {path} is missing", "add it or fix the path in course.yml")
             return None
         try:
+            import nbformat
+
             nb = nbformat.read(path, as_version=4)
             nbformat.validate(nb)
         except Exception as e:
@@ -759,6 +801,15 @@ class CourseValidator(LoggingConfigurable):
                 if name in seen:
                     continue
                 seen.add(name)
+                if name.startswith("/"):
+                    self.warn(
+                        where,
+                        f"reads {name} by an absolute path, which learners and the grading "
+                        "sandbox do not have",
+                        "put the file beside the notebook, list it in the assignment's files "
+                        "and read it by its plain name",
+                    )
+                    continue
                 # A name that does not exist may be a file the notebook writes; a missing
                 # file it reads shows up as FileNotFoundError when the solution runs.
                 if (folder / name).is_file() and name not in listed:
@@ -822,7 +873,8 @@ class CourseValidator(LoggingConfigurable):
                 )
                 continue
             getattr(self, f"_judge_{run.kind}")(run, executed)
-        self.report.checked.append(f"executed {len(self._runs)} notebook(s)")
+        where = "on this host" if self.runner is None else getattr(self.runner, "where", "")
+        self.report.checked.append(f"executed {len(self._runs)} notebook(s) {where}".rstrip())
 
     def _execute_one(self, run: _Run) -> NotebookNode | Exception:
         with tempfile.TemporaryDirectory(prefix="course-validate-") as scratch:

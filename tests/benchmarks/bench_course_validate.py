@@ -4,9 +4,12 @@
 
 Stock equivalent per assignment: `nbgrader generate_assignment`, `nbgrader validate` on the
 source (solution passes) and `nbgrader validate --invert` on the release (student version
-fails). Ours additionally checks the manifest, leaks and data files and runs the lessons;
-the lessons are skipped here so both sides run the same notebooks. Prints seconds and the
-ratio ours/stock (lower is better).
+fails), all on this host. Ours additionally checks the manifest, leaks and data files and
+runs the lessons; the lessons are skipped here so both sides run the same notebooks.
+
+Ours is timed with both runners: `sandbox` (the default: a fresh container of the learner
+image per notebook, no network; needs Docker and the image) and `host` (--runner host).
+Prints seconds and the ratio ours/stock for each (lower is better).
 """
 
 from __future__ import annotations
@@ -46,9 +49,17 @@ def stock(course_dir: Path) -> float:
         return time.perf_counter() - start
 
 
-def ours(course_dir: Path) -> float:
+def ours(course_dir: Path, runner=None) -> float:
+    """Seconds for one course; with the sandbox runner, the pool starts with the course
+    (what `python -m grader course validate` pays too)."""
+    from grader.course_sandbox import SandboxNotebookRunner
+
     start = time.perf_counter()
-    report = validate_course(course_dir, execute_lessons=False, jobs=2)
+    if runner == "sandbox":
+        with SandboxNotebookRunner(warm=2) as sandboxes:
+            report = validate_course(course_dir, execute_lessons=False, jobs=2, runner=sandboxes)
+    else:
+        report = validate_course(course_dir, execute_lessons=False, jobs=2)
     elapsed = time.perf_counter() - start
     assert report.ok, report.summary()
     return elapsed
@@ -58,6 +69,8 @@ if __name__ == "__main__":
     dirs = [Path(p) for p in sys.argv[1:]] or sorted(
         p.parent for p in (REPO / "courses").glob("*/course.yml"))
     for course_dir in dirs:
-        t_ours, t_stock = ours(course_dir), stock(course_dir)
-        print(f"{course_dir.name}: course validate {t_ours:.1f}s, stock nbgrader "
-              f"{t_stock:.1f}s, ratio {t_ours / t_stock:.2f}")
+        t_sandbox, t_host = ours(course_dir, "sandbox"), ours(course_dir, "host")
+        t_stock = stock(course_dir)
+        print(f"{course_dir.name}: course validate in sandboxes {t_sandbox:.1f}s (ratio "
+              f"{t_sandbox / t_stock:.2f}), on the host {t_host:.1f}s (ratio "
+              f"{t_host / t_stock:.2f}); stock nbgrader on the host {t_stock:.1f}s")

@@ -86,7 +86,8 @@ def test_signed_sync_endpoint(client: Client, settings) -> None:
     signed = client.post("/courses/sync/", body, content_type="application/json",
                          HTTP_X_STUDIO_SIGNATURE=sign(body, settings.GRADE_EVENT_SECRET))
     assert signed.status_code == 200
-    assert signed.json() == {"created": ["data-101"], "updated": ["intro-python"]}
+    assert signed.json() == {"created": ["data-101"], "updated": ["intro-python"],
+                             "unknown_instructors": ["nobody-here (data-101)"]}
 
 
 def test_enrol_records_enrolment_and_groups_claim(client: Client, users, tmp_path) -> None:

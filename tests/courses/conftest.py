@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from courses_testlib import COURSES, CourseCopy
+from courses_testlib import COURSES, SANDBOX_PREFIX, CourseCopy
 
 
 @pytest.fixture
@@ -35,3 +35,33 @@ def course_copy(tmp_path: Path) -> Callable[..., CourseCopy]:
         return copy
 
     return make
+
+
+def _remove_test_sandboxes() -> None:
+    import docker
+
+    client = docker.from_env()
+    for container in client.containers.list(all=True, filters={"name": SANDBOX_PREFIX}):
+        if container.name.startswith(SANDBOX_PREFIX):
+            container.remove(force=True)
+
+
+@pytest.fixture(scope="session")
+def sandbox_config():
+    """Grader config for the tests' sandboxes: the learner image, our own name prefix."""
+    from traitlets.config import Config
+
+    return Config({"DockerSandbox": {"name_prefix": SANDBOX_PREFIX}})
+
+
+@pytest.fixture(scope="session")
+def sandbox_runner(sandbox_config):
+    """The NotebookRunner `course validate` uses by default: a fresh sandbox per notebook."""
+    from grader.course_sandbox import SandboxNotebookRunner
+
+    runner = SandboxNotebookRunner(warm=2, cell_timeout=60, config=sandbox_config)
+    try:
+        yield runner
+    finally:
+        runner.close()
+        _remove_test_sandboxes()

@@ -9,6 +9,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 COURSES = REPO / "courses"
+#: Sandboxes the course tests start carry this container name prefix; cleanup removes by it.
+SANDBOX_PREFIX = "ls-coursetest-"
 
 
 def course_dirs() -> list[Path]:

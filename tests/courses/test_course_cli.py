@@ -4,36 +4,75 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 
-from courses_testlib import COURSES, REPO
+import pytest
+from courses_testlib import COURSES, REPO, SANDBOX_PREFIX
 
 from grader.course_cli import add_course_commands, run_course_command
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
+def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "grader.course_cli", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "grader", "course", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})},
     )
 
 
-def test_validate_reports_ok_and_exit_zero(course_copy):
+@pytest.fixture
+def sandbox_config_file(tmp_path, sandbox_runner):
+    """A grader config naming the tests' sandbox prefix (cleaned up with sandbox_runner)."""
+    path = tmp_path / "grader_config.py"
+    path.write_text(f"c.DockerSandbox.name_prefix = {SANDBOX_PREFIX!r}\n")
+    return str(path)
+
+
+@pytest.mark.docker
+def test_validate_runs_in_sandboxes_by_default(course_copy, sandbox_config_file):
     copy = course_copy("python-foundations", ["ps01-values-and-strings"])
-    result = _cli("validate", str(copy.root), "--skip-lessons")
+    result = _cli("validate", str(copy.root), "--skip-lessons", "--config", sandbox_config_file)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[python-foundations] OK; checked: manifest" in result.stdout
-    assert "executed 2 notebook(s)" in result.stdout
+    assert (
+        "executed 2 notebook(s) in sandboxes (learning-studio/learner:latest, no network)"
+    ) in result.stdout
 
 
-def test_validate_failure_names_course_assignment_cell_and_fix(course_copy):
+def test_without_docker_validate_says_so_and_offers_the_host_runner(course_copy):
+    copy = course_copy("python-foundations", ["ps01-values-and-strings"])
+    no_docker = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    result = _cli("validate", str(copy.root), "--skip-lessons", env=no_docker)
+    assert result.returncode == 2
+    assert "cannot run the notebooks in a sandbox: the Docker engine is not reachable" in (
+        result.stderr
+    )
+    assert "pass --runner host" in result.stderr
+    assert result.stdout == "", "nothing was validated half-way"
+    result = _cli("validate", str(copy.root), "--skip-lessons", "--runner", "host", env=no_docker)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "executed 2 notebook(s) on this host" in result.stdout
+
+
+@pytest.mark.docker
+def test_a_missing_learner_image_is_named(course_copy, tmp_path):
+    copy = course_copy("python-foundations", ["ps01-values-and-strings"])
+    config = tmp_path / "grader_config.py"
+    config.write_text("c.DockerSandbox.image = 'learning-studio/no-such-image:0'\n")
+    result = _cli("validate", str(copy.root), "--config", str(config))
+    assert result.returncode == 2
+    assert "the learner image 'learning-studio/no-such-image:0' is not built" in result.stderr
+
+
+@pytest.mark.docker
+def test_validate_failure_names_course_assignment_cell_and_fix(course_copy, sandbox_config_file):
     copy = course_copy("python-foundations", ["ps01-values-and-strings"])
     nb = copy.notebook("ps01-values-and-strings")
     cell = copy.cell(nb, "shout")
     cell.source = cell.source.replace('"!!!"', '"!"')
     copy.save("ps01-values-and-strings", nb)
-    result = _cli("validate", str(copy.root), "--skip-lessons")
+    result = _cli("validate", str(copy.root), "--skip-lessons", "--config", sandbox_config_file)
     assert result.returncode == 1
     out = result.stdout
     assert (
@@ -58,14 +97,20 @@ def test_export_catalogue():
     by_slug = {c["slug"]: c for c in data["courses"]}
     python = by_slug["python-foundations"]
     assert python["title"] == "Python Foundations"
+    assert python["id"] == "python-foundations"
+    assert python["description"].startswith(python["summary"])
+    assert "Who it is for: " in python["description"]
     assert python["lessons"][0] == {
+        "id": "01-values-and-types",
         "slug": "01-values-and-types",
         "title": "Values and types",
         "path": "lessons/01-values-and-types.ipynb",
     }
     assert python["assignments"][0] == {
+        "id": "ps01-values-and-strings",
         "slug": "ps01-values-and-strings",
         "title": "Values and strings",
+        "max_score": 10,
         "points": 10,
         "due_offset_days": 7,
         "max_submissions": 5,

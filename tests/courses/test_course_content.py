@@ -11,15 +11,20 @@ from courses_testlib import COURSES, course_dirs
 from grader.course import load_course, validate_course
 
 
+@pytest.mark.docker
 @pytest.mark.parametrize("folder", course_dirs(), ids=lambda p: p.name)
-def test_every_course_validates(folder):
-    """What CI relies on: manifest, metadata, solutions pass, student versions fail."""
-    report = validate_course(folder, jobs=2)
+def test_every_course_validates(folder, sandbox_runner):
+    """What CI relies on: manifest, metadata, solutions pass, student versions fail, every
+    notebook run in a sandbox of the learner image (as `course validate` does by default)."""
+    before = sandbox_runner.notebooks_run
+    report = validate_course(folder, jobs=2, runner=sandbox_runner)
     assert report.ok, "\n" + report.summary()
     course = load_course(folder)
-    assert f"executed {len(course.lessons) + 2 * len(course.assignments)} notebook(s)" in (
+    notebooks = len(course.lessons) + 2 * len(course.assignments)
+    assert f"executed {notebooks} notebook(s) {sandbox_runner.where}" in report.checked, (
         report.checked
-    ), report.checked
+    )
+    assert sandbox_runner.notebooks_run - before == notebooks
 
 
 def test_both_starter_courses_are_shipped():

@@ -63,4 +63,5 @@ def sync_endpoint(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "body is not JSON"}, status=400)
     except CatalogueError as error:
         return JsonResponse({"error": str(error)}, status=400)
-    return JsonResponse({"created": report.created, "updated": report.updated})
+    return JsonResponse({"created": report.created, "updated": report.updated,
+                         "unknown_instructors": report.unknown_instructors})

@@ -132,7 +132,11 @@ class Hub:
         return s
 
 
-def start_hub(root: Path, grader_config: str, env: dict[str, str]) -> tuple[subprocess.Popen, Hub]:
+ADMIN_SCOPES = ["admin:users", "admin:groups", "tokens", "list:users"]
+
+
+def start_hub(root: Path, grader_config: str, env: dict[str, str],
+              admin_scopes: list[str] | None = None) -> tuple[subprocess.Popen, Hub]:
     root.mkdir(parents=True, exist_ok=True)
     port, hub_port, api_port, grader_port = (free_port() for _ in range(4))
     (root / "grader_config.py").write_text(grader_config)
@@ -170,7 +174,7 @@ def start_hub(root: Path, grader_config: str, env: dict[str, str]) -> tuple[subp
             {{"name": "server", "scopes": ["users:activity!user", "access:servers!server",
                                           "access:services!service={SERVICE}"]}},
             {{"name": "test-admin", "services": ["test-admin"],
-              "scopes": ["admin:users", "admin:groups", "tokens", "list:users"]}},
+              "scopes": {json.dumps(admin_scopes or ADMIN_SCOPES)}}},
         ]
     """)
     (root / "jupyterhub_config.py").write_text(config)

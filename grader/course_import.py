@@ -1,0 +1,403 @@
+"""``course import``: load courses into the grader and their catalogue entries into the CMS.
+
+Two halves, each of which can be skipped:
+
+1. **Grader** (its REST API, as an instructor or admin with a hub token): create the course
+   if it is missing, then release every assignment of course.yml that is not released yet.
+   Each release is checked by the grader in its sandbox (the solution passes, the student
+   version fails). What is already released is left alone, so a second run only adds what
+   is new. The token is either given (``--grader-url`` + ``--token``) or made at the hub
+   for an instructor with the hub's admin token (``--hub`` + ``--admin-token``), as
+   ``./studio up`` does.
+2. **CMS**: the courses' catalogue entries (``grader.course.catalogue_entry``, with the due
+   dates the grader's releases fixed) are POSTed to the site's ``/courses/sync/``, signed
+   with the shared secret ``LS_GRADE_EVENT_SECRET`` the way the site verifies it
+   (``X-Studio-Signature: sha256=<HMAC-SHA256 of the body>``).
+
+The grader half runs first and completes even when the CMS is down; the command then says
+which half failed and prints the command that retries only that half.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from .course import Course, CourseError, catalogue_entry
+
+#: The header and secret the CMS checks (cms/studio_site/progress/signing.py).
+SIGNATURE_HEADER = "X-Studio-Signature"
+SECRET_ENV = "LS_GRADE_EVENT_SECRET"
+#: Release requests wait for the grader's sandbox check of every notebook.
+RELEASE_TIMEOUT = 900.0
+
+Say = Callable[[str], None]
+
+
+class CourseImportError(CourseError):
+    """A course could not be loaded into the grader; the message says what and how to retry."""
+
+
+class CatalogueSyncError(CourseImportError):
+    """The CMS did not take the catalogue; the grader half is unaffected."""
+
+
+def _error_text(r: requests.Response) -> str:
+    """The message of a grader ({"error": {"message"}}) or CMS ({"error": "..."}) error."""
+    try:
+        body = r.json()
+    except ValueError:
+        return r.text.strip()[:500] or r.reason
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict):
+        return str(err.get("message") or err)
+    return str(err or body)[:500]
+
+
+# --------------------------------------------------------------------------- the hub
+
+
+def grader_api_from_hub(hub_url: str, admin_token: str) -> str:
+    """The grader's API base URL, as the hub lists its ``grader`` service."""
+    hub_url = hub_url.rstrip("/")
+    try:
+        r = requests.get(f"{hub_url}/hub/api/services/grader",
+                         headers={"Authorization": f"token {admin_token}"}, timeout=30)
+    except requests.RequestException as e:
+        raise CourseImportError(f"the hub at {hub_url} does not answer ({e}); is it running?") from e
+    if r.status_code in (401, 403):
+        raise CourseImportError(
+            f"the hub at {hub_url} refused the admin token ({r.status_code}): use the hub's "
+            "admin API token (STUDIO_ADMIN_TOKEN in data/studio.env)"
+        )
+    if r.status_code != 200:
+        raise CourseImportError(
+            f"the hub at {hub_url} lists no grader service ({r.status_code}): register the "
+            "grader in the hub's services (hub/setup.py does)"
+        )
+    # Where the hub itself reaches the service: the proxy may put services on their own
+    # subdomain (subdomain_host), the service's own address works from this machine.
+    return r.json()["url"].rstrip("/") + "/services/grader/api"
+
+
+def instructor_token(hub_url: str, admin_token: str, user: str) -> str:
+    """A short-lived hub token of ``user``, who must be allowed to release (instructor)."""
+    hub_url = hub_url.rstrip("/")
+    r = requests.post(f"{hub_url}/hub/api/users/{user}/tokens",
+                      headers={"Authorization": f"token {admin_token}"},
+                      json={"note": "course import", "expires_in": 3600}, timeout=30)
+    if r.status_code == 404:
+        raise CourseImportError(
+            f"the hub has no user {user!r}: create them (an instructor) or name another with "
+            "--instructor"
+        )
+    if r.status_code != 201:
+        raise CourseImportError(
+            f"the hub did not make a token for {user!r} ({r.status_code}: {_error_text(r)})"
+        )
+    return r.json()["token"]
+
+
+# --------------------------------------------------------------------------- the grader
+
+
+class GraderCourses:
+    """The parts of the grader's REST API an import uses, with one person's hub token."""
+
+    def __init__(self, api: str, token: str, timeout: float = 30.0) -> None:
+        self.api = api.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"token {token}"
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            r = self.session.request(method, f"{self.api}/{path}", **kwargs)
+        except requests.RequestException as e:
+            raise CourseImportError(
+                f"the grader at {self.api} does not answer ({e.__class__.__name__}: {e}); "
+                "is it running, and is --grader-url its API (…/services/grader/api)?"
+            ) from e
+        if r.status_code in (401, 403):
+            raise CourseImportError(
+                f"the grader refused {method} {path} ({r.status_code}: {_error_text(r)}): the "
+                "token must belong to an admin or the course's instructor, with the scope "
+                "access:services!service=grader"
+            )
+        return r
+
+    def ensure_course(self, course: Course) -> bool:
+        """Create the course; False if it already existed."""
+        r = self._request("POST", "courses", json={"slug": course.slug, "title": course.title})
+        if r.status_code == 409:
+            return False
+        if r.status_code != 201:
+            raise CourseImportError(
+                f"{course.slug}: creating the course failed ({r.status_code}: {_error_text(r)})"
+            )
+        return True
+
+    def releases(self, course_slug: str) -> dict[str, dict]:
+        """The course's released assignments by slug (their newest release)."""
+        r = self._request("GET", f"courses/{course_slug}/assignments")
+        if r.status_code != 200:
+            raise CourseImportError(
+                f"{course_slug}: listing the released assignments failed ({r.status_code}: "
+                f"{_error_text(r)})"
+            )
+        return {a["assignment"]: a for a in r.json()}
+
+    def release(self, course: Course, assignment_slug: str, fields: dict[str, Any]) -> dict:
+        """Release one assignment from its source folder; the grader checks it in a sandbox."""
+        folder = course.assignment_dir(assignment_slug)
+        files = {
+            p.relative_to(folder).as_posix(): base64.b64encode(p.read_bytes()).decode()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
+            and not any(part.startswith(".") or part == "__pycache__"
+                        for part in p.relative_to(folder).parts)
+        }
+        r = self._request(
+            "POST", f"courses/{course.slug}/assignments/{assignment_slug}/release",
+            json={"files": files, **fields}, timeout=RELEASE_TIMEOUT,
+        )
+        if r.status_code != 201:
+            raise CourseImportError(
+                f"{course.slug}/{assignment_slug}: the grader refused the release "
+                f"({r.status_code}: {_error_text(r)}). Fix it (python -m grader course "
+                f"validate {course.root} shows the same checks), then run the import again: "
+                "released assignments are kept"
+            )
+        return r.json()
+
+
+@dataclass
+class GraderImport:
+    """What one course's grader half did."""
+
+    course: str
+    created: bool = False
+    released: list[str] = field(default_factory=list)
+    already_released: list[str] = field(default_factory=list)
+    #: newest release of every assignment, by slug (due dates for the catalogue)
+    releases: dict[str, dict] = field(default_factory=dict)
+
+
+def import_into_grader(course: Course, grader: GraderCourses, say: Say,
+                       now: dt.datetime | None = None) -> GraderImport:
+    """Create the course and release each assignment not released yet (in manifest order)."""
+    result = GraderImport(course.slug, created=grader.ensure_course(course))
+    say(f"[{course.slug}] course {'created' if result.created else 'exists'} in the grader")
+    result.releases = grader.releases(course.slug)
+    todo = [a for a in course.assignments if a.slug not in result.releases]
+    result.already_released = [a.slug for a in course.assignments if a.slug in result.releases]
+    if result.already_released:
+        say(f"[{course.slug}] already released, left as they are: "
+            + ", ".join(result.already_released))
+    now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    for i, assignment in enumerate(todo, 1):
+        due = now + dt.timedelta(days=assignment.due_offset_days)
+        fields: dict[str, Any] = {
+            "title": assignment.title,
+            "due_at": due.isoformat().replace("+00:00", "Z"),
+        }
+        if assignment.max_submissions:
+            fields["max_submissions"] = assignment.max_submissions
+        say(f"[{course.slug}] releasing {assignment.slug} ({i}/{len(todo)}; the grader checks "
+            "it in a sandbox)…")
+        t0 = time.monotonic()
+        out = grader.release(course, assignment.slug, fields)
+        result.released.append(assignment.slug)
+        result.releases[assignment.slug] = {**out, "assignment": assignment.slug}
+        say(f"[{course.slug}] released {assignment.slug} version {out.get('version')} "
+            f"(max score {out.get('max_score')}) in {time.monotonic() - t0:.1f} s")
+    return result
+
+
+# --------------------------------------------------------------------------- the CMS
+
+
+def catalogue_payload(courses: list[Course], grader_imports: dict[str, GraderImport],
+                      instructors: list[str]) -> dict[str, Any]:
+    """The JSON the CMS's /courses/sync/ takes, with due dates from the grader's releases."""
+    entries = []
+    for course in courses:
+        entry = catalogue_entry(course)
+        imported = grader_imports.get(course.slug)
+        if imported is not None:
+            for item in entry["assignments"]:
+                due = imported.releases.get(item["id"], {}).get("due_at")
+                if due:
+                    item["due"] = due
+        if instructors:
+            entry["instructors"] = list(instructors)
+        entries.append(entry)
+    return {"courses": entries}
+
+
+def sign_body(body: bytes, secret: str) -> str:
+    """The X-Studio-Signature value the CMS expects for ``body``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def push_catalogue(cms_url: str, secret: str, payload: dict[str, Any],
+                   timeout: float = 60.0) -> dict[str, Any]:
+    """POST the catalogue to the CMS; returns its report ({"created": [...], "updated": [...]})."""
+    url = cms_url.rstrip("/") + "/courses/sync/"
+    body = json.dumps(payload).encode()
+    try:
+        r = requests.post(url, data=body, timeout=timeout, headers={
+            "Content-Type": "application/json", SIGNATURE_HEADER: sign_body(body, secret)})
+    except requests.RequestException as e:
+        raise CatalogueSyncError(
+            f"the CMS at {cms_url} does not answer ({e.__class__.__name__}); is the site running "
+            "and is --cms-url its address?"
+        ) from e
+    if r.status_code == 200:
+        return r.json()
+    why = _error_text(r)
+    if r.status_code in (401, 403):
+        raise CatalogueSyncError(
+            f"the CMS refused the signature ({r.status_code}: {why}): --cms-secret (or "
+            f"{SECRET_ENV}) must equal the site's {SECRET_ENV}"
+        )
+    if r.status_code == 503:
+        raise CatalogueSyncError(f"the CMS has catalogue sync turned off ({why})")
+    if r.status_code == 404:
+        raise CatalogueSyncError(
+            f"{url} does not exist ({r.status_code}): is --cms-url the Learning Studio site?"
+        )
+    raise CatalogueSyncError(f"the CMS rejected the catalogue ({r.status_code}: {why})")
+
+
+# --------------------------------------------------------------------------- the command
+
+
+@dataclass
+class ImportOptions:
+    """Where the two halves go; see ``python -m grader course import --help``."""
+
+    grader_url: str = ""
+    token: str = ""
+    hub_url: str = ""
+    admin_token: str = ""
+    instructor: str = ""
+    skip_grader: bool = False
+    cms_url: str = ""
+    cms_secret: str = ""
+    skip_cms: bool = False
+
+
+def _check_options(opts: ImportOptions) -> None:
+    """Refuse, before anything is sent, options that cannot work."""
+    if opts.skip_grader and opts.skip_cms:
+        raise CourseImportError("--skip-grader and --skip-cms together leave nothing to do")
+    if not opts.skip_grader:
+        if opts.grader_url and not opts.token:
+            raise CourseImportError(
+                "--grader-url needs --token (or GRADER_API_TOKEN): a hub token of an admin or "
+                "an instructor allowed to create courses"
+            )
+        if not opts.grader_url:
+            if not (opts.hub_url and opts.admin_token):
+                raise CourseImportError(
+                    "say where the grader is: --grader-url URL --token TOKEN (its API, "
+                    "…/services/grader/api, and a hub token), or --hub URL --admin-token TOKEN "
+                    "[--instructor NAME]; or --skip-grader to update only the CMS catalogue"
+                )
+    if not opts.skip_cms:
+        if not opts.cms_url:
+            raise CourseImportError(
+                "say where the CMS is: --cms-url URL (or LS_CMS_URL), e.g. "
+                "http://127.0.0.1:8010; or --skip-cms to load only the grader"
+            )
+        if not opts.cms_secret:
+            raise CourseImportError(
+                f"--cms-url needs the shared secret: --cms-secret or {SECRET_ENV} (the value "
+                "the site has in its own LS_GRADE_EVENT_SECRET)"
+            )
+
+
+def _retry_command(courses: list[Course], *flags: str) -> str:
+    paths = " ".join(str(c.root) for c in courses)
+    return " ".join(["python -m grader course import", paths, *flags])
+
+
+def run_import(courses: list[Course], opts: ImportOptions, say: Say, out: Say) -> int:
+    """Both halves for ``courses``; progress through ``say``, the outcome through ``out``.
+
+    Exit codes: 0 all done; 1 bad options or the grader half failed for some course (the
+    others are done; run again, it is idempotent); 3 the grader half is done but the CMS did
+    not take the catalogue.
+    """
+    _check_options(opts)
+    imported: dict[str, GraderImport] = {}
+    failed: list[tuple[Course, str]] = []
+    if not opts.skip_grader:
+        if opts.grader_url:
+            api, token = opts.grader_url, opts.token
+        else:
+            api = grader_api_from_hub(opts.hub_url, opts.admin_token)
+            # Without --instructor the admin token itself calls the grader: the stack's
+            # studio-admin service is one of the grader's operator services, so courses
+            # load before anyone has signed in (with single sign-on, hub users exist only
+            # from their first login).
+            token = (instructor_token(opts.hub_url, opts.admin_token, opts.instructor)
+                     if opts.instructor else opts.admin_token)
+        grader = GraderCourses(api, token)
+        for course in courses:
+            try:
+                imported[course.slug] = import_into_grader(course, grader, say)
+            except CourseImportError as e:
+                failed.append((course, str(e)))
+                say(f"[{course.slug}] grader import stopped: {e}")
+                if "does not answer" in str(e):
+                    break  # the next course would fail the same way
+        for result in imported.values():
+            out(f"grader: {result.course}: "
+                + (f"released {', '.join(result.released)}" if result.released
+                   else "up to date (nothing new to release)"))
+        for course, why in failed:
+            out(f"grader: {course.slug}: FAILED: {why}")
+    to_publish = [c for c in courses if opts.skip_grader or c.slug in imported]
+    cms_failed = False
+    if not opts.skip_cms:
+        skipped = [c.slug for c in courses if c not in to_publish]
+        if skipped:
+            out(f"cms: not pushed, because their grader import failed: {', '.join(skipped)}")
+        if to_publish:
+            instructors = [opts.instructor] if opts.instructor else []
+            payload = catalogue_payload(to_publish, imported, instructors)
+            say(f"pushing {len(to_publish)} catalogue entr{'y' if len(to_publish) == 1 else 'ies'} "
+                f"to the CMS at {opts.cms_url}…")
+            try:
+                report = push_catalogue(opts.cms_url, opts.cms_secret, payload)
+            except CatalogueSyncError as e:
+                cms_failed = True
+                done = "the courses are loaded in the grader; " if imported else ""
+                out(f"cms: FAILED: {e}")
+                out(f"cms: {done}to push only the catalogue once the CMS is fixed, run "
+                    f"(with {SECRET_ENV} set):\n    "
+                    + _retry_command(to_publish, "--skip-grader", "--cms-url", opts.cms_url))
+            else:
+                out(f"cms: catalogue created {', '.join(report.get('created', [])) or '-'}; "
+                    f"updated {', '.join(report.get('updated', [])) or '-'}")
+                unknown = report.get("unknown_instructors") or []
+                if unknown:
+                    out(f"cms: no site account for instructor(s) {', '.join(unknown)}: they "
+                        "sign up on the site, then run the import again")
+    if failed:
+        out("grader: fix what is named above and run the same command again; what was "
+            "released is kept and only the rest is released")
+        return 1
+    return 3 if cms_failed else 0
