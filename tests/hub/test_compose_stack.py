@@ -115,9 +115,11 @@ def test_sign_in_on_the_site_gives_hub_groups_and_grades_reach_the_site(stack):
     assert r.status_code == 200, r.text
     assert len(r.json()) == 9
     first = sorted(a["assignment"] for a in r.json())[0]
-    # ... but not its instructor side
-    r = requests.get(f"{course}/assignments/{first}/submissions", headers=h, timeout=30)
-    assert r.status_code == 403
+    # ... but not its instructor side (the gradebook), which ada's token reaches
+    r = requests.get(f"{course}/grades.csv", headers=h, timeout=30)
+    assert r.status_code == 403, r.text
+    r = requests.get(f"{course}/grades.csv", headers=user_token(stack, "ada"), timeout=30)
+    assert r.status_code == 200 and r.text.startswith("course,"), r.text[:200]
 
     # He submits the untouched student version; the sandbox grades it; the grader's
     # signed webhook records the grade on the site, where his dashboard shows it.
@@ -156,9 +158,12 @@ def lab_sign_in(page, public: str, port: str, name: str) -> str:
 
 
 def lab_fetch(page, url: str) -> tuple[int, str]:
-    """GET from inside the JupyterLab page, with its cookies, as the extension does."""
-    return tuple(page.evaluate(
-        "async (u) => { const r = await fetch(u); return [r.status, await r.text()]; }", url))
+    """GET from inside the JupyterLab page with its cookies and XSRF token, as JupyterLab's
+    own requests do (the hub's cookie auth checks the token on every API request)."""
+    return tuple(page.evaluate("""async (u) => {
+        const xsrf = (document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || "";
+        const r = await fetch(u, {headers: {"X-XSRFToken": decodeURIComponent(xsrf)}});
+        return [r.status, await r.text()]; }""", url))
 
 
 def test_browser_sso_journey(stack):
@@ -205,7 +210,7 @@ def test_browser_sso_journey(stack):
             table = f"learning-studio/courses/python-foundations/assignments/{first}/submissions"
             edith = lab_sign_in(page, public, port, "edith")
             status, body = lab_fetch(page, f"{edith}/{table}")
-            assert status in (403, 404), (status, body)
+            assert status == 404 and "not enrolled" in body, (status, body)  # the grader's
             page.screenshot(path=str(ARTIFACTS / "05-editor-in-jupyterlab.png"))
             # logging out of the site ends the hub session too
             page.goto(f"{public}/")
@@ -217,7 +222,7 @@ def test_browser_sso_journey(stack):
             # the course's instructor, same request: the table comes back
             ada = lab_sign_in(page, public, port, "ada")
             status, body = lab_fetch(page, f"{ada}/{table}")
-            assert status == 200, (status, body)
+            assert status == 200 and '"submissions"' in body, (status, body)
         finally:
             browser.close()
 
