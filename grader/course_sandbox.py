@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import threading
 import time
 from pathlib import Path
@@ -42,14 +43,21 @@ def docker_problem(config: Config | None = None) -> str | None:
     """Why sandboxes cannot start here (no Docker engine, no learner image), or None."""
     import docker.errors
 
-    from .sandbox import DockerSandbox, SandboxError
+    from .sandbox import LEARNER_UID, DockerSandbox, SandboxError
 
+    if os.geteuid() != 0:
+        # Sandbox hands each container's socket folder to the learner user and takes it
+        # back once the kernels are up (grader/sandbox.py): only root may do that.
+        return (f"sandboxes must be started as root, like the grader service (they hand "
+                f"each sandbox's socket folder to the learner user, uid {LEARNER_UID}, and "
+                "take it back): run the command as root")
     runner = DockerSandbox(config=config or Config())
     try:
         client = runner.docker
         client.ping()
     except (SandboxError, docker.errors.DockerException, OSError) as e:
-        return f"the Docker engine is not reachable ({e.__cause__ or e})"
+        return (f"the Docker engine is not reachable ({e.__cause__ or e}); start it (and "
+                "build the learner image: ./studio build)")
     try:
         client.images.get(runner.image)
     except docker.errors.ImageNotFound:
@@ -91,9 +99,9 @@ class SandboxNotebookRunner:
         problem = docker_problem(config)
         if problem:
             raise SandboxUnavailableError(
-                f"cannot run the notebooks in a sandbox: {problem}. Start Docker and build "
-                "the learner image, or pass --runner host to run them on this machine "
-                "(only for notebooks you trust; learners' code never runs that way)."
+                f"cannot run the notebooks in a sandbox: {problem}. Or pass --runner host to "
+                "run them on this machine (only for notebooks you trust; learners' code never "
+                "runs that way)."
             )
         self.cell_timeout = cell_timeout
         image = config.DockerSandbox.get("image", "learning-studio/learner:latest")

@@ -93,3 +93,15 @@ def test_an_endless_cell_times_out(sandbox_config, tmp_path: Path):
     # nbgrader's Execute interrupts the kernel on a timeout (the cell ends in an error)
     assert outputs[0]["ename"] in {"KeyboardInterrupt", "CellTimeoutError"}
     assert outputs[-1]["text"] == "next cell still runs\n"
+
+
+def test_the_sandbox_runner_needs_root_and_says_so(monkeypatch, sandbox_config):
+    """Sandboxes hand their socket folder to the learner user and take it back: root only."""
+    from grader.course_sandbox import SandboxNotebookRunner, SandboxUnavailableError
+
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    with pytest.raises(SandboxUnavailableError) as raised:
+        SandboxNotebookRunner(config=sandbox_config)
+    message = str(raised.value)
+    assert "sandboxes must be started as root, like the grader service" in message
+    assert "or pass --runner host" in message
