@@ -104,4 +104,4 @@ def test_the_sandbox_runner_needs_root_and_says_so(monkeypatch, sandbox_config):
         SandboxNotebookRunner(config=sandbox_config)
     message = str(raised.value)
     assert "sandboxes must be started as root, like the grader service" in message
-    assert "or pass --runner host" in message
+    assert "Or pass --runner host" in message
