@@ -134,6 +134,13 @@ class SandboxNotebookRunner:
         from .autograde import SandboxedExecute, _setup_code
         from .sandbox import SandboxKernelManager
 
+        kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
+        if kernel not in ("python3", "python"):
+            raise CourseError(
+                f"the notebook asks for kernel {kernel!r}; sandboxes (and grading) run "
+                "python3 only: set the notebook's kernel to Python 3"
+            )
+
         files = await asyncio.to_thread(_files_under, workdir)
         t0 = time.monotonic()
         sandbox = await self.pool.acquire(1)
