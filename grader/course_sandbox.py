@@ -22,7 +22,6 @@ import asyncio
 import copy
 import os
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -104,14 +103,10 @@ class SandboxNotebookRunner:
                 "runs that way)."
             )
         self.cell_timeout = cell_timeout
-        image = config.DockerSandbox.get("image", "learning-studio/learner:latest")
-        #: How validation reports say where the notebooks ran.
-        self.where = f"in sandboxes ({image}, no network)"
         # nbgrader's Execute reads its timeout from config, as in autograding.
         config.Execute.timeout = cell_timeout
         self.config = config
         self.notebooks_run = 0
-        self.seconds_waiting = 0.0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="course-sandboxes", daemon=True
@@ -122,6 +117,8 @@ class SandboxNotebookRunner:
         self.pool = SandboxPool(
             warm=max(0, warm), kernels_per_sandbox=1, remove_stale=False, config=config
         )
+        #: How validation reports say where the notebooks ran.
+        self.where = f"in sandboxes ({self.pool.runner.image}, no network)"
         self._call(self.pool.start())
 
     def _call(self, coro: Any) -> Any:
@@ -142,9 +139,7 @@ class SandboxNotebookRunner:
             )
 
         files = await asyncio.to_thread(_files_under, workdir)
-        t0 = time.monotonic()
         sandbox = await self.pool.acquire(1)
-        self.seconds_waiting += time.monotonic() - t0
         flooded: list[str] = []
         task: asyncio.Future | None = None
 
