@@ -360,7 +360,7 @@ def run_import(courses: list[Course], opts: ImportOptions, say: Say, out: Say) -
                 imported[course.slug] = import_into_grader(course, grader, say)
             except CourseImportError as e:
                 failed.append((course, str(e)))
-                say(f"[{course.slug}] grader import stopped: {e}")
+                say(f"[{course.slug}] grader import stopped; the reason is in the summary")
                 if "does not answer" in str(e):
                     break  # the next course would fail the same way
         for result in imported.values():

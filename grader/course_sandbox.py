@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +42,21 @@ def docker_problem(config: Config | None = None) -> str | None:
     """Why sandboxes cannot start here (no Docker engine, no learner image), or None."""
     import docker.errors
 
-    from .sandbox import DockerSandbox, SandboxError
+    from .sandbox import LEARNER_UID, DockerSandbox, SandboxError
 
+    if os.geteuid() != 0:
+        # Sandbox hands each container's socket folder to the learner user and takes it
+        # back once the kernels are up (grader/sandbox.py): only root may do that.
+        return (f"sandboxes must be started as root, like the grader service (they hand "
+                f"each sandbox's socket folder to the learner user, uid {LEARNER_UID}, and "
+                "take it back): run the command as root")
     runner = DockerSandbox(config=config or Config())
     try:
         client = runner.docker
         client.ping()
     except (SandboxError, docker.errors.DockerException, OSError) as e:
-        return f"the Docker engine is not reachable ({e.__cause__ or e})"
+        return (f"the Docker engine is not reachable ({e.__cause__ or e}); start it (and "
+                "build the learner image: ./studio build)")
     try:
         client.images.get(runner.image)
     except docker.errors.ImageNotFound:
@@ -91,19 +98,15 @@ class SandboxNotebookRunner:
         problem = docker_problem(config)
         if problem:
             raise SandboxUnavailableError(
-                f"cannot run the notebooks in a sandbox: {problem}. Start Docker and build "
-                "the learner image, or pass --runner host to run them on this machine "
-                "(only for notebooks you trust; learners' code never runs that way)."
+                f"cannot run the notebooks in a sandbox: {problem}. Or pass --runner host to "
+                "run them on this machine (only for notebooks you trust; learners' code never "
+                "runs that way)."
             )
         self.cell_timeout = cell_timeout
-        image = config.DockerSandbox.get("image", "learning-studio/learner:latest")
-        #: How validation reports say where the notebooks ran.
-        self.where = f"in sandboxes ({image}, no network)"
         # nbgrader's Execute reads its timeout from config, as in autograding.
         config.Execute.timeout = cell_timeout
         self.config = config
         self.notebooks_run = 0
-        self.seconds_waiting = 0.0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="course-sandboxes", daemon=True
@@ -114,6 +117,8 @@ class SandboxNotebookRunner:
         self.pool = SandboxPool(
             warm=max(0, warm), kernels_per_sandbox=1, remove_stale=False, config=config
         )
+        #: How validation reports say where the notebooks ran.
+        self.where = f"in sandboxes ({self.pool.runner.image}, no network)"
         self._call(self.pool.start())
 
     def _call(self, coro: Any) -> Any:
@@ -126,10 +131,15 @@ class SandboxNotebookRunner:
         from .autograde import SandboxedExecute, _setup_code
         from .sandbox import SandboxKernelManager
 
+        kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
+        if kernel not in ("python3", "python"):
+            raise CourseError(
+                f"the notebook asks for kernel {kernel!r}; sandboxes (and grading) run "
+                "python3 only: set the notebook's kernel to Python 3"
+            )
+
         files = await asyncio.to_thread(_files_under, workdir)
-        t0 = time.monotonic()
         sandbox = await self.pool.acquire(1)
-        self.seconds_waiting += time.monotonic() - t0
         flooded: list[str] = []
         task: asyncio.Future | None = None
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from courses_testlib import COURSES, SANDBOX_PREFIX, CourseCopy
+from courses_testlib import COURSES, SANDBOX_PREFIX, CourseCopy, remove_test_sandboxes
 
 
 @pytest.fixture
@@ -37,15 +37,6 @@ def course_copy(tmp_path: Path) -> Callable[..., CourseCopy]:
     return make
 
 
-def _remove_test_sandboxes() -> None:
-    import docker
-
-    client = docker.from_env()
-    for container in client.containers.list(all=True, filters={"name": SANDBOX_PREFIX}):
-        if container.name.startswith(SANDBOX_PREFIX):
-            container.remove(force=True)
-
-
 @pytest.fixture(scope="session")
 def sandbox_config():
     """Grader config for the tests' sandboxes: the learner image, our own name prefix."""
@@ -64,4 +55,4 @@ def sandbox_runner(sandbox_config):
         yield runner
     finally:
         runner.close()
-        _remove_test_sandboxes()
+        remove_test_sandboxes()

@@ -13,6 +13,16 @@ COURSES = REPO / "courses"
 SANDBOX_PREFIX = "ls-coursetest-"
 
 
+def remove_test_sandboxes() -> None:
+    """Remove the containers the course tests (and the grader services they start) left."""
+    import docker
+
+    client = docker.from_env()
+    for container in client.containers.list(all=True, filters={"name": SANDBOX_PREFIX}):
+        if container.name.startswith(SANDBOX_PREFIX):
+            container.remove(force=True)
+
+
 def course_dirs() -> list[Path]:
     return sorted(p.parent for p in COURSES.glob("*/course.yml"))
 

@@ -14,7 +14,7 @@ import sys
 import pytest
 import requests
 from course_services import CMS_SECRET, CMSProcess, service_support
-from courses_testlib import REPO, SANDBOX_PREFIX, CourseCopy
+from courses_testlib import REPO, SANDBOX_PREFIX, CourseCopy, remove_test_sandboxes
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -28,7 +28,7 @@ c.DockerSandbox.name_prefix = {SANDBOX_PREFIX!r}
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory, sandbox_runner):
+def services(tmp_path_factory):
     """A hub with the grader as its managed service, and the CMS; ada is an instructor."""
     root = tmp_path_factory.mktemp("import-services")
     cms = CMSProcess(root)  # starts migrating while the hub comes up
@@ -43,6 +43,7 @@ def services(tmp_path_factory, sandbox_runner):
     finally:
         service_support.stop_hub(proc)
         cms.stop()
+        remove_test_sandboxes()  # the grader's release-check sandboxes
 
 
 def _import(*args: str, secret: str | None = CMS_SECRET) -> subprocess.CompletedProcess:

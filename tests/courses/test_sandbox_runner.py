@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from grader.course import validate_course
+from grader.course import CourseError, validate_course
 
 pytestmark = pytest.mark.docker
 
@@ -93,3 +93,22 @@ def test_an_endless_cell_times_out(sandbox_config, tmp_path: Path):
     # nbgrader's Execute interrupts the kernel on a timeout (the cell ends in an error)
     assert outputs[0]["ename"] in {"KeyboardInterrupt", "CellTimeoutError"}
     assert outputs[-1]["text"] == "next cell still runs\n"
+
+
+def test_the_sandbox_runner_needs_root_and_says_so(monkeypatch, sandbox_config):
+    """Sandboxes hand their socket folder to the learner user and take it back: root only."""
+    from grader.course_sandbox import SandboxNotebookRunner, SandboxUnavailableError
+
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    with pytest.raises(SandboxUnavailableError) as raised:
+        SandboxNotebookRunner(config=sandbox_config)
+    message = str(raised.value)
+    assert "sandboxes must be started as root, like the grader service" in message
+    assert "Or pass --runner host" in message
+
+
+def test_a_kernel_the_sandbox_does_not_have_is_named(sandbox_runner, tmp_path):
+    nb = _nb("1 + 1")
+    nb.metadata["kernelspec"] = {"name": "ir", "language": "R", "display_name": "R"}
+    with pytest.raises(CourseError, match="asks for kernel 'ir'; sandboxes .* run python3 only"):
+        sandbox_runner(nb, tmp_path)
