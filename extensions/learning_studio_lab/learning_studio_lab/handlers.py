@@ -268,10 +268,10 @@ class GradesCSVHandler(StudioHandler):
         """Instructor: the assignment's grades as CSV, downloaded as a file."""
         self.folder(course, assignment)
         data = await self.grader.grades_csv(course, assignment)
-        self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header("Content-Disposition",
                         f'attachment; filename="{course}-{assignment}-grades.csv"')
-        self.finish(data)
+        # APIHandler would call it JSON
+        self.finish(data, set_content_type="text/csv; charset=utf-8")
 
 
 class ReleaseHandler(StudioHandler):
