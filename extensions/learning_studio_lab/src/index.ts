@@ -7,6 +7,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { IAssignment, ISubmission } from './api';
+import { CellKindBadges, Region, wrapRegion } from './authoring';
 import { ExerciseToolbar, check, hint } from './exercise';
 import { FeedbackView } from './feedback';
 import { CellKind, editHints, markCell, releaseForm } from './instructor';
@@ -106,6 +107,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
       app.contextMenu.addItem({ command: id, selector: '.jp-Cell', rank: 60 });
       palette?.addItem({ command: id, category: 'Learning Studio (instructor)' });
     }
+    const regions: [Region, string][] = [
+      ['solution', 'Wrap in a solution region (### BEGIN SOLUTION)'],
+      ['hidden-tests', 'Wrap in a hidden-tests region (### BEGIN HIDDEN TESTS)']
+    ];
+    for (const [region, label] of regions) {
+      const id = `learning-studio:wrap-${region}`;
+      app.commands.addCommand(id, {
+        label: `Grading: ${label}`,
+        caption: 'Wraps the selected lines, or the whole cell when nothing is selected',
+        isEnabled: () => current()?.content.activeCell?.model.type === 'code',
+        execute: () => wrapRegion(current()!.content.activeCell!, region)
+      });
+      app.contextMenu.addItem({ command: id, selector: '.jp-CodeCell', rank: 59 });
+      palette?.addItem({ command: id, category: 'Learning Studio (instructor)' });
+    }
+    app.docRegistry.addWidgetExtension('Notebook', new CellKindBadges());
+
     app.commands.addCommand('learning-studio:edit-hints', {
       label: 'Grading: Edit hints…',
       isEnabled: () => !!current()?.content.activeCell,
