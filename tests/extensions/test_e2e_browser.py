@@ -312,10 +312,10 @@ def test_learner_opens_a_lesson_from_the_grader(e2e, browser):
         lesson = course.locator(".ls-lessons button[data-lesson='01-values-and-types']")
         assert lesson.get_attribute("data-source") == "grader"
         lesson.click()
-        tab = page.locator(".jp-NotebookPanel:visible")
-        tab.locator(".jp-Cell").first.wait_for(timeout=60_000)
         page.wait_for_selector(".lm-TabBar-tab.jp-mod-current:has-text('01-values-and-types')")
-        assert page.locator(".jp-NotebookPanel:visible .jp-Cell").count() > 3
+        # the lesson's own text, rendered
+        page.wait_for_selector(".jp-NotebookPanel:visible .jp-MarkdownOutput "
+                               "h1:has-text('1. Values and types')", timeout=60_000)
         # a reading notebook: no Check / Submit there
         assert page.locator(".jp-NotebookPanel:visible .ls-submit").count() == 0
         shot(page, "16-lesson-opened")
@@ -377,12 +377,12 @@ def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, joan_submissio
         assert manual_cell.locator(".ls-cell-kind").inner_text() == "manual 1 pt"
         test_cell = page.locator(".jp-Cell", has_text="assert squares(3)").first
         assert test_cell.locator(".ls-cell-kind").count() == 0  # unmarked: no badge
-        # select its first line and wrap it in a hidden-tests region from the cell menu
+        # select its first line and wrap it in a hidden-tests region from the cell toolbar
         test_cell.locator(".cm-line").first.click()
         page.keyboard.press("Home")
         page.keyboard.press("Shift+End")
-        test_cell.locator(".jp-InputPrompt").click(button="right")
-        page.click(".lm-Menu-itemLabel:has-text('Grading: Wrap in a hidden-tests region')")
+        test_cell.locator(".jp-cell-toolbar [data-command='learning-studio:wrap-hidden-tests']"
+                          ).click()
         # nbgrader needs hidden tests in a test cell: marked as one (1 point), badge follows
         test_cell = page.locator(".jp-Cell", has_text="assert squares(3)").first
         page.wait_for_function(
@@ -391,6 +391,9 @@ def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, joan_submissio
         shot(page, "10a-hidden-tests-wrapped")
         test_cell.locator(".jp-InputPrompt").click()
         test_cell.locator(".jp-InputPrompt").click(button="right")
+        # the cell menu has both region commands too
+        assert page.locator(".lm-Menu-itemLabel:has-text('Grading: Wrap in a solution region')"
+                            ).count() == 1
         page.click(".lm-Menu-itemLabel:has-text('Grading: Autograded test (with points)')")
         page.fill(".jp-Dialog input[type=number]", "2")
         page.click(".jp-Dialog .jp-mod-accept")

@@ -31,7 +31,7 @@ export function histogram(stats: IStatistics): SVGSVGElement {
   const left = 28;
   const bottom = 22;
   const top = 14;
-  const plotW = width - left - 8;
+  const plotW = width - left - 14;
   const plotH = height - bottom - top;
   const most = Math.max(1, ...counts);
   const barW = plotW / Math.max(1, counts.length);
@@ -72,6 +72,10 @@ export function histogram(stats: IStatistics): SVGSVGElement {
       svg('text', { x: x + barW / 2, y: height - 6, 'text-anchor': 'middle', class: 'ls-tick' }, fmt(edges[i]))
     );
   });
+  const right = left + counts.length * barW;
+  root.append(
+    svg('text', { x: right, y: height - 6, 'text-anchor': 'middle', class: 'ls-tick' }, fmt(edges[edges.length - 1]))
+  );
   return root;
 }
 
