@@ -298,3 +298,27 @@ class TestNoGraderConfigured:
         code, err = fails(studio, "courses")
         assert code == 503 and err["code"] == "GraderNotConfigured"
         assert "STUDIO_GRADER_URL" in err["message"]
+
+
+def test_feedback_release_needs_a_graded_submission_and_an_instructor(hub):
+    """PUT .../feedback/<notebook> (nbgrader release_feedback): named refusals; no grading
+    workers here, so the submission stays ungraded."""
+    import base64
+
+    from service_support import answered
+
+    ann = hub.client(hub.token("ann"))
+    release = ann.get(f"{hub.grader}/courses/{COURSE}/assignments/ps1/release").json()
+    mine = answered(base64.b64decode(release["files"]["ps1.ipynb"]), correct=True)
+    sub = ann.post(f"{hub.grader}/courses/{COURSE}/assignments/ps1/submissions",
+                   json={"files": {"ps1.ipynb": base64.b64encode(mine).decode()}}).json()
+    url = f"{hub.grader}/submissions/{sub['id']}/feedback"
+    r = ann.put(f"{url}/ps1", json={"html": "<p>I graded myself</p>"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "Forbidden"
+    prof = hub.client(hub.token("prof"))
+    r = prof.put(f"{url}/ps1", json={"html": "<p>good</p>"})
+    assert r.status_code == 409 and "not graded yet" in r.json()["error"]["message"]
+    r = prof.put(f"{url}/nope", json={"html": "<p>good</p>"})
+    assert r.status_code == 404 and "ps1" in r.json()["error"]["message"]
+    r = prof.put(f"{url}/ps1", json={})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidRequest"
