@@ -223,6 +223,13 @@ def learner_journey(e2e, page):
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
                            ".jp-Notebook", timeout=60_000)
     shot(page, "02-fetched-notebook")
+    # badges say what each cell is; the authoring buttons are not in a learner's copy
+    answer_cell = page.locator(".jp-Cell", has_text="YOUR CODE HERE").first
+    assert answer_cell.locator(".ls-cell-kind").inner_text() == "solution"
+    answer_cell.locator(".jp-InputPrompt").click()
+    answer_cell.locator(".jp-cell-toolbar").wait_for()
+    assert answer_cell.locator(
+        ".jp-cell-toolbar [data-command='learning-studio:wrap-solution']:visible").count() == 0
 
     # Check on the released (unanswered) notebook: the test cell is marked failed inline
     page.locator(".jp-NotebookPanel .ls-check button, .jp-NotebookPanel .ls-check").first.click()

@@ -6,7 +6,7 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 
-import { IAssignment, ISubmission } from './api';
+import { IAssignment, ISubmission, assignmentOf } from './api';
 import { CellKindBadges, Region, wrapRegion } from './authoring';
 import { ExerciseToolbar, check, hint } from './exercise';
 import { FeedbackView } from './feedback';
@@ -119,6 +119,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       app.contextMenu.addItem({ command: id, selector: '.jp-Cell', rank: 60 });
       palette?.addItem({ command: id, category: 'Learning Studio (instructor)' });
     }
+    const authoring = () =>
+      current()?.content.activeCell?.model.type === 'code' &&
+      !assignmentOf(current()!.context.path);
     const regions: [Region, string, LabIcon][] = [
       ['solution', 'Wrap in a solution region (### BEGIN SOLUTION)', solutionIcon],
       ['hidden-tests', 'Wrap in a hidden-tests region (### BEGIN HIDDEN TESTS)', hiddenTestsIcon]
@@ -130,8 +133,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         label: args => (args.toolbar ? '' : `Grading: ${label}`),
         icon: args => (args.toolbar ? icon : undefined),
         caption: `${label}: the selected lines, or the whole cell when nothing is selected`,
-        isVisible: () => current()?.content.activeCell?.model.type === 'code',
-        isEnabled: () => current()?.content.activeCell?.model.type === 'code',
+        // an authoring tool: not in a learner's fetched assignment
+        isVisible: () => authoring(),
+        isEnabled: () => authoring(),
         execute: () => wrapRegion(current()!.content.activeCell!, region)
       });
       app.contextMenu.addItem({ command: id, selector: '.jp-CodeCell', rank: 59 });
