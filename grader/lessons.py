@@ -1,14 +1,16 @@
 """The lessons of a course: readable notebooks (course.yml's ``lessons``) with their files.
 
-An instructor (or ``python -m hub.demo import-courses``, or ``python -m grader import``)
-stores each lesson here; a learner's JupyterLab server lists them and fetches one into
+An instructor (through the API), a course import (``push_lessons``) or
+``python -m grader import`` stores each lesson here; a learner's JupyterLab server lists them and fetches one into
 ``~/courses/<course>/lessons/`` when the learner opens it. Lessons are not graded, so
 every member of the course may read every lesson; only instructors change them.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -115,3 +117,37 @@ class CourseLessons:
             if lesson is None:
                 raise NotFound(f"course {slug} has no lesson {lesson_slug!r}")
             s.delete(lesson)
+
+
+def push_lessons(session, api: str, course_root: Path, course_slug: str, lessons) -> int:
+    """Store a course folder's lessons through the grader's API (what a course import does).
+
+    ``session`` is a ``requests.Session`` carrying an instructor's or operator's token,
+    ``api`` the grader's API URL (``…/services/grader/api``), ``lessons`` the manifest's
+    lessons (``course.yml`` dicts or ``grader.course.Lesson``). Each is stored again, so a
+    changed lesson arrives; returns how many were stored.
+    """
+    count = 0
+    for position, lesson in enumerate(lessons):
+        item = lesson if isinstance(lesson, dict) else vars(lesson)
+        names = [item["path"], *item.get("files", ())]
+        body = {
+            "title": item.get("title") or item["slug"],
+            "path": item["path"],
+            "position": position,
+            "files": {n: base64.b64encode((course_root / n).read_bytes()).decode()
+                      for n in names},
+        }
+        r = session.put(f"{api.rstrip('/')}/courses/{course_slug}/lessons/{item['slug']}",
+                        json=body, timeout=60)
+        if r.status_code != 200:
+            raise LessonImportError(
+                f"{course_slug}: storing lesson {item['slug']} failed ({r.status_code}): "
+                f"{r.text[:300]}"
+            )
+        count += 1
+    return count
+
+
+class LessonImportError(Exception):
+    """A lesson could not be stored in the grader; the message says which and why."""

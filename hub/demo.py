@@ -1,9 +1,8 @@
 """Load the courses in courses/ into a running stack's grader, as the demo instructor.
 
 ``./studio up`` runs this after the hub answers, so a new user finds both courses with
-their assignments released and their lessons stored. Releasing checks every assignment in
-the grading sandbox; what is already released is left alone, so a second run only adds
-what is new. Lessons are stored again on every run (cheap, and a changed lesson arrives).
+their assignments released. Releasing checks every assignment in the grading sandbox;
+what is already released is left alone, so a second run only adds what is new.
 
     python -m hub.demo import-courses --hub http://127.0.0.1:8000 --token ADMIN_TOKEN
 """
@@ -11,7 +10,6 @@ what is new. Lessons are stored again on every run (cheap, and a changed lesson 
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import os
 import sys
@@ -47,28 +45,6 @@ def instructor_token(hub: str, admin_token: str, user: str) -> str:
     return r.json()["token"]
 
 
-def import_lessons(api: str, token: str, course_dir: Path, manifest: dict) -> int:
-    """Store each lesson of the manifest (its notebook and data files) in the grader."""
-    slug = manifest["slug"]
-    h = {"Authorization": f"token {token}"}
-    lessons = manifest.get("lessons", [])
-    for position, lesson in enumerate(lessons):
-        names = [lesson["path"], *lesson.get("files", [])]
-        body = {
-            "title": lesson.get("title", lesson["slug"]),
-            "path": lesson["path"],
-            "position": position,
-            "files": {n: base64.b64encode((course_dir / n).read_bytes()).decode()
-                      for n in names},
-        }
-        r = requests.put(f"{api}/courses/{slug}/lessons/{lesson['slug']}", headers=h,
-                         json=body, timeout=60)
-        if r.status_code != 200:
-            raise CourseImportError(
-                f"{slug}: storing lesson {lesson['slug']} failed: {r.status_code} {r.text[:300]}")
-    return len(lessons)
-
-
 def import_course(api: str, token: str, course_dir: Path) -> int:
     """Create the course and release each assignment not released yet; return how many."""
     manifest = yaml.safe_load((course_dir / "course.yml").read_text())
@@ -78,7 +54,6 @@ def import_course(api: str, token: str, course_dir: Path) -> int:
                       json={"slug": slug, "title": manifest["title"]})
     if r.status_code not in (200, 201, 409):
         raise CourseImportError(f"{slug}: creating the course failed: {r.status_code} {r.text}")
-    import_lessons(api, token, course_dir, manifest)
     r = requests.get(f"{api}/courses/{slug}/assignments", headers=h, timeout=30)
     r.raise_for_status()
     have = {a["assignment"] for a in r.json()}

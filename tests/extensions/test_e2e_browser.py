@@ -33,7 +33,7 @@ from extension_support import COURSE, hinted_source  # noqa: E402
 from service_support import answered, free_port  # noqa: E402
 from stack import Stack  # noqa: E402
 
-from hub.demo import import_lessons  # noqa: E402
+from grader.lessons import push_lessons  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow,
               pytest.mark.timeout(900)]
@@ -102,9 +102,12 @@ def e2e(tmp_path_factory):
                   "due_at": "2030-01-01T00:00:00Z", "max_submissions": 3},
         )
         assert r.status_code == 201, r.text
-        # the course's lessons, stored in the grader as ./studio up stores them
-        import_lessons(grader, stack.user_token("ada"), REPO / "courses" / COURSE,
-                       yaml.safe_load((REPO / "courses" / COURSE / "course.yml").read_text()))
+        # the course's lessons, stored in the grader as a course import stores them
+        session = requests.Session()
+        session.headers["Authorization"] = f"token {stack.user_token('ada')}"
+        manifest = yaml.safe_load((REPO / "courses" / COURSE / "course.yml").read_text())
+        assert push_lessons(session, grader, REPO / "courses" / COURSE, COURSE,
+                            manifest["lessons"]) == 10
         yield {"stack": stack, "grader": grader}
     finally:
         stack.close()
