@@ -21,7 +21,7 @@ from tornado.httpserver import HTTPServer
 from traitlets import Bool, Integer, Unicode, default
 from traitlets.config import Application
 
-from .apihandlers import courses, login, openapi, submissions
+from .apihandlers import courses, lessons, login, openapi, submissions
 from .auth import make_hub_auth
 from .config import GraderSettings
 from .gradebook import Gradebook, open_gradebook
@@ -135,6 +135,9 @@ class GraderApp(Application):
             (route(f"api/courses/{c}/enrollments"), courses.EnrollmentsHandler),
             (route(f"api/courses/{c}/grades.csv"), courses.GradesCSVHandler),
             (route(f"api/courses/{c}/assignments"), courses.AssignmentsHandler),
+            (route(f"api/courses/{c}/lessons"), lessons.LessonsHandler),
+            (route(f"api/courses/{c}/lessons/{name.format('lesson')}"), lessons.LessonHandler),
+            (route(f"api/courses/{c}/assignments/{a}/hints"), lessons.HintsHandler),
             (route(f"api/courses/{c}/assignments/{a}/release"), courses.ReleaseHandler),
             (route(f"api/courses/{c}/assignments/{a}/source"), courses.SourceHandler),
             (route(f"api/courses/{c}/assignments/{a}/statistics"), courses.StatisticsHandler),

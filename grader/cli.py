@@ -5,7 +5,8 @@ service runs, with the same settings: --config, GRADER_DATABASE_URL, GRADER_BLOB
 
     serve                         run the service (JupyterHub does this)
     db upgrade | db current       apply / show database migrations
-    import COURSE_DIR             create the course and release every source/<assignment>/
+    import COURSE_DIR             create the course, release every source/<assignment>/ and
+                                  store the lessons its course.yml lists
     release COURSE ASSIGNMENT DIR release (or update) one assignment from its source folder
     grade                         grade queued jobs now, with a progress bar
     export COURSE                 grades as CSV
@@ -145,7 +146,30 @@ def cmd_import(args) -> int:
                      False if args.no_check else None)
         )
         print(f"{progress_bar(i, len(assignments))} {slug}/{path.name} v{out['version']}")
+    manifest = folder / "course.yml"
+    if manifest.is_file():
+        print(f"{slug}: {_import_lessons(gradebook, slug, folder, manifest)} lesson(s) stored")
     return 0
+
+
+def _import_lessons(gradebook, slug: str, folder: Path, manifest: Path) -> int:
+    """Store the lessons course.yml lists (notebook + data files), replacing older ones."""
+    import yaml
+
+    from .gradebook import OPERATOR
+    from .lessons import CourseLessons
+
+    lessons = (yaml.safe_load(manifest.read_text()) or {}).get("lessons") or []
+    store = CourseLessons(gradebook)
+    for position, item in enumerate(lessons):
+        names = [item["path"], *item.get("files", [])]
+        missing = [n for n in names if not (folder / n).is_file()]
+        if missing:
+            raise GraderError(f"{manifest}: lesson {item['slug']} lists missing files: "
+                              f"{', '.join(missing)}")
+        store.store(OPERATOR, slug, item["slug"], {n: (folder / n).read_bytes() for n in names},
+                    path=item["path"], title=item.get("title", ""), position=position)
+    return len(lessons)
 
 
 def cmd_grade(args) -> int:

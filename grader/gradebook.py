@@ -424,6 +424,30 @@ class Gradebook:
             out["files"] = self.blobs.get_tree(release.student_tree)
             return out
 
+    def hints(
+        self, person: Person, slug: str, assignment_slug: str, notebook: str, cell_id: str
+    ) -> dict:
+        """The hints of one cell of the student version (``learning_studio.hints`` in its
+        metadata), so a learner's Hint button needs one cell, not the whole release."""
+        import nbformat
+
+        with self.sessions() as s:
+            course = self._require(s, person, slug, "member")
+            assignment = self._assignment(s, course, assignment_slug)
+            release = self.current_release(s, assignment)
+            manifest = self.blobs.tree_manifest(release.student_tree)
+            if notebook not in manifest or not notebook.endswith(".ipynb"):
+                raise NotFound(f"{notebook!r} is not a notebook of {slug}/{assignment_slug}")
+            data = self.blobs.get(manifest[notebook])
+            version = release.version
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        for cell in nb.cells:
+            if cell_id in (cell.metadata.get("nbgrader", {}).get("grade_id"), cell.get("id")):
+                hints = cell.metadata.get("learning_studio", {}).get("hints", [])
+                return {"notebook": notebook, "cell": cell_id, "version": version,
+                        "hints": [h for h in hints if isinstance(h, str)]}
+        raise NotFound(f"{notebook} of {slug}/{assignment_slug} has no cell {cell_id!r}")
+
     def source_release(self, person: Person, slug: str, assignment_slug: str) -> dict:
         """The instructor's own source files of the newest release."""
         with self.sessions() as s:
@@ -622,6 +646,36 @@ class Gradebook:
                     "(yet): it appears once the submission is graded"
                 )
             return self.blobs.get(sub.result.feedback[notebook]).decode()
+
+    def release_feedback(
+        self, person: Person, submission_id: int, notebook: str, html: str
+    ) -> dict:
+        """Instructor: replace a graded submission's feedback for one notebook with HTML they
+        made themselves (nbgrader's generate_feedback + release_feedback)."""
+        if not notebook or "/" in notebook or notebook.endswith(".ipynb"):
+            raise InvalidRequest(f"give the notebook's name without .ipynb, not {notebook!r}")
+        with self.sessions.begin() as s:
+            sub = s.get(Submission, submission_id)
+            if sub is None:
+                raise NotFound(f"submission {submission_id} does not exist")
+            self._require(s, person, sub.assignment.course.slug, "instructor")
+            if notebook not in sub.release.notebooks:
+                raise NotFound(
+                    f"{notebook!r} is not a notebook of {sub.assignment.course.slug}/"
+                    f"{sub.assignment.slug} (its notebooks: {', '.join(sub.release.notebooks)})"
+                )
+            if sub.result is None:
+                raise Conflict(
+                    f"submission {submission_id} is not graded yet: release feedback once the "
+                    "grader has graded it (or regrade it)"
+                )
+            # a new dict: the JSON column notices assignment, not in-place changes
+            sub.result.feedback = {**sub.result.feedback,
+                                   notebook: self.blobs.put(html.encode())}
+            log.info("feedback for submission %d released (%s)", submission_id, notebook,
+                     extra={"user": person.name, "course": sub.assignment.course.slug,
+                            "assignment": sub.assignment.slug})
+            return {"submission": submission_id, "notebook": notebook, "released": True}
 
     def submissions(
         self, person: Person, slug: str, assignment_slug: str, username: str | None = None

@@ -193,6 +193,28 @@ class GradingJob(Base):
     submission: Mapped[Submission] = relationship()
 
 
+class Lesson(Base):
+    """A readable notebook of a course (course.yml's lessons), with the files it reads.
+
+    files_tree is a blob tree ({path inside the course folder: bytes}) holding the lesson
+    notebook at ``path`` and its data files, so a learner's server fetches it from here
+    instead of from a copy baked into the learner image.
+    """
+
+    __tablename__ = "lessons"
+    __table_args__ = (UniqueConstraint("course_id", "slug"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    path: Mapped[str] = mapped_column(String(255))
+    files: Mapped[list] = mapped_column(JSON, default=list)
+    files_tree: Mapped[str] = mapped_column(String(64))
+    updated_by: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class WebhookDelivery(Base):
     """A grade event waiting to reach the CMS; retried with backoff until delivered."""
 

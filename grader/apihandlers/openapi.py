@@ -133,6 +133,22 @@ def openapi_document(prefix: str) -> dict:
                 "get": _op("released assignments with my status, due date, submissions used",
                            "course members", params=C)
             },
+            "/courses/{course}/lessons": {
+                "get": _op("the course's lessons in reading order (slug, title, path, files)",
+                           "course members", params=C)
+            },
+            "/courses/{course}/lessons/{lesson}": {
+                "get": _op("one lesson with its files (base64)", "course members",
+                           params=C + ("lesson",)),
+                "put": _op("create or replace a lesson: files, path of its notebook, title, "
+                           "position", "instructors", body="Upload", params=C + ("lesson",)),
+                "delete": _op("remove a lesson", "instructors", ok="204",
+                              params=C + ("lesson",)),
+            },
+            "/courses/{course}/assignments/{assignment}/hints": {
+                "get": _op("hints of one cell of the student version (?notebook=&cell=)",
+                           "course members", params=A)
+            },
             "/courses/{course}/assignments/{assignment}/release": {
                 "get": _op("fetch the student version (files base64)", "course members",
                            params=A),
@@ -172,7 +188,10 @@ def openapi_document(prefix: str) -> dict:
             "/submissions/{submission_id}/feedback/{notebook}": {
                 "get": _op("feedback HTML of one notebook (served sandboxed by CSP)",
                            "its learner, instructors", params=S + ("notebook",),
-                           ctype="text/html")
+                           ctype="text/html"),
+                "put": _op("release the instructor's own feedback HTML for one notebook "
+                           '({"html": ...}; nbgrader release_feedback)', "instructors",
+                           params=S + ("notebook",)),
             },
             "/submissions/{submission_id}/graded/{notebook}": {
                 "get": _op("the executed notebook with all tests (hidden ones too), as graded",

@@ -56,6 +56,14 @@ class FeedbackHandler(GraderAPIHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         self.finish(html)
 
+    async def put(self, submission_id, notebook):
+        """Instructor: release feedback HTML of their own for one notebook ({"html": ...})."""
+        html = self.json_body().get("html")
+        if not isinstance(html, str) or not html:
+            raise InvalidRequest('send {"html": "<the feedback notebook as HTML>"}')
+        self.write_json(await self.run(
+            self.gradebook.release_feedback, self.person, int(submission_id), notebook, html))
+
 
 class GradedNotebookHandler(GraderAPIHandler):
     async def get(self, submission_id, notebook):

@@ -66,9 +66,11 @@ def _docker_rm_prefix() -> None:
         subprocess.run(["docker", "rm", "-f", *ids], capture_output=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def grading_hub(tmp_path_factory):
-    """Hub + grader grading in real Docker sandboxes (the learner image)."""
+    """Hub + grader grading in real Docker sandboxes (the learner image); one for the
+    session, as starting it and its warm sandbox is the slow part. Tests that share it
+    use different learners or assignments."""
     _need_proxy()
     if subprocess.run(["docker", "image", "inspect", "learning-studio/learner:latest"],
                       capture_output=True).returncode != 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -10,8 +11,12 @@ from service_support import source_notebook
 
 REPO = Path(__file__).resolve().parents[2]
 
-# the slug of a real course in courses/, so its lessons come from the real manifest
+# the slug of a real course in courses/; the grader holds one lesson of it (WELCOME)
 COURSE = "python-foundations"
+# a real course in courses/ whose grader has no lessons: the panel falls back to the
+# manifest baked into the learner image (here: the repository's courses/)
+IMAGE_COURSE = "data-analysis-pandas"
+WELCOME_MARKER = "WELCOME-FROM-THE-GRADER"
 HINTS = ["Think of range(1, n + 1).", "A list comprehension: [i * i for i in ...]"]
 
 
@@ -24,14 +29,31 @@ def hinted_source() -> bytes:
     return nbformat.writes(nb).encode()
 
 
+def welcome_lesson() -> dict:
+    """A lesson that exists only in the grader (no course.yml lists it): proof of origin."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(f"# Welcome\n\n{WELCOME_MARKER}"),
+        nbformat.v4.new_code_cell("open('data/welcome.csv').read()"),
+    ])
+    files = {"lessons/00-welcome.ipynb": nbformat.writes(nb).encode(),
+             "lessons/data/welcome.csv": b"greeting\nhello\n"}
+    return {"title": "Welcome (from the grader)", "path": "lessons/00-welcome.ipynb",
+            "files": {k: base64.b64encode(v).decode() for k, v in files.items()}}
+
+
 def publish(hub) -> None:
-    """prof releases ps1 (due 2030) and old1 (due in the past); ann and bob learn."""
+    """prof releases ps1 (due 2030) and old1 (due in the past) and stores one lesson;
+    ann and bob learn; ann is also in a second course whose grader has no lessons."""
     hub.user("prof", groups=("instructors", f"instructors:{COURSE}"))
-    hub.user("ann", groups=(f"learners:{COURSE}",))
+    hub.user("ann", groups=(f"learners:{COURSE}", f"learners:{IMAGE_COURSE}"))
     hub.user("bob", groups=(f"learners:{COURSE}",))
     prof = hub.client(hub.token("prof"))
     r = prof.post(f"{hub.grader}/courses", json={"slug": COURSE, "title": "Python Foundations"})
     assert r.status_code == 201, r.text
+    r = prof.post(f"{hub.grader}/courses", json={"slug": IMAGE_COURSE, "title": "Pandas"})
+    assert r.status_code == 201, r.text
+    r = prof.put(f"{hub.grader}/courses/{COURSE}/lessons/00-welcome", json=welcome_lesson())
+    assert r.status_code == 200, r.text
     for assignment, due in (("ps1", "2030-01-01T00:00:00Z"), ("old1", "2020-01-01T00:00:00Z")):
         r = prof.post(
             f"{hub.grader}/courses/{COURSE}/assignments/{assignment}/release",

@@ -4,6 +4,10 @@ grading in Docker sandboxes.
 
 The hub runs the grader as a managed service (hub/setup.py); this module only gives it
 a quicker queue. Screenshots of each step go to test-artifacts/extensions/.
+
+Each test logs in on its own and takes what it needs from module fixtures (the stack with
+the course released and its lessons stored, a graded submission of a learner made through
+the API), so any one of them runs alone or in any order.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 
 from extension_support import COURSE, hinted_source  # noqa: E402
-from service_support import free_port  # noqa: E402
+from service_support import answered, free_port  # noqa: E402
 from stack import Stack  # noqa: E402
+
+from grader.lessons import push_lessons  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow,
               pytest.mark.timeout(900)]
@@ -95,9 +102,44 @@ def e2e(tmp_path_factory):
                   "due_at": "2030-01-01T00:00:00Z", "max_submissions": 3},
         )
         assert r.status_code == 201, r.text
+        # the course's lessons, stored in the grader as a course import stores them
+        session = requests.Session()
+        session.headers["Authorization"] = f"token {stack.user_token('ada')}"
+        manifest = yaml.safe_load((REPO / "courses" / COURSE / "course.yml").read_text())
+        assert push_lessons(session, grader, REPO / "courses" / COURSE, COURSE,
+                            manifest["lessons"]) == 10
         yield {"stack": stack, "grader": grader}
     finally:
         stack.close()
+
+
+@pytest.fixture(scope="module")
+def joan_submission(e2e) -> int:
+    """A graded submission of a third learner, joan, made through the grader's API: what
+    the instructor's and the second learner's tests look at, whatever ran before."""
+    stack, grader = e2e["stack"], e2e["grader"]
+    r = stack.admin("POST", "users/joan")
+    assert r.status_code in (201, 409), r.text
+    r = stack.admin("POST", f"groups/learners:{COURSE}/users", json={"users": ["joan"]})
+    assert r.ok, r.text
+    joan = {"Authorization": f"token {stack.user_token('joan')}"}
+    release = requests.get(f"{grader}/courses/{COURSE}/assignments/squares/release",
+                           headers=joan, timeout=30).json()
+    mine = answered(base64.b64decode(release["files"]["squares.ipynb"]), correct=True)
+    r = requests.post(f"{grader}/courses/{COURSE}/assignments/squares/submissions",
+                      headers=joan, timeout=30,
+                      json={"files": {"squares.ipynb": base64.b64encode(mine).decode()}})
+    assert r.status_code == 201, r.text
+    sub_id = r.json()["id"]
+    deadline = time.monotonic() + 300
+    while True:
+        sub = requests.get(f"{grader}/submissions/{sub_id}", headers=joan, timeout=30).json()
+        if sub["status"] in ("graded", "failed"):
+            break
+        assert time.monotonic() < deadline, "joan's submission was not graded in 300 s"
+        time.sleep(0.5)
+    assert sub["status"] == "graded" and sub["score"] == 2, sub
+    return sub_id
 
 
 def _gateway(stack: Stack) -> str:
@@ -174,7 +216,9 @@ def learner_journey(e2e, page):
     course = page.locator(f".ls-course[data-course='{COURSE}']")
     squares = course.locator(".ls-assignment[data-assignment='squares']")
     assert "new" in squares.locator(".ls-status").inner_text()
-    assert course.locator(".ls-lessons li").count() >= 5  # the course's real lessons
+    # the course's lessons, as the grader lists them (not the image's baked-in copy)
+    assert course.locator(".ls-lessons li").count() == 10
+    assert course.locator(".ls-lessons button[data-source='grader']").count() == 10
     shot(page, "01-courses-panel")
 
     squares.locator("button[data-action='Fetch']").click()
@@ -182,6 +226,13 @@ def learner_journey(e2e, page):
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
                            ".jp-Notebook", timeout=60_000)
     shot(page, "02-fetched-notebook")
+    # badges say what each cell is; the authoring buttons are not in a learner's copy
+    answer_cell = page.locator(".jp-Cell", has_text="YOUR CODE HERE").first
+    assert answer_cell.locator(".ls-cell-kind").inner_text() == "solution"
+    answer_cell.locator(".jp-InputPrompt").click()
+    answer_cell.locator(".jp-cell-toolbar").wait_for()
+    assert answer_cell.locator(
+        ".jp-cell-toolbar [data-command='learning-studio:wrap-solution']:visible").count() == 0
 
     # Check on the released (unanswered) notebook: the test cell is marked failed inline
     page.locator(".jp-NotebookPanel .ls-check button, .jp-NotebookPanel .ls-check").first.click()
@@ -221,8 +272,6 @@ def learner_journey(e2e, page):
     page.wait_for_selector(".ls-assignment[data-assignment='squares'] "
                            ".ls-status:has-text('graded 2')", timeout=60_000)
     shot(page, "08-panel-graded")
-    sub_id = page.get_attribute(".ls-history tbody tr", "data-submission")
-    e2e["alan_submission"] = int(sub_id)
 
 
 # a GET as JupyterLab's own ServerConnection sends it (cookie + X-XSRFToken)
@@ -233,30 +282,62 @@ FETCH_AS_LAB = """async (u) => {
 }"""
 
 
-def test_second_learner_cannot_see_the_first_ones_work(e2e, browser):
+def test_second_learner_cannot_see_the_first_ones_work(e2e, joan_submission, browser):
     stack = e2e["stack"]
-    sub_id = e2e.get("alan_submission")
-    assert sub_id, "needs the first test's submission"
+    sub_id = joan_submission
     context, page = login(browser, stack, "grace")
-    open_courses(page)
-    squares = page.locator(".ls-assignment[data-assignment='squares']")
-    assert "new" in squares.locator(".ls-status").inner_text()  # alan's grade is not hers
-    assert squares.locator("button[data-action='Feedback']").count() == 0
-    # her server asks the grader for alan's submission and feedback: not found
-    # (fetch() from the page: the browser resolves *.localhost, Playwright's node side not)
-    base = page.url.split("/lab")[0]
-    for path in (f"learning-studio/submissions/{sub_id}",
-                 f"learning-studio/submissions/{sub_id}/feedback/squares"):
-        status, body = page.evaluate(FETCH_AS_LAB, f"{base}/{path}")
-        assert status == 404, (path, status, body)
-    # the same call for her own data works: the 404 above is the grader's refusal
-    status, body = page.evaluate(FETCH_AS_LAB, f"{base}/learning-studio/courses")
-    assert status == 200 and COURSE in body
-    # and alan's files are not in her container
-    out = stack.container("grace").exec_run(["ls", "-R", "/home/learner"]).output.decode()
-    assert "squares" not in out
-    shot(page, "09-second-learner")
-    context.close()
+    try:
+        open_courses(page)
+        squares = page.locator(".ls-assignment[data-assignment='squares']")
+        assert "new" in squares.locator(".ls-status").inner_text()  # joan's grade is not hers
+        assert squares.locator("button[data-action='Feedback']").count() == 0
+        # her server asks the grader for joan's submission and feedback: not found
+        # (fetch() from the page: the browser resolves *.localhost, Playwright's node side not)
+        base = page.url.split("/lab")[0]
+        for path in (f"learning-studio/submissions/{sub_id}",
+                     f"learning-studio/submissions/{sub_id}/feedback/squares",
+                     f"learning-studio/courses/{COURSE}/assignments/squares/grades.csv",
+                     f"learning-studio/courses/{COURSE}/assignments/squares/statistics"):
+            status, body = page.evaluate(FETCH_AS_LAB, f"{base}/{path}")
+            assert status in (403, 404), (path, status, body)
+        # the same call for her own data works: the refusals above are the grader's
+        status, body = page.evaluate(FETCH_AS_LAB, f"{base}/learning-studio/courses")
+        assert status == 200 and COURSE in body
+        out = stack.container("grace").exec_run(["ls", "-R", "/home/learner"]).output.decode()
+        assert "squares" not in out
+        shot(page, "09-second-learner")
+    except Exception:
+        shot(page, "failure-second-learner")
+        raise
+    finally:
+        context.close()
+
+
+def test_learner_opens_a_lesson_from_the_grader(e2e, browser):
+    stack = e2e["stack"]
+    context, page = login(browser, stack, "grace")
+    try:
+        open_courses(page)
+        course = page.locator(f".ls-course[data-course='{COURSE}']")
+        lesson = course.locator(".ls-lessons button[data-lesson='01-values-and-types']")
+        assert lesson.get_attribute("data-source") == "grader"
+        lesson.click()
+        page.wait_for_selector(".lm-TabBar-tab.jp-mod-current:has-text('01-values-and-types')")
+        # the lesson's own text, rendered
+        page.wait_for_selector(".jp-NotebookPanel:visible .jp-MarkdownOutput "
+                               "h1:has-text('1. Values and types')", timeout=60_000)
+        # a reading notebook: no Check / Submit there
+        assert page.locator(".jp-NotebookPanel:visible .ls-submit").count() == 0
+        shot(page, "16-lesson-opened")
+        path = f"/home/learner/courses/{COURSE}/lessons/01-values-and-types.ipynb"
+        got = stack.container("grace").exec_run(["cat", path]).output
+        assert got == (REPO / "courses" / COURSE / "lessons" / "01-values-and-types.ipynb"
+                       ).read_bytes()
+    except Exception:
+        shot(page, "failure-lesson")
+        raise
+    finally:
+        context.close()
 
 
 # writes a notebook into the instructor's own server through its contents API
@@ -275,10 +356,9 @@ GET_JSON = """async (u) => {
 }"""
 
 
-def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
+def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, joan_submission, browser):
     stack = e2e["stack"]
-    sub_id = e2e.get("alan_submission")
-    assert sub_id, "needs the first test's submission"
+    sub_id = joan_submission
     context, page = login(browser, stack, "ada")
     try:
         base = page.url.split("/lab")[0]
@@ -300,14 +380,38 @@ def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
         # an instructor's source notebook is not an assignment to submit
         assert page.locator(".jp-NotebookPanel .ls-submit").count() == 0
+        # every graded cell carries a badge with its nbgrader role
+        solution_cell = page.locator(".jp-Cell", has_text="def squares(n)").first
+        assert solution_cell.locator(".ls-cell-kind").inner_text() == "solution"
+        manual_cell = page.locator(".jp-Cell", has_text="Squares grow fast").first
+        assert manual_cell.locator(".ls-cell-kind").inner_text() == "manual 1 pt"
         test_cell = page.locator(".jp-Cell", has_text="assert squares(3)").first
+        assert test_cell.locator(".ls-cell-kind").count() == 0  # unmarked: no badge
+        # select its first line and wrap it in a hidden-tests region from the cell toolbar
+        test_cell.locator(".cm-line").first.click()
+        page.keyboard.press("Home")
+        page.keyboard.press("Shift+End")
+        test_cell.locator(".jp-cell-toolbar [data-command='learning-studio:wrap-hidden-tests']"
+                          ).click()
+        # nbgrader needs hidden tests in a test cell: marked as one (1 point), badge follows
+        test_cell = page.locator(".jp-Cell", has_text="assert squares(3)").first
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-Cell .ls-cell-kind')]"
+            ".some(b => b.textContent === 'tests 1 pt')")
+        shot(page, "10a-hidden-tests-wrapped")
         test_cell.locator(".jp-InputPrompt").click()
         test_cell.locator(".jp-InputPrompt").click(button="right")
+        # the cell menu has both region commands too
+        assert page.locator(".lm-Menu-itemLabel:has-text('Grading: Wrap in a solution region')"
+                            ).count() == 1
         page.click(".lm-Menu-itemLabel:has-text('Grading: Autograded test (with points)')")
         page.fill(".jp-Dialog input[type=number]", "2")
         page.click(".jp-Dialog .jp-mod-accept")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-Cell .ls-cell-kind')]"
+            ".some(b => b.textContent === 'tests 2 pts')")
         page.keyboard.press("Control+s")
-        shot(page, "10a-cell-marked-as-test")
+        shot(page, "10b-cell-marked-as-test")
         saved = page.evaluate(GET_JSON, f"{base}/api/contents/{folder}/cubes.ipynb")
         for _ in range(50):
             marks = [c["metadata"].get("nbgrader", {}) for c in saved["content"]["cells"]
@@ -318,6 +422,10 @@ def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
             saved = page.evaluate(GET_JSON, f"{base}/api/contents/{folder}/cubes.ipynb")
         assert marks[0]["grade"] is True and marks[0]["locked"] is True
         assert marks[0]["points"] == 2 and marks[0]["schema_version"] == 3
+        test_source = next("".join(c["source"]) for c in saved["content"]["cells"]
+                           if "assert squares(3)" in "".join(c["source"]))
+        assert test_source.startswith(
+            "### BEGIN HIDDEN TESTS\nassert squares(3) == [1, 4, 9]\n### END HIDDEN TESTS\n")
 
         open_courses(page)
         course = page.locator(f".ls-course[data-course='{COURSE}']")
@@ -344,10 +452,10 @@ def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
         # 2 points from the cell marked in the browser + 1 for the written answer
         assert cube["max_score"] == 3
 
-        # the submissions table: alan's graded attempt; grade his written answer
+        # the submissions table: joan's graded attempt (the last row); grade her answer
         squares = course.locator(".ls-assignment[data-assignment='squares']")
         squares.locator("button[data-action='Submissions']").click()
-        page.wait_for_selector(".ls-Feedback .ls-history td:has-text('alan')")
+        page.wait_for_selector(".ls-Feedback .ls-history td:has-text('joan')")
         page.wait_for_selector(".ls-Feedback .ls-cells button.ls-grade[data-cell='explain']")
         shot(page, "12-submissions-table")
         page.click(".ls-cells button.ls-grade[data-cell='explain']")
@@ -357,10 +465,57 @@ def test_instructor_releases_from_a_folder_and_grades_a_cell(e2e, browser):
         page.wait_for_selector(".ls-cells td:has-text('Clear explanation.')", timeout=30_000)
         page.wait_for_selector(".ls-history td:has-text('3/3')", timeout=30_000)
         shot(page, "13-manually-graded")
-        mine = requests.get(f"{e2e['grader']}/submissions/{sub_id}", headers=alan).json()
+        joan = {"Authorization": f"token {stack.user_token('joan')}"}
+        mine = requests.get(f"{e2e['grader']}/submissions/{sub_id}", headers=joan).json()
         assert mine["score"] == 3 and mine["needs_manual_grade"] is False
     except Exception:
         shot(page, "failure-instructor")
+        raise
+    finally:
+        context.close()
+
+
+def test_instructor_sees_statistics_and_exports_csv(e2e, joan_submission, browser):
+    stack = e2e["stack"]
+    context, page = login(browser, stack, "ada")
+    try:
+        open_courses(page)
+        squares = page.locator(f".ls-course[data-course='{COURSE}'] "
+                               ".ls-assignment[data-assignment='squares']")
+        squares.locator("button[data-action='Submissions']").click()
+        page.wait_for_selector(".ls-Feedback .ls-stats .ls-histogram", timeout=60_000)
+        # the same numbers as the grader's own statistics, drawn as bars
+        ada = {"Authorization": f"token {stack.user_token('ada')}"}
+        stats = requests.get(f"{e2e['grader']}/courses/{COURSE}/assignments/squares/statistics",
+                             headers=ada, timeout=30).json()
+        assert stats["learners"] >= 1  # joan, and alan if his journey ran first
+        bars = page.locator(".ls-histogram rect.ls-bar")
+        assert bars.count() == len(stats["histogram"]["counts"])
+        drawn = [int(bars.nth(i).get_attribute("data-count")) for i in range(bars.count())]
+        assert drawn == stats["histogram"]["counts"] and sum(drawn) == stats["learners"]
+        heights = [float(bars.nth(i).get_attribute("height")) for i in range(bars.count())]
+        assert all((h > 0) == (c > 0) for h, c in zip(heights, drawn, strict=True))
+        rows = page.locator(".ls-question-rates tbody tr")
+        assert rows.count() == len(stats["cells"])
+        test_row = page.locator(".ls-question-rates tr[data-cell='test_squares']")
+        rate = next(c for c in stats["cells"] if c["cell_id"] == "test_squares")["success_rate"]
+        assert float(test_row.locator(".ls-rate").get_attribute("data-rate")) == rate
+        assert f"{round(rate * 100)}%" in test_row.inner_text()
+        shot(page, "14-statistics")
+
+        with page.expect_download() as info:
+            page.click(".ls-Feedback button.ls-export-csv")
+        download = info.value
+        assert download.suggested_filename == f"{COURSE}-squares-grades.csv"
+        text = Path(download.path()).read_text()
+        (ARTIFACTS / "15-export.csv").write_text(text)
+        lines = text.splitlines()
+        assert lines[0].startswith("course,assignment,username,attempt,submitted_at,status")
+        joan = next(line.split(",") for line in lines if ",joan," in line)
+        assert joan[:3] == [COURSE, "squares", "joan"] and joan[5] == "graded"
+        shot(page, "15-export")
+    except Exception:
+        shot(page, "failure-statistics")
         raise
     finally:
         context.close()

@@ -36,6 +36,10 @@ except urllib.error.HTTPError as e:
 lab = urllib.request.urlopen("http://127.0.0.1:8899/lab/api/extensions?token=probe")
 names = [x["name"] for x in json.load(lab)]
 print("LABEXT", "@learning-studio/lab" in names)
+settings = json.load(urllib.request.urlopen(
+    "http://127.0.0.1:8899/lab/api/settings/@learning-studio/lab:plugin?token=probe"))
+cell = settings["schema"].get("jupyter.lab.toolbars", {}).get("Cell", [])
+print("CELL-TOOLBAR", sorted(item["command"] for item in cell))
 server.terminate()
 """
 
@@ -71,3 +75,6 @@ def test_server_in_the_image_serves_the_routes(name):
     # no hub in this container: the route answers with the named error saying what to set
     assert '503 {"error": {"code": "GraderNotConfigured"' in out.stdout, out.stdout
     assert "LABEXT True" in out.stdout
+    # the region commands' cell-toolbar buttons ship with the extension's settings schema
+    assert ("CELL-TOOLBAR ['learning-studio:wrap-hidden-tests', 'learning-studio:wrap-solution']"
+            in out.stdout), out.stdout

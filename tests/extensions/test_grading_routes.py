@@ -112,3 +112,40 @@ def test_instructor_grades_a_manual_cell_and_regrades(studio, grading_hub):
                   body="{}")
     assert resp.code == 202 and sub_id in json.loads(resp.body)["queued"]
     assert wait_graded(studio, sub_id)["status"] == "graded"
+
+
+@pytest.mark.as_user("prof")
+def test_instructor_sees_statistics_and_downloads_the_csv(studio, grading_hub):
+    """cy's wrong answer is graded 0: it shows in the histogram's first bin, in the
+    test cell's success rate, and as a row of the CSV the instructor downloads."""
+    import base64
+
+    from service_support import answered
+
+    hub = grading_hub
+    hub.user("cy", groups=(f"learners:{COURSE}",))
+    cy = hub.client(hub.token("cy"))
+    release = cy.get(f"{hub.grader}/courses/{COURSE}/assignments/old1/release").json()
+    student_nb = base64.b64decode(release["files"]["ps1.ipynb"])
+    r = cy.post(f"{hub.grader}/courses/{COURSE}/assignments/old1/submissions",
+                json={"files": {"ps1.ipynb": base64.b64encode(
+                    answered(student_nb, correct=False)).decode()}})
+    assert r.status_code == 201, r.text
+    assert wait_graded(studio, r.json()["id"])["status"] == "graded"
+
+    stats = api(studio, "courses", COURSE, "assignments", "old1", "statistics")
+    assert stats["max_score"] == 3 and stats["learners"] >= 1
+    counts = stats["histogram"]["counts"]
+    assert sum(counts) == stats["learners"] and counts[0] >= 1
+    assert len(stats["histogram"]["edges"]) == len(counts) + 1
+    test_cell = next(c for c in stats["cells"] if c["cell_id"] == "test_squares")
+    assert test_cell["graded"] >= 1 and test_cell["success_rate"] < 1
+
+    resp, body = call(studio, "courses", COURSE, "assignments", "old1", "grades.csv")
+    assert resp.headers["Content-Type"].startswith("text/csv")
+    assert f'filename="{COURSE}-old1-grades.csv"' in resp.headers["Content-Disposition"]
+    rows = body.decode().splitlines()
+    assert rows[0].startswith("course,assignment,username,attempt")
+    cy_row = next(r for r in rows if ",cy," in r).split(",")
+    assert cy_row[1] == "old1" and cy_row[5] == "graded" and float(cy_row[8]) == 0
+    assert all(",ps1," not in r for r in rows)  # only this assignment

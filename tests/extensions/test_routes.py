@@ -9,7 +9,15 @@ import json
 
 import nbformat
 import pytest
-from extension_support import COURSE, HINTS, answer, error, server_config
+from extension_support import (
+    COURSE,
+    HINTS,
+    IMAGE_COURSE,
+    WELCOME_MARKER,
+    answer,
+    error,
+    server_config,
+)
 from tornado.httpclient import HTTPClientError
 
 pytestmark = pytest.mark.timeout(180)
@@ -43,9 +51,9 @@ def test_courses_lists_assignments_due_dates_and_lessons(studio):
     assert ps1["notebooks"] == ["ps1"] and ps1["max_score"] == 3
     old = by_slug(course["assignments"], "old1")
     assert old["status"] == "new" and old["late"] is True  # past due, nothing submitted
-    # lessons come from the course's real manifest in courses/python-foundations/course.yml
-    assert len(course["lessons"]) >= 5
-    assert all(lesson["path"].startswith("lessons/") for lesson in course["lessons"])
+    # the grader's lessons of the course, not the manifest baked into the image
+    assert course["lessons"] == [{"slug": "00-welcome", "title": "Welcome (from the grader)",
+                                  "path": "lessons/00-welcome.ipynb", "source": "grader"}]
 
 
 def test_fetch_writes_student_version_and_status_becomes_fetched(studio, jp_root_dir):
@@ -150,27 +158,84 @@ def test_submit_refuses_odd_names_oversize_broken_and_unfetched(
     assert err["code"] == "SubmissionRefused" and "Clear All Outputs" in err["message"]
 
 
-def test_hints_of_a_cell_come_from_the_release(studio, jp_root_dir):
+def test_hints_of_a_cell_come_from_the_grader_without_the_release(
+    studio, jp_serverapp, monkeypatch
+):
+    grader = jp_serverapp.web_app.settings["learning_studio"]["grader"]
+
+    async def no_release(*args, **kwargs):
+        raise AssertionError("the Hint button must not download the whole release")
+
+    monkeypatch.setattr(grader, "release", no_release)
     out = call(studio, "courses", COURSE, "assignments", "ps1", "hints",
-                     notebook="ps1.ipynb", cell="squares")
+               notebook="ps1.ipynb", cell="squares")
     assert out["hints"] == HINTS
     out = call(studio, "courses", COURSE, "assignments", "ps1", "hints",
-                     notebook="ps1.ipynb", cell="test_squares")
+               notebook="ps1.ipynb", cell="test_squares")
     assert out["hints"] == []
     code, err = fails(studio, "courses", COURSE, "assignments", "ps1", "hints",
-                            notebook="ps1.ipynb", cell="no-such-cell")
+                      notebook="ps1.ipynb", cell="no-such-cell")
     assert code == 404 and "no-such-cell" in err["message"]
+    code, err = fails(studio, "courses", COURSE, "assignments", "ps1", "hints",
+                      notebook="other.ipynb", cell="squares")
+    assert code == 404 and "other.ipynb" in err["message"]
 
 
-def test_open_lesson_copies_it_once(studio, jp_root_dir):
-    courses = (call(studio, "courses"))["courses"]
-    lesson = by_slug(courses, COURSE)["lessons"][0]
-    out = call(studio, "courses", COURSE, "lessons", lesson["slug"], method="POST")
+def test_hints_endpoint_of_the_grader_serves_one_cell(hub):
+    """The grader answers with one cell's hints; a non-member learns nothing."""
+    url = f"{hub.grader}/courses/{COURSE}/assignments/ps1/hints"
+    r = hub.client(hub.token("ann")).get(url, params={"notebook": "ps1.ipynb", "cell": "squares"})
+    assert r.status_code == 200 and r.json()["hints"] == HINTS and r.json()["version"] == 1
+    hub.user("eve")
+    r = hub.client(hub.token("eve")).get(url, params={"notebook": "ps1.ipynb", "cell": "squares"})
+    assert r.status_code == 404
+
+
+def test_open_lesson_fetches_it_from_the_grader_once(studio, jp_root_dir):
+    out = call(studio, "courses", COURSE, "lessons", "00-welcome", method="POST")
+    assert out["source"] == "grader"
+    assert out["path"] == f"courses/{COURSE}/lessons/00-welcome.ipynb"
     dest = jp_root_dir / out["path"]
-    assert dest.is_file() and out["copied"][0] == lesson["path"]
+    assert WELCOME_MARKER in dest.read_text()  # only the grader has this lesson
+    data = jp_root_dir / "courses" / COURSE / "lessons" / "data" / "welcome.csv"
+    assert data.read_text() == "greeting\nhello\n"
+    assert sorted(out["copied"]) == ["lessons/00-welcome.ipynb", "lessons/data/welcome.csv"]
     dest.write_text("my notes")
-    out = call(studio, "courses", COURSE, "lessons", lesson["slug"], method="POST")
+    out = call(studio, "courses", COURSE, "lessons", "00-welcome", method="POST")
     assert out["copied"] == [] and dest.read_text() == "my notes"
+    code, err = fails(studio, "courses", COURSE, "lessons", "no-such-lesson", method="POST")
+    assert code == 404 and err["code"] == "LessonNotFound"
+
+
+def test_lessons_fall_back_to_the_image_when_the_grader_has_none(studio, jp_root_dir):
+    courses = call(studio, "courses")["courses"]
+    lessons = by_slug(courses, IMAGE_COURSE)["lessons"]
+    assert len(lessons) >= 5 and {x["source"] for x in lessons} == {"image"}
+    lesson = by_slug(lessons, "02-dataframes")  # it reads lessons/data/weather.csv
+    out = call(studio, "courses", IMAGE_COURSE, "lessons", lesson["slug"], method="POST")
+    assert out["source"] == "image" and (jp_root_dir / out["path"]).is_file()
+    assert (jp_root_dir / "courses" / IMAGE_COURSE / "lessons" / "data" / "weather.csv").is_file()
+
+
+def test_only_instructors_store_lessons_and_bad_uploads_are_named(hub):
+    url = f"{hub.grader}/courses/{COURSE}/lessons/sneaky"
+    body = {"path": "lessons/x.ipynb", "files": {"lessons/x.ipynb": "e30="}}
+    r = hub.client(hub.token("ann")).put(url, json=body)
+    assert r.status_code == 403 and r.json()["error"]["code"] == "Forbidden"
+    prof = hub.client(hub.token("prof"))
+    r = prof.put(url, json={**body, "path": "lessons/other.ipynb"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidUpload"
+    assert "lessons/other.ipynb" in r.json()["error"]["message"]
+    r = prof.put(url, json={**body, "files": {"../x.ipynb": "e30="}, "path": "../x.ipynb"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidUpload"
+    slugs = [x["slug"] for x in prof.get(f"{hub.grader}/courses/{COURSE}/lessons").json()]
+    assert slugs == ["00-welcome"]  # nothing was stored
+
+
+def test_statistics_and_csv_export_are_for_instructors(studio):
+    for route in ("statistics", "grades.csv"):
+        code, err = fails(studio, "courses", COURSE, "assignments", "ps1", route)
+        assert code == 403 and err["code"] == "Forbidden", route
 
 
 def test_names_that_leave_the_folder_are_refused(studio):
@@ -233,3 +298,27 @@ class TestNoGraderConfigured:
         code, err = fails(studio, "courses")
         assert code == 503 and err["code"] == "GraderNotConfigured"
         assert "STUDIO_GRADER_URL" in err["message"]
+
+
+def test_feedback_release_needs_a_graded_submission_and_an_instructor(hub):
+    """PUT .../feedback/<notebook> (nbgrader release_feedback): named refusals; no grading
+    workers here, so the submission stays ungraded."""
+    import base64
+
+    from service_support import answered
+
+    ann = hub.client(hub.token("ann"))
+    release = ann.get(f"{hub.grader}/courses/{COURSE}/assignments/ps1/release").json()
+    mine = answered(base64.b64decode(release["files"]["ps1.ipynb"]), correct=True)
+    sub = ann.post(f"{hub.grader}/courses/{COURSE}/assignments/ps1/submissions",
+                   json={"files": {"ps1.ipynb": base64.b64encode(mine).decode()}}).json()
+    url = f"{hub.grader}/submissions/{sub['id']}/feedback"
+    r = ann.put(f"{url}/ps1", json={"html": "<p>I graded myself</p>"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "Forbidden"
+    prof = hub.client(hub.token("prof"))
+    r = prof.put(f"{url}/ps1", json={"html": "<p>good</p>"})
+    assert r.status_code == 409 and "not graded yet" in r.json()["error"]["message"]
+    r = prof.put(f"{url}/nope", json={"html": "<p>good</p>"})
+    assert r.status_code == 404 and "ps1" in r.json()["error"]["message"]
+    r = prof.put(f"{url}/ps1", json={})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidRequest"

@@ -75,3 +75,9 @@ class InvalidRequest(StudioError):
     """The panel sent a request the server extension cannot use."""
 
     status = 400
+
+
+class LessonNotFound(StudioError):
+    """The course has no lesson of that name (neither in the grader nor in the image)."""
+
+    status = 404

@@ -1,16 +1,21 @@
 """nbgrader's exchange, backed by the grader service instead of a shared folder.
 
-With these classes, ``nbgrader list``, ``fetch_assignment``, ``submit`` and ``collect``
-talk to the grader with the caller's hub token (``$JUPYTERHUB_API_TOKEN``), so a
-multi-node hub needs no shared filesystem. Enable them in ``nbgrader_config.py``::
+With these classes, ``nbgrader list``, ``release_assignment``, ``fetch_assignment``,
+``submit``, ``collect``, ``release_feedback`` and ``fetch_feedback`` talk to the grader with
+the caller's hub token (``$JUPYTERHUB_API_TOKEN``), so a multi-node hub needs no shared
+filesystem. Enable them in ``nbgrader_config.py``::
 
     c.ExchangeFactory.list = "learning_studio_lab.exchange.GraderList"
+    c.ExchangeFactory.release_assignment = "learning_studio_lab.exchange.GraderReleaseAssignment"
     c.ExchangeFactory.fetch_assignment = "learning_studio_lab.exchange.GraderFetchAssignment"
     c.ExchangeFactory.submit = "learning_studio_lab.exchange.GraderSubmit"
     c.ExchangeFactory.collect = "learning_studio_lab.exchange.GraderCollect"
+    c.ExchangeFactory.release_feedback = "learning_studio_lab.exchange.GraderReleaseFeedback"
+    c.ExchangeFactory.fetch_feedback = "learning_studio_lab.exchange.GraderFetchFeedback"
 
-Releasing stays with the grader (``python -m grader release`` or the JupyterLab form),
-because the grader builds the student version and checks it in a sandbox.
+``release_assignment`` sends the *source* notebooks (``source/<assignment>/``): the grader
+builds the student version itself and checks it in a sandbox, so ``generate_assignment``
+is not needed first.
 """
 
 from __future__ import annotations
@@ -23,9 +28,13 @@ from pathlib import Path
 from nbgrader.exchange.abc import (
     ExchangeCollect,
     ExchangeFetchAssignment,
+    ExchangeFetchFeedback,
     ExchangeList,
+    ExchangeReleaseAssignment,
+    ExchangeReleaseFeedback,
     ExchangeSubmit,
 )
+from traitlets import Integer, Unicode
 
 from .errors import StudioError
 from .grader_client import GraderClient
@@ -194,3 +203,125 @@ class GraderCollect(GraderExchange, ExchangeCollect):
             (dest / "timestamp.txt").write_text(sub["submitted_at"])
             self.log.info("Collected %s attempt %s into %s", student, sub["attempt"],
                           os.path.relpath(dest))
+
+
+class GraderReleaseAssignment(GraderExchange, ExchangeReleaseAssignment):
+    """``nbgrader release_assignment``: the source notebooks to the grader, which builds and
+    checks the student version (a release whose check fails is refused, with the report)."""
+
+    due_at = Unicode(
+        "", help="Due date sent with the release (ISO 8601, like 2030-01-31T23:59:00Z); "
+        "empty: none."
+    ).tag(config=True)
+
+    max_submissions = Integer(
+        0, help="Most submissions per learner sent with the release; 0: no limit."
+    ).tag(config=True)
+
+    def init_src(self):
+        self.src_path = Path(self.coursedir.format_path(
+            self.coursedir.source_directory, ".", self.coursedir.assignment_id))
+        if not self.src_path.is_dir():
+            self.fail(f"Assignment not found: {self.src_path} (the source notebooks of "
+                      f"{self.coursedir.assignment_id} go in source/<assignment>/)")
+
+    def init_dest(self):
+        self.course_id()
+
+    def copy_files(self):
+        files = {
+            "/".join(p.relative_to(self.src_path).parts): p.read_bytes()
+            for p in sorted(self.src_path.rglob("*"))
+            if p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(self.src_path).parts)
+        }
+        options = {}
+        if self.due_at:
+            options["due_at"] = self.due_at
+        if self.max_submissions:
+            options["max_submissions"] = self.max_submissions
+        out = self.call(self.grader().publish_release(
+            self.course_id(), self.coursedir.assignment_id, files, options))
+        self.log.info("Released as: %s %s version %s (max score %s)", self.course_id(),
+                      self.coursedir.assignment_id, out.get("version"), out.get("max_score"))
+
+
+class GraderReleaseFeedback(GraderExchange, ExchangeReleaseFeedback):
+    """``nbgrader release_feedback``: feedback/<student>/<assignment>/*.html (made by
+    ``generate_feedback``) replaces the grader's feedback of that learner's submission."""
+
+    def init_src(self):
+        student = self.coursedir.student_id if self.coursedir.student_id else "*"
+        self.src_glob = self.coursedir.format_path(
+            self.coursedir.feedback_directory, student, self.coursedir.assignment_id)
+
+    def init_dest(self):
+        subs = self.call(self.grader().submissions(self.course_id(),
+                                                   self.coursedir.assignment_id))
+        self.by_student: dict[str, list[dict]] = {}
+        for sub in subs:
+            self.by_student.setdefault(sub["username"], []).append(sub)
+
+    def copy_files(self):
+        import glob
+
+        grader = self.grader()
+        exclude = set(filter(None, self.coursedir.student_id_exclude.split(",")))
+        released = 0
+        for folder in sorted(glob.glob(self.src_glob)):
+            folder = Path(folder)
+            student = folder.parent.name
+            if student in exclude or not folder.is_dir():
+                continue
+            sub = self._submission(student, folder)
+            if sub is None:
+                self.log.warning("No graded submission of %s for %s: skipped", student,
+                                 self.coursedir.assignment_id)
+                continue
+            for html in sorted(folder.glob("*.html")):
+                self.call(grader.release_feedback(sub["id"], html.stem, html.read_text()))
+                released += 1
+                self.log.info("Releasing feedback for student '%s' on assignment '%s/%s/%s' "
+                              "(submission %s)", student, self.course_id(),
+                              self.coursedir.assignment_id, html.stem, sub["id"])
+        if not released:
+            self.log.warning("No feedback found in %s", self.src_glob)
+
+    def _submission(self, student: str, folder: Path) -> dict | None:
+        """The submission the feedback was made from: by its timestamp (collect wrote the
+        grader's submitted_at there), else the learner's newest graded one."""
+        graded = [s for s in self.by_student.get(student, []) if s["status"] == "graded"]
+        stamp = folder / "timestamp.txt"
+        if stamp.is_file():
+            when = stamp.read_text().strip()
+            for sub in graded:
+                if sub["submitted_at"] == when:
+                    return sub
+        return graded[-1] if graded else None
+
+
+class GraderFetchFeedback(GraderExchange, ExchangeFetchFeedback):
+    """``nbgrader fetch_feedback``: my feedback into ./<assignment>/feedback/<timestamp>/."""
+
+    path_includes_course = False
+
+    def init_src(self):
+        self.subs = [s for s in self.call(self.grader().submissions(
+            self.course_id(), self.coursedir.assignment_id)) if s.get("feedback_notebooks")]
+
+    def init_dest(self):
+        self.dest_path = self.work_root() / self.coursedir.assignment_id / "feedback"
+
+    def copy_files(self):
+        grader = self.grader()
+        if not self.subs:
+            self.log.warning("No feedback for %s yet: it appears once a submission is graded",
+                             self.coursedir.assignment_id)
+        for sub in self.subs:
+            folder = self.dest_path / sub["submitted_at"]
+            for notebook in sub["feedback_notebooks"]:
+                html = self.call(grader.feedback(sub["id"], notebook))
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / f"{notebook}.html").write_bytes(html)
+                self.log.info("Fetched feedback of %s attempt %s into %s", notebook,
+                              sub["attempt"], os.path.relpath(folder))

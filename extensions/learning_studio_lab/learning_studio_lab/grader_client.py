@@ -128,6 +128,22 @@ class GraderClient(Configurable):
         )
         return body
 
+    async def hints(self, course: str, assignment: str, notebook: str, cell: str) -> dict:
+        """One cell's hints from the student version (not the whole release)."""
+        query = f"?notebook={q(notebook)}&cell={q(cell)}"
+        return await self.request(
+            "GET", f"courses/{q(course)}/assignments/{q(assignment)}/hints{query}"
+        )
+
+    async def lessons(self, course: str) -> list[dict]:
+        return await self.request("GET", f"courses/{q(course)}/lessons")
+
+    async def lesson(self, course: str, lesson: str) -> dict:
+        """One lesson with its files decoded to bytes."""
+        out = await self.request("GET", f"courses/{q(course)}/lessons/{q(lesson)}")
+        out["files"] = {k: base64.b64decode(v) for k, v in out.get("files", {}).items()}
+        return out
+
     # ---- instructor calls -------------------------------------------------------------
 
     async def publish_release(
@@ -139,6 +155,22 @@ class GraderClient(Configurable):
         }
         return await self.request(
             "POST", f"courses/{q(course)}/assignments/{q(assignment)}/release", body
+        )
+
+    async def statistics(self, course: str, assignment: str) -> dict:
+        return await self.request(
+            "GET", f"courses/{q(course)}/assignments/{q(assignment)}/statistics"
+        )
+
+    async def grades_csv(self, course: str, assignment: str) -> bytes:
+        body, _ = await self.request(
+            "GET", f"courses/{q(course)}/grades.csv?assignment={q(assignment)}", raw=True
+        )
+        return body
+
+    async def release_feedback(self, submission_id: int, notebook: str, html: str) -> dict:
+        return await self.request(
+            "PUT", f"submissions/{int(submission_id)}/feedback/{q(notebook)}", {"html": html}
         )
 
     async def regrade(self, submission_id: int) -> dict:

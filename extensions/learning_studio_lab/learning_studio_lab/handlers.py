@@ -15,10 +15,10 @@ import tornado
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
-from .errors import GraderRefused, InvalidRequest, StudioError
+from .errors import InvalidRequest, StudioError
 from .grader_client import GraderClient
 from .lessons import LessonLibrary
-from .workspace import AssignmentFolder, SubmissionRules, check_slug, hints_in
+from .workspace import AssignmentFolder, SubmissionRules, check_slug
 
 NAMESPACE = "learning-studio"
 
@@ -148,7 +148,7 @@ class CoursesHandler(StudioHandler):
                 "title": course.get("title") or slug,
                 "roles": course.get("roles", []),
                 "assignments": assignments,
-                "lessons": self.lessons.lessons(slug),
+                "lessons": await self.lessons.lessons(self.grader, slug),
             })
         self.reply({"courses": out})
 
@@ -232,27 +232,46 @@ class ManualGradeHandler(StudioHandler):
 class HintsHandler(StudioHandler):
     @tornado.web.authenticated
     async def get(self, course, assignment):
-        """The hints of one cell from the release (the learner's copy may have lost them)."""
+        """The hints of one cell, asked of the grader (the learner's copy may have lost them)."""
         notebook = self.get_query_argument("notebook", "")
         cell = self.get_query_argument("cell", "")
         if not notebook or not cell:
             raise InvalidRequest("give ?notebook=<name.ipynb>&cell=<grade_id or cell id>")
         self.folder(course, assignment)
-        release = await self.grader.release(course, assignment)
-        if notebook not in release["files"]:
-            raise GraderRefused(
-                404, "NotFound", f"{notebook!r} is not a notebook of {course}/{assignment}"
-            )
-        self.reply({"notebook": notebook, "cell": cell,
-                    "hints": hints_in(release["files"][notebook], cell)})
+        out = await self.grader.hints(course, assignment, notebook, cell)
+        self.reply({"notebook": notebook, "cell": cell, "hints": out.get("hints", [])})
 
 
 class LessonHandler(StudioHandler):
     @tornado.web.authenticated
     async def post(self, course, lesson):
-        """Copy a lesson into ~/courses/<course>/lessons/ (once) and say where it is."""
+        """Fetch a lesson into ~/courses/<course>/lessons/ (once) and say where it is."""
         check_slug(course, "course")
-        self.reply(self.lessons.open(course, lesson, self.courses_dir))
+        check_slug(lesson, "lesson")
+        out = await self.lessons.open(self.grader, course, lesson, self.courses_dir)
+        self.log.info("learning-studio opened lesson %s/%s from the %s %s", course, lesson,
+                      out["source"], self.who())
+        self.reply(out)
+
+
+class StatisticsHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def get(self, course, assignment):
+        """Instructor: score histogram and per-question success rates (from the grader)."""
+        self.folder(course, assignment)
+        self.reply(await self.grader.statistics(course, assignment))
+
+
+class GradesCSVHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def get(self, course, assignment):
+        """Instructor: the assignment's grades as CSV, downloaded as a file."""
+        self.folder(course, assignment)
+        data = await self.grader.grades_csv(course, assignment)
+        self.set_header("Content-Disposition",
+                        f'attachment; filename="{course}-{assignment}-grades.csv"')
+        # APIHandler would call it JSON
+        self.finish(data, set_content_type="text/csv; charset=utf-8")
 
 
 class ReleaseHandler(StudioHandler):
@@ -292,6 +311,8 @@ def setup_handlers(web_app, settings: dict) -> None:
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/submissions"), SubmitHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/hints"), HintsHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/release"), ReleaseHandler),
+        (url_path_join(base, f"courses/{seg}/assignments/{seg}/statistics"), StatisticsHandler),
+        (url_path_join(base, f"courses/{seg}/assignments/{seg}/grades.csv"), GradesCSVHandler),
         (url_path_join(base, f"courses/{seg}/lessons/{seg}"), LessonHandler),
         (url_path_join(base, r"submissions/(\d+)"), SubmissionHandler),
         (url_path_join(base, r"submissions/(\d+)/feedback/([^/]+)"), FeedbackHandler),

@@ -191,13 +191,3 @@ def _inside(root: Path, rel: str) -> Path:
         raise InvalidRequest(f"release file {rel!r} points outside the assignment folder")
     return dest
 
-
-def hints_in(notebook: bytes, cell_id: str) -> list[str]:
-    """The hints of one cell (``learning_studio.hints`` in its metadata), by grade_id or id."""
-    nb = nbformat.reads(notebook.decode("utf-8"), as_version=4)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell_id in (grade_id, cell.get("id")):
-            hints = cell.metadata.get("learning_studio", {}).get("hints", [])
-            return [h for h in hints if isinstance(h, str)]
-    raise NotAnAssignmentNotebook(f"the notebook has no cell {cell_id!r}")

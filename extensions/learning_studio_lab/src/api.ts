@@ -61,6 +61,25 @@ export interface ILesson {
   slug: string;
   title: string;
   path: string;
+  /** 'grader': stored in the grader service; 'image': the manifest baked into the image */
+  source: 'grader' | 'image';
+}
+
+/** The grader's statistics of an assignment (latest submission of each learner). */
+export interface IStatistics {
+  learners: number;
+  max_score: number;
+  mean_score: number | null;
+  histogram: { edges: number[]; counts: number[] };
+  cells: {
+    notebook: string;
+    cell_id: string;
+    max_score: number;
+    graded: number;
+    full_marks: number;
+    success_rate: number | null;
+    mean_score: number | null;
+  }[];
 }
 
 export interface ICourse {
@@ -175,6 +194,22 @@ export const studio = {
     ),
   openLesson: (course: string, lesson: string) =>
     postJSON<{ path: string }>(['courses', course, 'lessons', lesson]),
+  statistics: (course: string, assignment: string) =>
+    getJSON<IStatistics>(['courses', course, 'assignments', assignment, 'statistics']),
+  /** Instructor: the assignment's grades as CSV, saved by the browser as a file. */
+  downloadGrades: async (course: string, assignment: string): Promise<string> => {
+    const response = await send(['courses', course, 'assignments', assignment, 'grades.csv']);
+    const name = `${course}-${assignment}-grades.csv`;
+    const url = URL.createObjectURL(new Blob([await response.text()], { type: 'text/csv' }));
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = name;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 30000);
+    return name;
+  },
   release: (course: string, assignment: string, options: Record<string, unknown>) =>
     postJSON<Record<string, unknown>>(
       ['courses', course, 'assignments', assignment, 'release'],

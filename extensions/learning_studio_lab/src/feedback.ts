@@ -4,6 +4,8 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { ISubmission, studio } from './api';
+import { explain } from './panel';
+import { statisticsBlock } from './statistics';
 
 function cellVerdict(score: number | null, max: number, manual: boolean): string {
   if (manual) {
@@ -43,7 +45,10 @@ export class FeedbackView extends Widget {
       this.node.replaceChildren(this.text('p', `${error.code}: ${error.message}`, 'ls-error'));
       return;
     }
-    const heading = this.text('h2', `${this.assignment}: submission history`);
+    const heading = this.text(
+      'h2',
+      this.instructor ? `${this.assignment}: submissions` : `${this.assignment}: submission history`
+    );
     const table = document.createElement('table');
     table.className = 'ls-history';
     table.innerHTML =
@@ -86,7 +91,15 @@ export class FeedbackView extends Widget {
     table.append(tbody);
     this.detail = document.createElement('div');
     this.detail.className = 'ls-detail';
-    this.node.replaceChildren(heading, table, this.detail);
+    const parts: HTMLElement[] = [heading];
+    if (this.instructor) {
+      parts.push(this.instructorTools());
+      this.stats = document.createElement('div');
+      this.stats.className = 'ls-stats-slot';
+      parts.push(this.stats);
+      void this.loadStatistics();
+    }
+    this.node.replaceChildren(...parts, table, this.detail);
     const pick = this.selected ?? subs[subs.length - 1]?.id;
     if (pick !== undefined) {
       await this.showSubmission(pick);
@@ -147,6 +160,40 @@ export class FeedbackView extends Widget {
     this.detail.replaceChildren(...parts);
   }
 
+  /** Instructor: Export CSV (downloaded through this server) above the table. */
+  private instructorTools(): HTMLElement {
+    const bar = document.createElement('div');
+    bar.className = 'ls-instructor-tools';
+    const exportCsv = document.createElement('button');
+    exportCsv.className = 'jp-Button ls-button ls-export-csv';
+    exportCsv.textContent = 'Export CSV';
+    exportCsv.title = "Download every learner's latest submission of this assignment as CSV";
+    exportCsv.onclick = async () => {
+      exportCsv.disabled = true;
+      try {
+        await studio.downloadGrades(this.course, this.assignment);
+      } catch (error) {
+        await explain('Export failed', error);
+      } finally {
+        exportCsv.disabled = false;
+      }
+    };
+    bar.append(exportCsv);
+    return bar;
+  }
+
+  /** Instructor: histogram of scores and per-question success rates, from the grader. */
+  async loadStatistics(): Promise<void> {
+    try {
+      const stats = await studio.statistics(this.course, this.assignment);
+      this.stats.replaceChildren(statisticsBlock(stats));
+    } catch (error: any) {
+      this.stats.replaceChildren(
+        this.text('p', `Statistics unavailable: ${error.code}: ${error.message}`, 'ls-error')
+      );
+    }
+  }
+
   /** Instructor: a score (0..max) and a comment for one cell, as the grader stores them. */
   private async grade(id: number, notebook: string, cell: string, max: number, comment: string): Promise<void> {
     const form = document.createElement('div');
@@ -183,4 +230,5 @@ export class FeedbackView extends Widget {
 
   private selected?: number;
   private detail!: HTMLElement;
+  private stats!: HTMLElement;
 }

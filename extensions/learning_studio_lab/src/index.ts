@@ -6,7 +6,8 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 
-import { IAssignment, ISubmission } from './api';
+import { IAssignment, ISubmission, assignmentOf } from './api';
+import { CellKindBadges, Region, wrapRegion } from './authoring';
 import { ExerciseToolbar, check, hint } from './exercise';
 import { FeedbackView } from './feedback';
 import { CellKind, editHints, markCell, releaseForm } from './instructor';
@@ -16,6 +17,18 @@ const coursesIcon = new LabIcon({
   name: 'learning-studio:courses',
   svgstr:
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path class="jp-icon3" fill="#616161" d="M12 3 1 9l11 6 9-4.9V17h2V9L12 3zM5 13.2v4L12 21l7-3.8v-4L12 17l-7-3.8z"/></svg>'
+});
+
+const solutionIcon = new LabIcon({
+  name: 'learning-studio:solution-region',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path class="jp-icon3" fill="#616161" d="M4 4h6v2H6v12h4v2H4zm16 0h-6v2h4v12h-4v2h6zM9 11h6v2H9z"/></svg>'
+});
+
+const hiddenTestsIcon = new LabIcon({
+  name: 'learning-studio:hidden-tests-region',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path class="jp-icon3" fill="#616161" d="M12 6c4 0 7.3 2.5 9 6-.7 1.4-1.6 2.6-2.8 3.5l1.4 1.4-1.4 1.4L4.6 4.7 6 3.3l2.1 2.1C9.3 5.1 10.6 6 12 6zM3 12c.7-1.5 1.8-2.8 3.1-3.7l2.2 2.2A4 4 0 0 0 13.5 15.7l1.7 1.7c-1 .4-2.1.6-3.2.6-4 0-7.3-2.5-9-6z"/></svg>'
 });
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -106,6 +119,30 @@ const plugin: JupyterFrontEndPlugin<void> = {
       app.contextMenu.addItem({ command: id, selector: '.jp-Cell', rank: 60 });
       palette?.addItem({ command: id, category: 'Learning Studio (instructor)' });
     }
+    const authoring = () =>
+      current()?.content.activeCell?.model.type === 'code' &&
+      !assignmentOf(current()!.context.path);
+    const regions: [Region, string, LabIcon][] = [
+      ['solution', 'Wrap in a solution region (### BEGIN SOLUTION)', solutionIcon],
+      ['hidden-tests', 'Wrap in a hidden-tests region (### BEGIN HIDDEN TESTS)', hiddenTestsIcon]
+    ];
+    // in the cell toolbar (schema/plugin.json), the cell context menu and the palette
+    for (const [region, label, icon] of regions) {
+      const id = `learning-studio:wrap-${region}`;
+      app.commands.addCommand(id, {
+        label: args => (args.toolbar ? '' : `Grading: ${label}`),
+        icon: args => (args.toolbar ? icon : undefined),
+        caption: `${label}: the selected lines, or the whole cell when nothing is selected`,
+        // an authoring tool: not in a learner's fetched assignment
+        isVisible: () => authoring(),
+        isEnabled: () => authoring(),
+        execute: () => wrapRegion(current()!.content.activeCell!, region)
+      });
+      app.contextMenu.addItem({ command: id, selector: '.jp-CodeCell', rank: 59 });
+      palette?.addItem({ command: id, category: 'Learning Studio (instructor)' });
+    }
+    app.docRegistry.addWidgetExtension('Notebook', new CellKindBadges());
+
     app.commands.addCommand('learning-studio:edit-hints', {
       label: 'Grading: Edit hints…',
       isEnabled: () => !!current()?.content.activeCell,

@@ -126,7 +126,11 @@ export class CoursesPanel extends Widget {
       section.append(el('h4', {}, 'Lessons'));
       const lessons = el('ul', { class: 'ls-lessons' });
       for (const lesson of course.lessons) {
-        const open = el('button', { class: 'ls-link', 'data-lesson': lesson.slug }, lesson.title);
+        const open = el(
+          'button',
+          { class: 'ls-link', 'data-lesson': lesson.slug, 'data-source': lesson.source },
+          lesson.title
+        );
         open.onclick = async () => {
           try {
             const out = await studio.openLesson(course.slug, lesson.slug);

@@ -29,7 +29,12 @@ def test_commands_need_a_migrated_database(tmp_path):
     r = grader(tmp_path, "status", check=False)
     assert r.returncode == 1 and "python -m grader db upgrade" in r.stderr
     r = grader(tmp_path, "db", "upgrade")
-    assert "revision 0001" in r.stdout
+    from alembic.script import ScriptDirectory
+
+    from grader.orm import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert f"revision {head}" in r.stdout
 
 
 def test_import_status_export(tmp_path):
@@ -48,6 +53,31 @@ def test_import_status_export(tmp_path):
     assert r.stdout.startswith("course,assignment,username")
     r = grader(tmp_path, "import", str(tmp_path / "nowhere"), check=False)
     assert r.returncode == 1 and "source/" in r.stderr
+
+
+def test_import_stores_the_lessons_of_course_yml(tmp_path):
+    """A course folder with a manifest: its lessons (and their data files) are stored."""
+    from grader.config import GraderSettings
+    from grader.gradebook import OPERATOR, open_gradebook
+    from grader.lessons import CourseLessons
+
+    grader(tmp_path, "db", "upgrade")
+    course = tmp_path / "intro"
+    write_source(course / "source" / "ps1")
+    (course / "lessons" / "data").mkdir(parents=True)
+    (course / "lessons" / "01-start.ipynb").write_text('{"cells": []}')
+    (course / "lessons" / "data" / "x.csv").write_text("a\n1\n")
+    (course / "course.yml").write_text(
+        "slug: intro\ntitle: Intro\nlessons:\n"
+        "- {slug: 01-start, title: Start here, path: lessons/01-start.ipynb,"
+        " files: [lessons/data/x.csv]}\n")
+    r = grader(tmp_path, "import", str(course), "--no-check")
+    assert "intro: 1 lesson(s) stored" in r.stdout
+    book = open_gradebook(GraderSettings(database_url=f"sqlite:///{tmp_path / 'g.sqlite'}",
+                                         blob_dir=str(tmp_path / "blobs")))
+    lesson = CourseLessons(book).lesson(OPERATOR, "intro", "01-start")
+    assert lesson["title"] == "Start here" and lesson["path"] == "lessons/01-start.ipynb"
+    assert lesson["files"]["lessons/data/x.csv"] == b"a\n1\n"
 
 
 @pytest.mark.docker
