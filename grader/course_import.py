@@ -33,6 +33,7 @@ from typing import Any
 import requests
 
 from .course import Course, CourseError, catalogue_entry
+from .lessons import LessonImportError, push_lessons
 
 #: The header and secret the CMS checks (cms/studio_site/progress/signing.py).
 SIGNATURE_HEADER = "X-Studio-Signature"
@@ -191,6 +192,7 @@ class GraderImport:
     already_released: list[str] = field(default_factory=list)
     #: newest release of every assignment, by slug (due dates for the catalogue)
     releases: dict[str, dict] = field(default_factory=dict)
+    lessons: int = 0
 
 
 def import_into_grader(course: Course, grader: GraderCourses, say: Say,
@@ -221,6 +223,15 @@ def import_into_grader(course: Course, grader: GraderCourses, say: Say,
         result.releases[assignment.slug] = {**out, "assignment": assignment.slug}
         say(f"[{course.slug}] released {assignment.slug} version {out.get('version')} "
             f"(max score {out.get('max_score')}) in {time.monotonic() - t0:.1f} s")
+    if course.lessons:
+        # Lessons are stored again each time (a changed lesson arrives); learners' panels
+        # list them and fetch them from the grader.
+        try:
+            result.lessons = push_lessons(grader.session, grader.api, course.root, course.slug,
+                                          course.lessons)
+        except LessonImportError as e:
+            raise CourseImportError(str(e)) from e
+        say(f"[{course.slug}] stored {result.lessons} lesson(s) in the grader")
     return result
 
 
