@@ -42,7 +42,8 @@ def test_courses_are_public_and_include_lessons() -> None:
     course = body["results"][0]
     assert course["course_id"] == "intro-python"
     assert [lesson["lesson_id"] for lesson in course["lessons"]] == ["01-basics", "02-functions"]
-    assert course["lessons"][0]["lab_url"].endswith("/courses/intro-python/lessons/01-basics.ipynb")
+    assert course["lessons"][0]["lab_url"].endswith(
+        "/hub/user-redirect/learning-studio/open/intro-python/01-basics")
     detail = APIClient().get("/api/v1/courses/intro-python/")
     assert detail.json()["assignments"][0]["assignment_id"] == "ps1"
     lessons = APIClient().get("/api/v1/lessons/", {"course": "intro-python"}).json()

@@ -104,8 +104,8 @@ def test_enrol_records_enrolment_and_groups_claim(client: Client, users, tmp_pat
                                     role="learner", active=True).exists()
     assert "learners:data-101" in claim_groups(users["grace"])
     page = client.get("/courses/data-101/").content.decode()
-    assert ('href="http://hub.test/hub/user-redirect/lab/tree/courses/data-101/lessons/'
-            'frames.ipynb"') in page
+    # a lesson opens through the JupyterLab extension, which fetches it first
+    assert 'href="http://hub.test/hub/user-redirect/learning-studio/open/data-101/l1"' in page
     assert 'href="http://hub.test/hub/user-redirect/lab/tree/courses/data-101"' in page
 
     client.post("/courses/data-101/leave/")

@@ -195,6 +195,13 @@ def test_browser_sso_journey(stack):
             page.wait_for_selector(".jp-LabShell", timeout=120_000)
             page.screenshot(path=str(ARTIFACTS / "03-jupyterlab-as-grace.png"))
             assert hub_user(stack, "grace")["servers"][""]["ready"]
+            # the catalogue's "open" on a lesson fetches it into her JupyterLab and shows it
+            page.goto(f"{public}/courses/python-foundations/")
+            page.locator("a[href*='/learning-studio/open/python-foundations/']").first.click()
+            page.wait_for_url(re.compile(
+                r"/user/grace/lab/tree/courses/python-foundations/lessons/.+\.ipynb"))
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+            page.screenshot(path=str(ARTIFACTS / "03b-lesson-from-the-catalogue.png"))
             # logging out of the hub ends the site session too
             page.goto(f"{public}/hub/logout")
             page.wait_for_load_state()

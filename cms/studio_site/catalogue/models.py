@@ -90,7 +90,10 @@ class Lesson(Orderable):
     panels = [FieldPanel("lesson_id"), FieldPanel("title"), FieldPanel("path")]
 
     def lab_url(self) -> str:
-        return lab_url(self.course.course_id, self.path)
+        """Opens the lesson in the learner's JupyterLab, fetching it there first (the
+        JupyterLab extension's open page, through the hub's user-redirect)."""
+        return (f"{settings.HUB_URL}/hub/user-redirect/learning-studio/open/"
+                f"{quote(self.course.course_id)}/{quote(self.lesson_id)}")
 
     def __str__(self) -> str:
         return self.title

@@ -6,13 +6,15 @@ failure answers ``{"error": {"code", "message"}}`` with a named code.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import tornado
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 
 from .errors import InvalidRequest, StudioError
@@ -254,6 +256,33 @@ class LessonHandler(StudioHandler):
         self.reply(out)
 
 
+class OpenLessonPage(JupyterHandler):
+    """The site's "Open in JupyterLab" link lands here (through the hub's user-redirect):
+    fetch the lesson into ~/courses/<course>/ as the panel does, then show it in JupyterLab.
+    A link a browser follows, so a page (not an API call): fetching a lesson only adds
+    files the learner does not have yet, so there is nothing to forge."""
+
+    @tornado.web.authenticated
+    async def get(self, course, lesson):
+        studio = self.settings["learning_studio"]
+        try:
+            check_slug(course, "course")
+            check_slug(lesson, "lesson")
+            out = await studio["lessons"].open(studio["grader"], course, lesson,
+                                               studio["courses_dir"])
+        except StudioError as e:
+            self.log.warning("learning-studio cannot open lesson %s/%s: %s [user=%s course=%s]",
+                             course, lesson, e, os.environ.get("JUPYTERHUB_USER", ""), course)
+            self.set_status(e.status)
+            self.finish(f"<!doctype html><title>Cannot open the lesson</title>"
+                        f"<h1>Cannot open the lesson</h1><p>{html.escape(str(e))}</p>"
+                        f"<p><a href='{self.base_url}lab'>Open JupyterLab</a> and use the "
+                        "Courses panel, or ask your instructor.</p>")
+            return
+        self.redirect(url_path_join(self.base_url, "lab", "tree",
+                                    *[quote(part) for part in out["path"].split("/")]))
+
+
 class StatisticsHandler(StudioHandler):
     @tornado.web.authenticated
     async def get(self, course, assignment):
@@ -314,6 +343,7 @@ def setup_handlers(web_app, settings: dict) -> None:
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/statistics"), StatisticsHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/grades.csv"), GradesCSVHandler),
         (url_path_join(base, f"courses/{seg}/lessons/{seg}"), LessonHandler),
+        (url_path_join(base, f"open/{seg}/{seg}"), OpenLessonPage),
         (url_path_join(base, r"submissions/(\d+)"), SubmissionHandler),
         (url_path_join(base, r"submissions/(\d+)/feedback/([^/]+)"), FeedbackHandler),
         (url_path_join(base, r"submissions/(\d+)/regrade"), RegradeHandler),
