@@ -38,11 +38,18 @@ def course_copy(tmp_path: Path) -> Callable[..., CourseCopy]:
 
 
 @pytest.fixture(scope="session")
-def sandbox_config():
+def sandbox_work_root(tmp_path_factory) -> Path:
+    """The sandboxes' inbox/ipc folders live under the test's own temporary folder."""
+    return tmp_path_factory.mktemp("sandboxes")
+
+
+@pytest.fixture(scope="session")
+def sandbox_config(sandbox_work_root):
     """Grader config for the tests' sandboxes: the learner image, our own name prefix."""
     from traitlets.config import Config
 
-    return Config({"DockerSandbox": {"name_prefix": SANDBOX_PREFIX}})
+    return Config({"DockerSandbox": {"name_prefix": SANDBOX_PREFIX,
+                                     "work_root": str(sandbox_work_root)}})
 
 
 @pytest.fixture(scope="session")

@@ -22,10 +22,11 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def sandbox_config_file(tmp_path, sandbox_runner):
+def sandbox_config_file(tmp_path, sandbox_runner, sandbox_work_root):
     """A grader config naming the tests' sandbox prefix (cleaned up with sandbox_runner)."""
     path = tmp_path / "grader_config.py"
-    path.write_text(f"c.DockerSandbox.name_prefix = {SANDBOX_PREFIX!r}\n")
+    path.write_text(f"c.DockerSandbox.name_prefix = {SANDBOX_PREFIX!r}\n"
+                    f"c.DockerSandbox.work_root = {str(sandbox_work_root)!r}\n")
     return str(path)
 
 

@@ -18,12 +18,13 @@ from courses_testlib import REPO, SANDBOX_PREFIX, CourseCopy, remove_test_sandbo
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 
-GRADER_CONFIG = f"""
+GRADER_CONFIG = """
 c.GraderSettings.worker_count = 0          # these tests release; they grade nothing
 c.GraderSettings.check_releases = True     # every release is checked in the sandbox
 c.GraderSettings.user_cache_seconds = 1
 c.SandboxPool.warm = 0
-c.DockerSandbox.name_prefix = {SANDBOX_PREFIX!r}
+c.DockerSandbox.name_prefix = {prefix!r}
+c.DockerSandbox.work_root = {work_root!r}
 """
 
 
@@ -32,8 +33,9 @@ def services(tmp_path_factory):
     """A hub with the grader as its managed service, and the CMS; ada is an instructor."""
     root = tmp_path_factory.mktemp("import-services")
     cms = CMSProcess(root)  # starts migrating while the hub comes up
+    config = GRADER_CONFIG.format(prefix=SANDBOX_PREFIX, work_root=str(root / "sandboxes"))
     proc, hub = service_support.start_hub(
-        root / "hub", GRADER_CONFIG, {},
+        root / "hub", config, {},
         admin_scopes=service_support.ADMIN_SCOPES + ["read:services"],
     )
     try:
