@@ -92,133 +92,142 @@
       " ",
       h("details", { className: "ls-ai__how" },
         h("summary", null, "How to turn it on"),
-        h("span", null, cfg ? cfg.howTo : "This screen has no AI settings."))
+        h("span", null, cfg ? cfg.howTo.replace(/^AI drafting is off\.\s*/, "")
+          : "This screen has no AI settings."))
     );
   }
 
-  function AIControl({ getEditorState, onChange }) {
-    const cfg = window.studioAI && window.studioAI.config();
-    const [prompting, setPrompting] = React.useState(false);
-    const [prompt, setPrompt] = React.useState("");
-    const [busy, setBusy] = React.useState("");
-    const [message, setMessage] = React.useState(null);
-    const selectionRef = React.useRef(null);
-    const inputRef = React.useRef(null);
+  // A class, not a function with hooks: Wagtail's bundle and window.React may be separate
+  // React copies, and hooks fail across copies (React error #321) while classes do not.
+  class AIControl extends React.Component {
+    constructor(props) {
+      super(props);
+      this.state = { prompting: false, prompt: "", busy: "", message: null };
+      this.selection = null;
+      this.input = null;
+      this.draft = this.draft.bind(this);
+      this.improve = this.improve.bind(this);
+      this.openPrompt = this.openPrompt.bind(this);
+    }
 
-    React.useEffect(() => {
-      if (prompting && inputRef.current) inputRef.current.focus();
-    }, [prompting]);
+    componentDidUpdate(previousProps, previousState) {
+      if (this.state.prompting && !previousState.prompting && this.input) this.input.focus();
+    }
 
-    if (!cfg || !cfg.on) return h(AIOffNotice, { cfg });
-
-    async function run(kind, payload, doing, done) {
-      setBusy(doing);
-      setMessage(null);
+    async run(kind, payload, doing, done) {
+      const { getEditorState, onChange } = this.props;
+      this.setState({ busy: doing, message: null });
       try {
         const answer = await window.studioAI.call(kind, payload);
-        insertContent(getEditorState, onChange, answer.contentstate, selectionRef.current);
-        setMessage({ kind: "ok", text: done });
+        insertContent(getEditorState, onChange, answer.contentstate, this.selection);
+        this.setState({ busy: "", message: { kind: "ok", text: done } });
         return true;
       } catch (error) {
-        setMessage({ kind: "error", text: error.message || String(error) });
+        this.setState({ busy: "", message: { kind: "error", text: error.message || String(error) } });
         return false;
-      } finally {
-        setBusy("");
       }
     }
 
-    async function draft() {
+    async draft() {
+      const prompt = this.state.prompt;
       if (!prompt.trim()) {
-        setMessage({ kind: "error", text: "Say what the AI should write first." });
+        this.setState({ message: { kind: "error", text: "Say what the AI should write first." } });
         return;
       }
-      const ok = await run(
+      const ok = await this.run(
         "draft", { prompt: prompt, title: window.studioAI.pageTitle() },
         "Drafting with AI…",
         "AI draft inserted. Review it: it is kept when you save and live only when published."
       );
-      if (ok) {
-        setPrompting(false);
-        setPrompt("");
-      }
+      if (ok) this.setState({ prompting: false, prompt: "" });
     }
 
-    function improve() {
-      const editorState = getEditorState();
+    improve() {
+      const editorState = this.props.getEditorState();
       const text = selectedText(editorState);
       if (!text.trim()) {
-        setMessage({ kind: "error", text: "Select the text to improve first." });
+        this.setState({ message: { kind: "error", text: "Select the text to improve first." } });
         return;
       }
-      selectionRef.current = editorState.getSelection();
-      run("improve", { text: text }, "Improving the selection…",
+      this.selection = editorState.getSelection();
+      this.run("improve", { text: text }, "Improving the selection…",
         "Selection improved. Review it: it is kept when you save and live only when published.");
     }
 
-    function openPrompt() {
-      selectionRef.current = getEditorState().getSelection();
-      setMessage(null);
-      setPrompting(true);
+    openPrompt() {
+      this.selection = this.props.getEditorState().getSelection();
+      this.setState({ prompting: true, message: null });
     }
 
-    // Keep the editor's selection while pressing our buttons.
-    const keepFocus = (event) => event.preventDefault();
-    const disabled = Boolean(busy);
-    const children = [h("span", { key: "label", className: "ls-ai__label" }, "AI")];
-    if (prompting) {
-      children.push(
-        h("input", {
-          key: "prompt", ref: inputRef, type: "text", className: "ls-ai__prompt",
-          "aria-label": "What should the AI write here?",
-          placeholder: "What should the AI write here?", value: prompt, disabled: disabled,
-          maxLength: 2000,
-          onChange: (event) => setPrompt(event.target.value),
-          onKeyDown: (event) => {
-            // Enter would submit the page form.
-            if (event.key === "Enter") { event.preventDefault(); if (!disabled) draft(); }
-            if (event.key === "Escape") { event.preventDefault(); setPrompting(false); }
-          },
-        }),
-        h("button", {
-          key: "go", type: "button", className: "button button-small", disabled: disabled,
-          "data-ls-ai-action": "draft-go", onClick: draft,
-        }, "Draft"),
-        h("button", {
-          key: "cancel", type: "button", className: "button button-small button-secondary",
-          disabled: disabled, onClick: () => setPrompting(false),
-        }, "Cancel")
-      );
-    } else {
-      children.push(
-        h("button", {
-          key: "draft", type: "button", className: "button button-small button-secondary",
-          disabled: disabled, onMouseDown: keepFocus, onClick: openPrompt,
-          "data-ls-ai-action": "draft",
-        }, "Draft with AI…"),
-        h("button", {
-          key: "improve", type: "button", className: "button button-small button-secondary",
-          disabled: disabled, onMouseDown: keepFocus, onClick: improve,
-          "data-ls-ai-action": "improve",
-        }, "Improve selection")
-      );
+    render() {
+      const cfg = window.studioAI && window.studioAI.config();
+      if (!cfg || !cfg.on) return h(AIOffNotice, { cfg });
+      const { prompting, prompt, busy, message } = this.state;
+      // Keep the editor's selection while pressing our buttons.
+      const keepFocus = (event) => event.preventDefault();
+      const disabled = Boolean(busy);
+      const children = [h("span", { key: "label", className: "ls-ai__label" }, "AI")];
+      if (prompting) {
+        children.push(
+          h("input", {
+            key: "prompt", ref: (element) => { this.input = element; }, type: "text",
+            className: "ls-ai__prompt", "aria-label": "What should the AI write here?",
+            placeholder: "What should the AI write here?", value: prompt, disabled: disabled,
+            maxLength: 2000,
+            onChange: (event) => this.setState({ prompt: event.target.value }),
+            onKeyDown: (event) => {
+              // Enter would submit the page form.
+              if (event.key === "Enter") {
+                event.preventDefault();
+                if (!disabled) this.draft();
+              }
+              if (event.key === "Escape") {
+                event.preventDefault();
+                this.setState({ prompting: false });
+              }
+            },
+          }),
+          h("button", {
+            key: "go", type: "button", className: "button button-small", disabled: disabled,
+            "data-ls-ai-action": "draft-go", onClick: this.draft,
+          }, "Draft"),
+          h("button", {
+            key: "cancel", type: "button", className: "button button-small button-secondary",
+            disabled: disabled, onClick: () => this.setState({ prompting: false }),
+          }, "Cancel")
+        );
+      } else {
+        children.push(
+          h("button", {
+            key: "draft", type: "button", className: "button button-small button-secondary",
+            disabled: disabled, onMouseDown: keepFocus, onClick: this.openPrompt,
+            "data-ls-ai-action": "draft",
+          }, "Draft with AI…"),
+          h("button", {
+            key: "improve", type: "button", className: "button button-small button-secondary",
+            disabled: disabled, onMouseDown: keepFocus, onClick: this.improve,
+            "data-ls-ai-action": "improve",
+          }, "Improve selection")
+        );
+      }
+      if (busy) {
+        children.push(h("span", {
+          key: "busy", className: "ls-ai__status ls-ai__status--busy", role: "status",
+          "aria-live": "polite", "data-ls-ai-status": "busy",
+        }, h("span", { className: "ls-ai__spinner", "aria-hidden": "true" }), busy));
+      } else if (message) {
+        children.push(h("span", {
+          key: "message",
+          className: `ls-ai__status ls-ai__status--${message.kind}`,
+          role: message.kind === "error" ? "alert" : "status",
+          "data-ls-ai-status": message.kind,
+        }, message.text, " ", h("button", {
+          type: "button", className: "ls-ai__dismiss", "aria-label": "Dismiss",
+          onClick: () => this.setState({ message: null }),
+        }, "×")));
+      }
+      return h("div", { className: "ls-ai", "data-ls-ai": "on", "aria-busy": disabled }, children);
     }
-    if (busy) {
-      children.push(h("span", {
-        key: "busy", className: "ls-ai__status ls-ai__status--busy", role: "status",
-        "aria-live": "polite", "data-ls-ai-status": "busy",
-      }, h("span", { className: "ls-ai__spinner", "aria-hidden": "true" }), busy));
-    } else if (message) {
-      children.push(h("span", {
-        key: "message",
-        className: `ls-ai__status ls-ai__status--${message.kind}`,
-        role: message.kind === "error" ? "alert" : "status",
-        "data-ls-ai-status": message.kind,
-      }, message.text, " ", h("button", {
-        type: "button", className: "ls-ai__dismiss", "aria-label": "Dismiss",
-        onClick: () => setMessage(null),
-      }, "×")));
-    }
-    return h("div", { className: "ls-ai", "data-ls-ai": "on", "aria-busy": disabled }, children);
   }
 
   window.draftail.registerPlugin({ type: "ai", meta: AIControl }, "controls");
