@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(trans
 
 DRAFTED = "Loops let a program repeat work for every item in a list."
 IMPROVED = "A for loop takes each item of a list in turn."
+DOCS = "https://docs.python.org/3/tutorial/controlflow.html"
 SUMMARY = "This tutorial shows how a for loop adds up the numbers of a list."
 
 
@@ -85,7 +86,9 @@ def test_ai_controls_in_the_page_editor(site) -> None:
     post = BlogPage.objects.get(title="Loops for beginners")
     assert not post.live
     draft = post.get_latest_revision_as_object()
-    assert DRAFTED in draft.body[0].value.source and "Written by hand." in draft.body[0].value.source
+    saved = draft.body[0].value.source
+    assert DRAFTED in saved and "Written by hand." in saved
+    assert f'<a href="{DOCS}">the <b>Python</b> docs</a>' in saved
     assert requests.get(f"{url}/blog/{post.slug}/", timeout=10).status_code == 404
     tutorial = TutorialPage.objects.get(pk=site["tutorial"])
     assert tutorial.live and tutorial.has_unpublished_changes
@@ -130,7 +133,9 @@ def edit_with_ai(page, site: dict) -> None:
     bar.locator("[data-ls-ai-action=draft]").click()
     prompt = bar.get_by_label("What should the AI write here?")
     prompt.fill("Explain loops to a beginner")
-    ai.reply = {"paragraphs": [f"<p>{DRAFTED}</p>"]}
+    # A link is an entity in Draft.js: it must arrive in the editor without breaking it.
+    ai.reply = {"paragraphs": [f"<p>{DRAFTED}</p>",
+                               f'<p>See <a href="{DOCS}">the <b>Python</b> docs</a>.</p>']}
     ai.mode, ai.delay = "slow", 1.5  # slow but within the timeout: progress shows meanwhile
     prompt.press("Enter")
     busy = bar.locator("[data-ls-ai-status=busy]")
@@ -139,6 +144,7 @@ def edit_with_ai(page, site: dict) -> None:
     shot(page, "1-drafting")
     editor = page.locator(".public-DraftEditor-content").first
     editor.get_by_text(DRAFTED).wait_for()
+    assert editor.locator(f"a[href='{DOCS}']").inner_text() == "the Python docs"
     assert "AI draft inserted" in bar.locator("[data-ls-ai-status=ok]").inner_text()
     shot(page, "2-drafted")
     sent = ai.requests[-1]["body"]["messages"][1]["content"]
