@@ -144,6 +144,7 @@ def draft(request: HttpRequest) -> JsonResponse:
                        required="Say what the AI should write (the prompt is empty).")
         title = _text(data, "title", 255)
         html = drafting.draft_text(prompt, request.user, page_title=title, context=context)
+        log.info("AI drafted text for the editor user=%s %s", request.user, context)
         return {"html": html, "contentstate": as_editor_content(html)}
 
     return _answer(request, work)
@@ -161,6 +162,7 @@ def improve(request: HttpRequest) -> JsonResponse:
         instructions = _text(data, "instructions", MAX_PROMPT)
         html = drafting.improve_text(text, request.user, instructions=instructions,
                                      context=context)
+        log.info("AI improved a selection user=%s %s", request.user, context)
         return {"html": html, "contentstate": as_editor_content(html)}
 
     return _answer(request, work)
@@ -178,6 +180,8 @@ def summarise(request: HttpRequest) -> JsonResponse:
             text = drafting.page_text(page.get_latest_revision_as_object())
         if not text.strip():
             raise EditorRequestError("The tutorial has no text yet: write some, then summarise.")
-        return {"summary": drafting.summarise_text(text, request.user, context=context)}
+        summary = drafting.summarise_text(text, request.user, context=context)
+        log.info("AI summarised a tutorial user=%s %s", request.user, context)
+        return {"summary": summary}
 
     return _answer(request, work)
