@@ -184,8 +184,19 @@ def edit_with_ai(page, site: dict) -> None:
     page.keyboard.press("Shift+End")
     ai.reply = {"paragraphs": [f"<p>{IMPROVED}</p>"]}
     tutorial_bar = page.locator("[data-ls-ai=on]").first
+    page.evaluate("""improved => {
+        window.changeSeen = new Promise(resolve => {
+            setTimeout(() => resolve("no change event within 5 s"), 5000);
+            document.querySelector('#page-edit-form').addEventListener('change', () => resolve(
+                [...document.querySelectorAll('input[type=hidden]')]
+                    .some(input => input.value.includes(improved))));
+        });
+    }""", IMPROVED)
     tutorial_bar.locator("[data-ls-ai-action=improve]").click()
     paragraph.get_by_text(IMPROVED).wait_for()
+    # The form hears of the edit (Wagtail's unsaved-changes check listens for "change"), once
+    # the new text is in the field's hidden input.
+    assert page.evaluate("() => window.changeSeen", IMPROVED) is True
     assert paragraph.get_by_text("loop visits each item").count() == 0
     assert "A for loop visits each item." in ai.requests[-1]["body"]["messages"][1]["content"]
     shot(page, "5-improved")

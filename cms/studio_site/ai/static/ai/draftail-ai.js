@@ -83,6 +83,16 @@
     const changed = Modifier.replaceWithFragment(adopted.content, target, adopted.fragment);
     const next = EditorState.push(editorState, changed, "insert-fragment");
     onChange(EditorState.forceSelection(next, changed.getSelectionAfter()));
+    announceEdit();
+  }
+
+  // Wagtail's unsaved-changes check (w-unsaved) runs on the form's change and keyup events;
+  // an insertion fires neither. Once Draftail has copied the new content into its hidden input
+  // (stateSaveInterval, 250 ms), tell the form, so leaving the page warns about unsaved edits.
+  function announceEdit() {
+    const form = document.querySelector('form[data-controller~="w-unsaved"]');
+    if (!form) return;
+    setTimeout(() => form.dispatchEvent(new Event("change", { bubbles: true })), 400);
   }
 
   function AIOffNotice({ cfg }) {
