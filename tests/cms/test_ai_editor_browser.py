@@ -16,6 +16,7 @@ import pytest
 import requests
 from django.core.management import call_command
 from fake_openai import FakeOpenAIServer
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 DEMO_PASSWORD = "studio-demo-2026"  # seed_demo password, see conftest.py
 REPO = Path(__file__).resolve().parents[2]
@@ -70,7 +71,7 @@ def test_ai_controls_in_the_page_editor(site) -> None:
             js_errors: list[str] = []
             page.on("pageerror", lambda error: js_errors.append(str(error)))
             try:
-                edit_with_ai(page, site)
+                edit_with_ai(page, site, js_errors)
             except Exception:
                 shot(page, "failed")
                 raise
@@ -100,7 +101,31 @@ def test_ai_controls_in_the_page_editor(site) -> None:
     assert "loop visits each item" in live and IMPROVED not in live
 
 
-def edit_with_ai(page, site: dict) -> None:
+def open_editor(page, address: str, ready: str, js_errors: list[str]) -> None:
+    """Open an editor page and wait until `ready` shows. Chromium drops requests in flight with
+    ERR_NETWORK_CHANGED when another process on this shared machine adds a Docker network; a
+    page whose scripts were cut off that way (and only that way) is loaded again."""
+    for attempt in range(3):
+        cut_off: list[str] = []
+
+        def note(request, cut_off=cut_off) -> None:
+            if "ERR_NETWORK_CHANGED" in (request.failure or ""):
+                cut_off.append(request.url)
+
+        page.on("requestfailed", note)
+        try:
+            page.goto(address)
+            page.locator(ready).first.wait_for()
+            return
+        except PlaywrightTimeout:
+            if not cut_off or attempt == 2:
+                raise
+            js_errors.clear()  # from the page that was cut off
+        finally:
+            page.remove_listener("requestfailed", note)
+
+
+def edit_with_ai(page, site: dict, js_errors: list[str]) -> None:
     url, ai = site["url"], site["ai"]
 
     page.goto(f"{url}/admin/login/")
@@ -112,7 +137,8 @@ def edit_with_ai(page, site: dict) -> None:
     # With no key and no endpoint, the controls say AI is off and how to turn it on.
     on = (site["settings"].AI_API_KEY, site["settings"].AI_BASE_URL)
     site["settings"].AI_API_KEY = site["settings"].AI_BASE_URL = ""
-    page.goto(f"{url}/admin/pages/{site['tutorial']}/edit/")
+    open_editor(page, f"{url}/admin/pages/{site['tutorial']}/edit/", "[data-ls-ai=off]",
+                js_errors)
     off = page.locator("[data-ls-ai=off]").first
     assert "AI drafting is off" in off.inner_text()
     off.get_by_text("How to turn it on").click()
@@ -123,10 +149,11 @@ def edit_with_ai(page, site: dict) -> None:
     site["settings"].AI_API_KEY, site["settings"].AI_BASE_URL = on
 
     # A new blog post: title, a paragraph block, then "Draft with AI" inside it.
-    page.goto(f"{url}/admin/pages/add/blog/blogpage/{site['blog_index']}/")
+    insert_block = "[data-streamfield-stream-container] button[title='Insert a block']"
+    open_editor(page, f"{url}/admin/pages/add/blog/blogpage/{site['blog_index']}/",
+                insert_block, js_errors)
     page.fill("input[name=title]", "Loops for beginners")
-    page.locator("[data-streamfield-stream-container] button[title='Insert a block']").first \
-        .click()
+    page.locator(insert_block).first.click()
     page.get_by_role("option", name="Paragraph").click()
     bar = page.locator("[data-ls-ai=on]").first
     bar.wait_for()
@@ -177,7 +204,8 @@ def edit_with_ai(page, site: dict) -> None:
 
     # The tutorial: improve the first paragraph, summarise, save a draft.
     ai.mode = "ok"
-    page.goto(f"{url}/admin/pages/{site['tutorial']}/edit/")
+    open_editor(page, f"{url}/admin/pages/{site['tutorial']}/edit/", "[data-ls-ai=on]",
+                js_errors)
     paragraph = page.locator(".public-DraftEditor-content").first
     paragraph.get_by_text("loop visits each item").click()
     page.keyboard.press("Home")
