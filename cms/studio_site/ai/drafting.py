@@ -1,5 +1,8 @@
-"""What the AI drafts: posts, improved text, summaries, exercises. Every result is a draft
-(an unpublished page, a draft revision of a live page, or an ExerciseDraft)."""
+"""What the AI drafts: posts, text for the editor, summaries, exercises.
+
+Every result is a draft: an unpublished page, text put into the page editor that is kept only
+when the editor saves (a draft revision) and is live only when a person publishes, or an
+ExerciseDraft for an instructor to review."""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ from wagtail.rich_text import RichText
 
 from studio_site.blog.models import BlogIndexPage, BlogPage
 from studio_site.home.sanitise import clean_html
-from studio_site.tutorials.models import TutorialPage
 
 from .client import AIDraftingError, complete, complete_json
 from .exercise import EXERCISE_SYSTEM, build_exercise_notebook
@@ -60,34 +62,34 @@ def draft_blog_post(topic: str, user, index: BlogIndexPage | None = None) -> Blo
     return page
 
 
-def improve_page(page: Page, user, instructions: str = ""):
-    """Rewrite the intro and every text paragraph; code, images and notebooks stay as they are."""
-    draft = page.get_latest_revision_as_object()
-    if not isinstance(draft, BlogPage | TutorialPage):
-        raise AIDraftingError("Only blog posts and tutorials can be improved.")
-    indexes = [i for i, block in enumerate(draft.body) if block.block_type == "paragraph"]
-    originals = [draft.body[i].value.source for i in indexes]
+def _html(data: dict) -> str:
+    return "".join(_paragraphs(data))
+
+
+def draft_text(request: str, user, *, page_title: str = "", context: str = "") -> str:
+    """New text for the rich-text block an editor is writing in, as sanitised HTML."""
     data = complete_json(
         WRITER_SYSTEM,
-        "Improve this text: clearer, correct, same meaning and facts, same HTML tags. "
-        f"Return JSON with keys intro (string) and paragraphs (list of exactly {len(originals)} "
-        f"HTML strings, in order). {instructions}\n\n"
-        + json.dumps({"intro": draft.intro, "paragraphs": originals}),
-        context=f"user={user} page={page.pk} action=improve",
+        "Write text for a page of the site. JSON key: paragraphs (list of HTML strings, each "
+        "one <p>, <h2>, <h3>, <ul> or <ol> element; inline <b>, <i>, <code> and <a href> "
+        "allowed).\n"
+        f"Page title: {page_title or '(not set yet)'}\nWhat to write: {request}",
+        context=f"user={user} {context} action=draft_text",
     )
-    improved = _paragraphs(data)
-    if len(improved) != len(originals):
-        raise AIDraftingError(
-            f"The AI returned {len(improved)} paragraphs for {len(originals)}. Nothing was "
-            "changed; try again."
-        )
-    for i, html in zip(indexes, improved, strict=True):
-        draft.body[i] = ("paragraph", RichText(html))
-    if isinstance(data.get("intro"), str) and data["intro"].strip():
-        draft.intro = data["intro"].strip()[:300]
-    revision = draft.save_revision(user=user, log_action=True)
-    log.info("AI improved page=%s user=%s revision=%s", page.pk, user, revision.pk)
-    return revision
+    return _html(data)
+
+
+def improve_text(text: str, user, *, instructions: str = "", context: str = "") -> str:
+    """A clearer version of text the editor selected, as sanitised HTML."""
+    paragraphs = [p for p in text.split("\n") if p.strip()]
+    data = complete_json(
+        WRITER_SYSTEM,
+        "Improve this text: clearer, correct, same meaning and facts. JSON key: paragraphs "
+        "(list of HTML strings, one <p> per paragraph of the input, in order; inline <b>, <i>, "
+        f"<code> allowed). {instructions}\n\n" + json.dumps({"paragraphs": paragraphs}),
+        context=f"user={user} {context} action=improve_text",
+    )
+    return _html(data)
 
 
 def page_text(page: Page) -> str:
@@ -102,17 +104,15 @@ def page_text(page: Page) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def summarise_tutorial(page: Page, user):
-    draft = page.get_latest_revision_as_object()
-    if not isinstance(draft, TutorialPage):
-        raise AIDraftingError("Only tutorials have a summary to draft.")
-    text = complete(
-        "You summarise programming tutorials for learners in 2-4 plain sentences.",
-        page_text(draft)[:12000],
-        context=f"user={user} page={page.pk} action=summarise",
+def summarise_text(text: str, user, *, context: str = "") -> str:
+    """A 2-4 sentence plain-text summary of a tutorial's text."""
+    summary = complete(
+        "You summarise programming tutorials for learners in 2-4 plain sentences. "
+        "Answer with the summary only, no heading, no markup.",
+        text[:12000],
+        context=f"user={user} {context} action=summarise",
     )
-    draft.summary = text.strip()[:2000]
-    return draft.save_revision(user=user, log_action=True)
+    return summary.strip()[:2000]
 
 
 def draft_exercise(topic: str, user, course=None, assignment_id: str = "") -> ExerciseDraft:

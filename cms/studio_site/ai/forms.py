@@ -7,13 +7,6 @@ class DraftPostForm(forms.Form):
     topic = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ImproveForm(forms.Form):
-    instructions = forms.CharField(
-        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Optional, e.g. 'simpler words for beginners'.",
-    )
-
-
 class ExerciseForm(forms.Form):
     topic = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
     course = forms.ModelChoiceField(queryset=CoursePage.objects.all(), required=False)

@@ -4,7 +4,9 @@ from .client import HOW_TO_TURN_ON, ai_enabled
 
 
 class AIAssistPanel(HelpPanel):
-    """Editor panel: AI actions for this page, or why AI is off and how to turn it on."""
+    """Editor panel: what the AI controls in this editor do, the tutorial's "Summarise this
+    tutorial" button (moved under the summary field by editor-summarise.js), or why AI is off
+    and how to turn it on."""
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("template", "ai/panel.html")

@@ -1,13 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import editor_api, views
 
 app_name = "ai"
 urlpatterns = [
     path("", views.assistant, name="assistant"),
     path("draft-post/", views.draft_post, name="draft_post"),
-    path("improve/<int:page_id>/", views.improve, name="improve"),
-    path("summarise/<int:page_id>/", views.summarise, name="summarise"),
     path("exercise/", views.exercise, name="exercise"),
     path("exercise/<int:pk>/download/", views.download_exercise, name="download_exercise"),
+    # JSON, for the AI controls inside the page editor
+    path("editor/draft/", editor_api.draft, name="editor_draft"),
+    path("editor/improve/", editor_api.improve, name="editor_improve"),
+    path("editor/summarise/", editor_api.summarise, name="editor_summarise"),
 ]

@@ -16,6 +16,8 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.rich_text import expand_db_html
 
+from studio_site.ai.blocks import WithAIControls
+
 from .sanitise import clean_html
 
 log = logging.getLogger(__name__)
@@ -27,8 +29,8 @@ LANGUAGES = [
 ]
 
 
-class SafeRichTextBlock(blocks.RichTextBlock):
-    """Rich text rendered through the allow-list sanitiser."""
+class SafeRichTextBlock(WithAIControls, blocks.RichTextBlock):
+    """Rich text rendered through the allow-list sanitiser; its editor has the AI bar."""
 
     def render_basic(self, value, context=None):
         return mark_safe(clean_html(expand_db_html(value.source)))
