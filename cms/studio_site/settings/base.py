@@ -226,6 +226,7 @@ WAGTAILADMIN_RICH_TEXT_EDITORS = {
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAILEMBEDS_FINDERS = []  # no oEmbed: nothing external may load
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars fetched from gravatar.com either
 
 # --- OpenID Connect provider (django-oauth-toolkit) -----------------------------------
 OIDC_RSA_PRIVATE_KEY = os.environ.get("LS_OIDC_RSA_PRIVATE_KEY") or load_or_create_rsa_key(
