@@ -200,7 +200,8 @@ def test_browser_sso_journey(stack):
             page.locator("a[href*='/learning-studio/open/python-foundations/']").first.click()
             page.wait_for_url(re.compile(
                 r"/user/grace/lab/tree/courses/python-foundations/lessons/.+\.ipynb"))
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+            page.locator(".jp-Notebook .jp-RenderedMarkdown h1").first.wait_for(
+                state="visible", timeout=120_000)  # the lesson's title, rendered
             page.screenshot(path=str(ARTIFACTS / "03b-lesson-from-the-catalogue.png"))
             # logging out of the hub ends the site session too
             page.goto(f"{public}/hub/logout")
