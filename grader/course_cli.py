@@ -111,7 +111,8 @@ def _add_import(actions: argparse._SubParsersAction) -> None:
         "--admin-token", help="the hub's admin API token (env STUDIO_ADMIN_TOKEN)"
     )
     grader.add_argument(
-        "--instructor", help="with --hub: the hub user who releases; with either: made the "
+        "--instructor", help="with --hub: the hub user who releases (without it the admin "
+        "token itself releases, as the grader's operator service); with either: made the "
         "course's instructor on the CMS",
     )
     grader.add_argument("--skip-grader", action="store_true", help="only update the CMS")

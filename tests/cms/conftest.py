@@ -63,3 +63,16 @@ def pytest_collection_modifyitems(items):
 
 
 LS_PG = bool(os.environ.get("LS_TEST_POSTGRES_URL"))
+
+
+@pytest.fixture
+def fake_ai(settings):
+    """AI settings pointing the real openai client at a local OpenAI-compatible server."""
+    from fake_openai import FakeOpenAIServer
+
+    with FakeOpenAIServer() as server:
+        settings.AI_API_KEY = "sk-test"
+        settings.AI_BASE_URL = server.base_url
+        settings.AI_MODEL = "test-model"
+        settings.AI_TIMEOUT_SECONDS = 1.0
+        yield server

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from fake_openai import FakeOpenAIServer
 from studio_site.ai.models import ExerciseDraft
 from studio_site.blog.models import BlogPage
 
@@ -20,16 +19,6 @@ EXERCISE = {
               {"code": "assert sum_squares(3) == 14", "points": 2}],
     "hints": ["range(1, n + 1) counts from 1 to n.", "k * k is k squared."],
 }
-
-
-@pytest.fixture
-def fake_ai(settings):
-    with FakeOpenAIServer() as server:
-        settings.AI_API_KEY = "sk-test"
-        settings.AI_BASE_URL = server.base_url
-        settings.AI_MODEL = "test-model"
-        settings.AI_TIMEOUT_SECONDS = 1.0
-        yield server
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from html import unescape
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
-from fake_openai import FakeOpenAIServer
 from studio_site.accounts.models import User
 from studio_site.blog.models import BlogIndexPage, BlogPage
 from studio_site.tutorials.models import TutorialIndexPage, TutorialPage
@@ -22,16 +21,6 @@ pytestmark = pytest.mark.django_db
 DRAFT = "/admin/ai/editor/draft/"
 IMPROVE = "/admin/ai/editor/improve/"
 SUMMARISE = "/admin/ai/editor/summarise/"
-
-
-@pytest.fixture
-def fake_ai(settings):
-    with FakeOpenAIServer() as server:
-        settings.AI_API_KEY = "sk-test"
-        settings.AI_BASE_URL = server.base_url
-        settings.AI_MODEL = "test-model"
-        settings.AI_TIMEOUT_SECONDS = 1.0
-        yield server
 
 
 def logged_in(username: str, **client_options) -> Client:

@@ -57,3 +57,16 @@ class CourseCopy:
             if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
                 return cell
         raise KeyError(grade_id)
+
+
+def code_notebook(*sources: str):
+    """A python3 notebook of code cells, for the runners' tests."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "P"}
+    return nb
+
+
+def notebook_outputs(nb):
+    return [o for cell in nb.cells for o in cell.outputs]

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.course import WarmKernels, run_on_host
-
-
-def _nb(*sources: str):
-    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "P"}
-    return nb
-
-
-def _outputs(nb):
-    return [o for cell in nb.cells for o in cell.outputs]
+from courses_testlib import code_notebook as _nb
+from courses_testlib import notebook_outputs as _outputs
 
 
 def test_warm_kernels_never_share_state_and_see_the_files(tmp_path):

@@ -8,21 +8,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.course import CourseError, validate_course
+from courses_testlib import code_notebook as _nb
+from courses_testlib import notebook_outputs as _outputs
 
 pytestmark = pytest.mark.docker
-
-
-def _nb(*sources: str):
-    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
-    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "P"}
-    return nb
-
-
-def _outputs(nb):
-    return [o for cell in nb.cells for o in cell.outputs]
 
 
 def test_each_notebook_gets_a_fresh_sandbox_with_its_files(sandbox_runner, tmp_path):
