@@ -226,10 +226,10 @@ def learner_journey(e2e, page):
     page.wait_for_selector(".jp-NotebookPanel .ls-check", timeout=60_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
                            ".jp-Notebook", timeout=60_000)
-    shot(page, "02-fetched-notebook")
     # badges say what each cell is; the authoring buttons are not in a learner's copy
     answer_cell = page.locator(".jp-Cell", has_text="YOUR CODE HERE").first
     expect(answer_cell.locator(".ls-cell-kind")).to_have_text("solution")
+    shot(page, "02-fetched-notebook")
     answer_cell.locator(".jp-InputPrompt").click()
     answer_cell.locator(".jp-cell-toolbar").wait_for()
     assert answer_cell.locator(
