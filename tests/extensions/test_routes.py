@@ -230,6 +230,11 @@ def test_only_instructors_store_lessons_and_bad_uploads_are_named(hub):
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidUpload"
     slugs = [x["slug"] for x in prof.get(f"{hub.grader}/courses/{COURSE}/lessons").json()]
     assert slugs == ["00-welcome"]  # nothing was stored
+    # someone outside the course reads no lesson of it
+    hub.user("mallory")
+    mallory = hub.client(hub.token("mallory"))
+    assert mallory.get(f"{hub.grader}/courses/{COURSE}/lessons").status_code == 404
+    assert mallory.get(f"{hub.grader}/courses/{COURSE}/lessons/00-welcome").status_code == 404
 
 
 def test_statistics_and_csv_export_are_for_instructors(studio):
