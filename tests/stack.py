@@ -319,12 +319,13 @@ def site_sign_in(public_url: str, username: str, password: str) -> requests.Sess
                      headers={"Referer": url}, allow_redirects=False, timeout=30)
     assert r.status_code == 302, f"site login refused {username}: {r.text[:300]}"
     url = urljoin(url, r.headers["Location"])
-    for _ in range(10):  # authorize -> hub oauth_callback -> hub home / spawn
-        if "/hub/spawn" in url or "/hub/home" in url:
+    for _ in range(10):  # authorize -> hub oauth_callback -> hub home / spawn / their lab
+        if "/hub/spawn" in url or "/hub/home" in url or f"/user/{username}/" in url:
             break
         r = session.get(url, allow_redirects=False, timeout=60)
         if r.status_code not in (301, 302, 303):
             break
         url = urljoin(url, r.headers["Location"])
-    assert "/hub/" in url, f"sign-in did not come back to the hub: {url}"
+    assert "/hub/" in url or f"/user/{username}/" in url, (
+        f"sign-in did not come back to the hub: {url}")
     return session
