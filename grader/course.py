@@ -293,37 +293,13 @@ def catalogue(courses_root: Path | str, schema_path: Path | None = None) -> dict
 
 
 def build_student_version(source: NotebookNode) -> NotebookNode:
-    """The notebook a learner receives, made by nbgrader's generate_assignment preprocessors.
-
-    Same order as ``nbgrader.converters.GenerateAssignment.preprocessors`` minus the steps
-    that need a gradebook database (SaveCells) or course config (IncludeHeaderFooter,
-    InstantiateTests). Raises whatever nbgrader raises on broken metadata or markers.
+    """The notebook a learner receives: the same nbgrader pipeline a release runs
+    (grader.release.student_version; imported here so that nbgrader loads only when a
+    notebook is checked). Raises whatever nbgrader raises on broken metadata or markers.
     """
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearHiddenTests,
-        ClearMarkScheme,
-        ClearOutput,
-        ClearSolutions,
-        ComputeChecksums,
-        LockCells,
-    )
+    from .release import student_version
 
-    nb = copy.deepcopy(source)
-    resources: dict[str, Any] = {}
-    for step in (
-        LockCells,
-        ClearSolutions,
-        ClearOutput,
-        CheckCellMetadata,
-        ComputeChecksums,
-        ClearHiddenTests,
-        ClearMarkScheme,
-        ComputeChecksums,
-        CheckCellMetadata,
-    ):
-        nb, resources = step().preprocess(nb, resources)
-    return nb
+    return student_version(source)[0]
 
 
 # --------------------------------------------------------------------------- running notebooks

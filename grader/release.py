@@ -196,6 +196,24 @@ class _CaptureMaster:
         return nb, resources
 
 
+def student_version(source: NotebookNode, resources: dict[str, Any] | None = None,
+                    capture: Any = None) -> tuple[NotebookNode, dict[str, Any]]:
+    """The student version of ``source`` (a copy): nbgrader's
+    ``GenerateAssignment.preprocessors``, in its order. SaveCells is replaced by
+    ``capture`` (a preprocessor that records the master cells) when given; InstantiateTests
+    is not run (callers refuse AUTOTEST templates). Raises whatever nbgrader raises on
+    broken metadata or markers."""
+    pipeline = [
+        IncludeHeaderFooter(), LockCells(), ClearSolutions(), ClearOutput(),
+        CheckCellMetadata(), ComputeChecksums(), *([capture] if capture else []),
+        ClearHiddenTests(), ClearMarkScheme(), ComputeChecksums(), CheckCellMetadata(),
+    ]
+    nb, resources = copy.deepcopy(source), resources if resources is not None else {}
+    for pp in pipeline:
+        nb, resources = pp.preprocess(nb, resources)
+    return nb, resources
+
+
 def read_notebook(path: Path) -> NotebookNode:
     """Read a notebook as nbgrader's exporters do (nbformat 4, minor version kept)."""
     with open(path, encoding="utf-8") as f:
@@ -231,21 +249,12 @@ def build_release(source_dir: Path, assignment: str | None = None) -> ReleaseBui
             )
         rel = ReleaseNotebook(name=name, source=json.loads(nbformat.writes(source)),
                               student={}, kernelspec={})
-        nb = copy.deepcopy(source)
         resources: dict[str, Any] = {
             "nbgrader": {"notebook": name, "assignment": assignment, "db_url": None},
             "metadata": {"path": str(source_dir), "name": name},
         }
-        # nbgrader's GenerateAssignment.preprocessors, in its order; SaveCells is replaced
-        # by the capture, InstantiateTests is refused above.
-        pipeline = [
-            IncludeHeaderFooter(), LockCells(), ClearSolutions(), ClearOutput(),
-            CheckCellMetadata(), ComputeChecksums(), _CaptureMaster(rel), ClearHiddenTests(),
-            ClearMarkScheme(), ComputeChecksums(), CheckCellMetadata(),
-        ]
         try:
-            for pp in pipeline:
-                nb, resources = pp.preprocess(nb, resources)
+            nb, _ = student_version(source, resources, capture=_CaptureMaster(rel))
         except Exception as e:  # noqa: BLE001 - nbgrader raises plain errors
             raise ReleaseError(f"{path.name}: {e}") from e
         rel.student = json.loads(nbformat.writes(nb))
