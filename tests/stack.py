@@ -297,35 +297,51 @@ def release_assignment(grader_api: str, token: str, course: str, assignment: str
     assert r.status_code in (200, 201), r.text
 
 
-def site_sign_in(public_url: str, username: str, password: str) -> requests.Session:
-    """Sign in the way a browser does with the site's single sign-on: the hub's login
-    sends us to the site's login form; after it, the site's authorize endpoint sends us
-    back to the hub's OAuth callback. Returns the session, logged in on both."""
+def follow(session: requests.Session, url: str, stop_at: str | None = None,
+           limit: int = 12) -> requests.Response:
+    """GET url and follow redirects by hand (across origins, as a browser does) until a
+    page, or until a URL whose path contains `stop_at` (fetched, not followed further)."""
+    from urllib.parse import urljoin
+
+    for _ in range(limit):
+        response = session.get(url, allow_redirects=False, timeout=30)
+        if response.status_code not in (301, 302, 303) or (
+                stop_at and stop_at in urlparse(url).path):
+            return response
+        url = urljoin(url, response.headers["Location"])
+    raise AssertionError(f"too many redirects, last {url}")
+
+
+def site_form_login(session: requests.Session, login_page: requests.Response, username: str,
+                    password: str) -> str:
+    """Submit the site's login form (the page the hub sent us to); where it sends us next."""
     import re
     from urllib.parse import urljoin
 
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page.text).group(1)
+    next_url = re.search(r'name="next" value="([^"]*)"', login_page.text).group(1)
+    response = session.post(login_page.url, data={
+        "csrfmiddlewaretoken": csrf, "username": username, "password": password,
+        "next": next_url.replace("&amp;", "&"),
+    }, headers={"Referer": login_page.url}, allow_redirects=False, timeout=30)
+    assert response.status_code == 302, f"site login refused {username}: {response.text[:500]}"
+    return urljoin(login_page.url, response.headers["Location"])
+
+
+def site_sign_in(public_url: str, username: str, password: str) -> requests.Session:
+    """Sign in the way a browser does with the site's single sign-on: the hub's login
+    sends us to the site's login form; after it, the site's authorize endpoint sends us
+    back to the hub's OAuth callback, which logs us in on the hub. Returns the session,
+    logged in on both (without following on into a spawn)."""
     session = requests.Session()
-    url = f"{public_url}/hub/login"
-    for _ in range(10):  # hub login -> oauth_login -> site authorize -> site login form
-        r = session.get(url, allow_redirects=False, timeout=30)
-        if r.status_code not in (301, 302, 303):
-            break
-        url = urljoin(url, r.headers["Location"])
-    assert "/accounts/login/" in url, f"expected the site's login form, got {url}"
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', r.text).group(1)
-    next_url = re.search(r'name="next" value="([^"]*)"', r.text).group(1).replace("&amp;", "&")
-    r = session.post(url, data={"csrfmiddlewaretoken": csrf, "username": username,
-                                "password": password, "next": next_url},
-                     headers={"Referer": url}, allow_redirects=False, timeout=30)
-    assert r.status_code == 302, f"site login refused {username}: {r.text[:300]}"
-    url = urljoin(url, r.headers["Location"])
-    for _ in range(10):  # authorize -> hub oauth_callback -> hub home / spawn / their lab
-        if "/hub/spawn" in url or "/hub/home" in url or f"/user/{username}/" in url:
-            break
-        r = session.get(url, allow_redirects=False, timeout=60)
-        if r.status_code not in (301, 302, 303):
-            break
-        url = urljoin(url, r.headers["Location"])
-    assert "/hub/" in url or f"/user/{username}/" in url, (
-        f"sign-in did not come back to the hub: {url}")
+    login_page = follow(session, f"{public_url}/hub/login")
+    assert "/accounts/login/" in login_page.url, (
+        f"expected the site's login form, got {login_page.url}")
+    after_login = site_form_login(session, login_page, username, password)
+    callback = follow(session, after_login, stop_at="/hub/oauth_callback")
+    landing = callback.headers.get("Location", "")
+    assert callback.status_code == 302 and (
+        "/hub/" in landing or f"/user/{username}/" in landing), (
+        f"sign-in did not come back to the hub: {callback.url} -> {callback.status_code} "
+        f"{landing} {callback.text[:300]}")
     return session

@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urljoin, urlparse
 
 import pytest
 
@@ -23,6 +21,7 @@ jupyterhub = pytest.importorskip("jupyterhub", reason="jupyterhub is a project d
 pytest.importorskip("oauthenticator", reason="oauthenticator is in cms/requirements.txt")
 import requests  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from stack import follow, free_port, site_form_login  # noqa: E402
 
 DEMO_PASSWORD = "studio-demo-2026"  # seed_demo password, see conftest.py
 HERE = Path(__file__).resolve().parent
@@ -62,12 +61,6 @@ c.Authenticator.refresh_pre_spawn = True
 c.GenericOAuthenticator.logout_redirect_url = (
     "{site}/o/logout/?client_id=jupyterhub&post_logout_redirect_uri={hub}/hub/login")
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -110,28 +103,6 @@ def hub(live_server, tmp_path, request):
         log.close()
 
 
-def follow(session: requests.Session, url: str, stop_at: str | None = None,
-           limit: int = 12) -> requests.Response:
-    """Follow redirects by hand (across the two origins) until a page or `stop_at`."""
-    for _ in range(limit):
-        response = session.get(url, allow_redirects=False, timeout=15)
-        if response.status_code not in (301, 302, 303) or (stop_at and stop_at in urlparse(url).path):
-            return response
-        url = urljoin(url, response.headers["Location"])
-    raise AssertionError(f"too many redirects, last {url}")
-
-
-def site_login(session: requests.Session, login_page: requests.Response, username: str):
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login_page.text).group(1)
-    next_url = re.search(r'name="next" value="([^"]*)"', login_page.text).group(1)
-    response = session.post(login_page.url, data={
-        "csrfmiddlewaretoken": token, "username": username, "password": DEMO_PASSWORD,
-        "next": next_url.replace("&amp;", "&"),
-    }, headers={"Referer": login_page.url}, allow_redirects=False, timeout=15)
-    assert response.status_code == 302, response.text[:500]
-    return urljoin(login_page.url, response.headers["Location"])
-
-
 def hub_user(hub: dict, name: str) -> dict:
     response = requests.get(f"{hub['url']}/hub/api/users/{name}", timeout=10,
                             headers={"Authorization": f"token {hub['token']}"})
@@ -143,7 +114,7 @@ def sign_in_through_hub(hub: dict, username: str) -> requests.Session:
     browser = requests.Session()
     login_page = follow(browser, f"{hub['url']}/hub/oauth_login")
     assert login_page.url.startswith(f"{hub['site']}/accounts/login/"), login_page.url
-    after_login = site_login(browser, login_page, username)
+    after_login = site_form_login(browser, login_page, username, DEMO_PASSWORD)
     landed = follow(browser, after_login, stop_at="/hub/spawn")
     assert "/hub/" in landed.url and landed.url.startswith(hub["url"]), (
         landed.url, hub["log"].read_text()[-3000:])
