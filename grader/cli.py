@@ -28,10 +28,10 @@ from pathlib import Path
 
 from traitlets.config import Config, PyFileConfigLoader
 
-from .autograde_cli import add_autograde_command, run_autograde_command
-from .config import GraderSettings
-from .course_cli import add_course_commands, run_course_command
-from .errors import GraderError
+from grader.courses.cli import add_course_commands, run_course_command
+from grader.engine.cli import add_autograde_command, run_autograde_command
+from grader.service.config import GraderSettings
+from grader.service.errors import GraderError
 
 
 def progress_bar(done: int, total: int, extra: str = "", width: int = 30) -> str:
@@ -60,7 +60,7 @@ def settings_for(args) -> tuple[GraderSettings, Config]:
 
 
 def gradebook_for(args):
-    from .gradebook import open_gradebook
+    from grader.service.gradebook import open_gradebook
 
     settings, config = settings_for(args)
     return open_gradebook(settings), config
@@ -77,7 +77,7 @@ def read_folder(folder: Path) -> dict[str, bytes]:
 
 
 def cmd_db(args) -> int:
-    from .orm import database_revision, upgrade_database
+    from grader.service.orm import database_revision, upgrade_database
 
     settings, _ = settings_for(args)
     if args.action == "upgrade":
@@ -87,12 +87,12 @@ def cmd_db(args) -> int:
 
 
 async def _release(gradebook, config, course, assignment, folder: Path, options, check) -> dict:
-    from .gradebook import OPERATOR
-    from .publish import publish_release
+    from grader.service.gradebook import OPERATOR
+    from grader.service.publish import publish_release
 
     pool = None
     if check is not False and gradebook.settings.check_releases:
-        from .app import make_sandbox_pool
+        from grader.service.app import make_sandbox_pool
 
         pool = make_sandbox_pool(config, remove_stale=False)
     try:
@@ -156,8 +156,8 @@ def _import_lessons(gradebook, slug: str, folder: Path, manifest: Path) -> int:
     """Store the lessons course.yml lists (notebook + data files), replacing older ones."""
     import yaml
 
-    from .gradebook import OPERATOR
-    from .lessons import CourseLessons
+    from grader.service.gradebook import OPERATOR
+    from grader.service.lessons import CourseLessons
 
     lessons = (yaml.safe_load(manifest.read_text()) or {}).get("lessons") or []
     store = CourseLessons(gradebook)
@@ -173,8 +173,8 @@ def _import_lessons(gradebook, slug: str, folder: Path, manifest: Path) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .app import make_sandbox_pool
-    from .worker import GradingWorker, worker_id
+    from grader.service.app import make_sandbox_pool
+    from grader.service.worker import GradingWorker, worker_id
 
     gradebook, config = gradebook_for(args)
     start = gradebook.queue.counts()
@@ -213,7 +213,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .gradebook import OPERATOR
+    from grader.service.gradebook import OPERATOR
 
     gradebook, _ = gradebook_for(args)
     text = gradebook.export_csv(OPERATOR, args.course, args.assignment)
@@ -248,7 +248,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_serve(argv: list[str]) -> int:
-    from .app import GraderApp
+    from grader.service.app import GraderApp
 
     # GraderApp parses its own traitlets options (--port=, --db=, --GraderSettings.x=...)
     GraderApp.launch_instance(argv)
@@ -332,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error ({e.code}): {e.message}", file=sys.stderr)
         return 1
     except Exception as e:
-        from .gradebook import DatabaseNotReady
+        from grader.service.gradebook import DatabaseNotReady
 
         if isinstance(e, DatabaseNotReady):
             print(f"error: {e}", file=sys.stderr)

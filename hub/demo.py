@@ -17,8 +17,8 @@ import os
 import sys
 from pathlib import Path
 
-from grader.course import CourseError, discover_courses, load_courses
-from grader.course_import import ImportOptions, run_import
+from grader.courses.importer import ImportOptions, run_import
+from grader.courses.validate import CourseError, discover_courses, load_courses
 
 ROOT = Path(__file__).resolve().parent.parent
 

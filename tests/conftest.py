@@ -1,9 +1,18 @@
-"""Shared test setup: makes tests/ importable (stack.py) and the repo root too."""
+"""Shared test setup.
 
-import sys
-from pathlib import Path
+Tools that ``./studio test`` installs into the project's environment
+(configurable-http-proxy, lint-imports, nbqa) are found there, the way an activated
+environment finds them, whatever PATH pytest was started with: a hub that a test starts
+inherits this PATH and finds its proxy the same way.
+"""
 
-TESTS = Path(__file__).resolve().parent
-for p in (TESTS, TESTS.parent):
-    if str(p) not in sys.path:
-        sys.path.insert(0, str(p))
+import os
+
+from tooling import VENV_BIN, stop_all_processes
+
+if str(VENV_BIN) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
+
+
+def pytest_sessionfinish(session, exitstatus):
+    stop_all_processes()

@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,9 +21,9 @@ from urllib.parse import urlparse
 
 import docker
 import requests
+from tooling import VENV_BIN, start_process, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 
 
 # Browsers resolve *.localhost to loopback; Python's resolver does not. Learner servers
@@ -99,7 +98,7 @@ class Stack:
 
     def start_proxy(self) -> None:
         log = open(self.workdir / "proxy.log", "ab")
-        self.proxy = subprocess.Popen(
+        self.proxy = start_process(
             [str(VENV_BIN / "configurable-http-proxy"), "--ip", "127.0.0.1",
              "--port", str(self.port), "--api-ip", "127.0.0.1",
              "--api-port", str(self.api_port),
@@ -111,7 +110,7 @@ class Stack:
     def start_hub(self, wait: bool = True) -> subprocess.Popen:
         (self.workdir / "hub").mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / "hub.log", "ab")
-        self.hub = subprocess.Popen(
+        self.hub = start_process(
             self.hub_command, cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         if wait:
@@ -127,13 +126,8 @@ class Stack:
             return False
 
     def stop_hub(self) -> None:
-        if self.hub and self.hub.poll() is None:
-            self.hub.send_signal(signal.SIGTERM)
-            try:
-                self.hub.wait(15)
-            except subprocess.TimeoutExpired:
-                self.hub.kill()
-                self.hub.wait()
+        if self.hub:
+            stop_process(self.hub, timeout=15)
 
     def restart_hub(self) -> None:
         self.stop_hub()
@@ -205,9 +199,8 @@ class Stack:
 
     def close(self) -> None:
         self.stop_hub()
-        if self.proxy and self.proxy.poll() is None:
-            self.proxy.terminate()
-            self.proxy.wait(10)
+        if self.proxy:
+            stop_process(self.proxy, timeout=10)
         self.cleanup_docker()
 
 

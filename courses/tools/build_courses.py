@@ -3,7 +3,7 @@
     python courses/tools/build_courses.py          # rewrite courses/<slug>/ for every course
 
 Edit the content in python_foundations_*.py / data_analysis_pandas.py, re-run this, then
-`python -m grader.course_cli validate courses/<slug>`. The generated files are committed:
+`python -m grader.courses.cli validate courses/<slug>`. The generated files are committed:
 they are the course.
 """
 

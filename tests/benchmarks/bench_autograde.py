@@ -28,9 +28,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "grader" / "engine")]
 import nbfactory as f  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
-from grader.autograde import autograde_async  # noqa: E402
-from grader.release import build_release  # noqa: E402
-from grader.sandbox import SandboxPool  # noqa: E402
+from grader.engine.autograde import autograde_async  # noqa: E402
+from grader.engine.release import build_release  # noqa: E402
+from grader.engine.sandbox import SandboxPool  # noqa: E402
 
 PREFIX = "ls-bench-sandbox-"
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from studio_site.progress.models import Achievement, GradeEvent
 
-from grader.webhook import sign  # the grader's own signer: both sides must agree
+from grader.service.webhook import sign  # the grader's own signer: both sides must agree
 
 DEMO_PASSWORD = "studio-demo-2026"  # seed_demo password, see conftest.py
 pytestmark = pytest.mark.django_db

@@ -13,15 +13,14 @@ from pathlib import Path
 import requests
 from courses_testlib import REPO
 
-sys.path.insert(0, str(REPO / "tests" / "grader" / "service"))
-import service_support  # noqa: E402
+import service_support
+from tooling import start_process, stop_process
 
 #: The site's test settings carry this shared secret (cms/studio_site/settings/test.py).
 CMS_SECRET = "test-grade-secret"
 
 _CMS_SCRIPT = """
-import os, sys
-sys.path.insert(0, {cms!r})
+import os
 os.environ["DJANGO_SETTINGS_MODULE"] = "studio_site.settings.test"
 import django
 django.setup()
@@ -41,11 +40,12 @@ class CMSProcess:
         self.port = service_support.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = root / "cms.log"
-        script = textwrap.dedent(_CMS_SCRIPT).format(cms=str(REPO / "cms"), port=self.port)
+        script = textwrap.dedent(_CMS_SCRIPT).format(port=self.port)
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
+        self.proc = start_process(
             [sys.executable, "-c", script], cwd=root, stdout=self._log,
-            stderr=subprocess.STDOUT, env={**os.environ, "LS_CMS_DATA_DIR": str(root / "data")},
+            stderr=subprocess.STDOUT, env={**os.environ, "LS_CMS_DATA_DIR": str(root / "data"),
+                 "PYTHONPATH": str(REPO / "cms")},
         )
 
     def wait_ready(self, timeout: float = 180) -> None:
@@ -61,10 +61,5 @@ class CMSProcess:
         raise RuntimeError("the CMS did not come up:\n" + self.log_path.read_text()[-4000:])
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
         self._log.close()

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from courses_testlib import COURSES
 
-from grader.course import build_student_version, load_course
+from grader.courses.validate import build_student_version, load_course
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.course import ManifestError, build_student_version, load_course, validate_course
+from grader.courses.validate import ManifestError, build_student_version, load_course, validate_course
 
 
 def _validate(copy, **kwargs):
@@ -238,7 +238,7 @@ def test_runner_is_a_config_setting(course_copy):
     """The grader's config file swaps the runner: c.CourseValidator.runner = ..."""
     from traitlets.config import Config
 
-    from grader.course import CourseValidator, run_on_host
+    from grader.courses.validate import CourseValidator, run_on_host
 
     copy = course_copy("python-foundations", ["ps01-values-and-strings"])
     calls = []

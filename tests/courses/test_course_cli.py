@@ -11,7 +11,7 @@ import sys
 import pytest
 from courses_testlib import COURSES, REPO, SANDBOX_PREFIX
 
-from grader.course_cli import add_course_commands, run_course_command
+from grader.courses.cli import add_course_commands, run_course_command
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from courses_testlib import COURSES, course_dirs
 
-from grader.course import load_course, validate_course
+from grader.courses.validate import load_course, validate_course
 
 
 @pytest.mark.docker

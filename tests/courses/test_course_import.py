@@ -34,16 +34,18 @@ def services(tmp_path_factory):
     root = tmp_path_factory.mktemp("import-services")
     cms = CMSProcess(root)  # starts migrating while the hub comes up
     config = GRADER_CONFIG.format(prefix=SANDBOX_PREFIX, work_root=str(root / "sandboxes"))
-    proc, hub = service_support.start_hub(
-        root / "hub", config, {},
-        admin_scopes=service_support.ADMIN_SCOPES + ["read:services"],
-    )
+    proc = None
     try:
+        proc, hub = service_support.start_hub(
+            root / "hub", config, {},
+            admin_scopes=service_support.ADMIN_SCOPES + ["read:services"],
+        )
         hub.user("ada", groups=("instructors",))
         cms.wait_ready()
         yield hub, cms, hub.token("ada")
     finally:
-        service_support.stop_hub(proc)
+        if proc is not None:
+            service_support.stop_hub(proc)
         cms.stop()
         remove_test_sandboxes()  # the grader's release-check sandboxes
 

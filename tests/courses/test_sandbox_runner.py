@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import CourseError, validate_course
+from grader.courses.validate import CourseError, validate_course
 from courses_testlib import code_notebook as _nb
 from courses_testlib import notebook_outputs as _outputs
 
@@ -76,7 +76,7 @@ def test_a_solution_that_only_passes_on_the_host_is_caught(course_copy, sandbox_
 
 
 def test_an_endless_cell_times_out(sandbox_config, tmp_path: Path):
-    from grader.course_sandbox import SandboxNotebookRunner
+    from grader.courses.sandbox_runner import SandboxNotebookRunner
 
     with SandboxNotebookRunner(warm=0, cell_timeout=2, config=sandbox_config) as runner:
         executed = runner(_nb("while True: pass", "print('next cell still runs')"), tmp_path)
@@ -88,7 +88,7 @@ def test_an_endless_cell_times_out(sandbox_config, tmp_path: Path):
 
 def test_the_sandbox_runner_needs_root_and_says_so(monkeypatch, sandbox_config):
     """Sandboxes hand their socket folder to the learner user and take it back: root only."""
-    from grader.course_sandbox import SandboxNotebookRunner, SandboxUnavailableError
+    from grader.courses.sandbox_runner import SandboxNotebookRunner, SandboxUnavailableError
 
     monkeypatch.setattr("os.geteuid", lambda: 1000)
     with pytest.raises(SandboxUnavailableError) as raised:

@@ -7,19 +7,15 @@ loaded by pytest-jupyter, whose ``jp_fetch`` calls the routes as the browser wou
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+import service_support
+from extension_support import COURSE, publish, server_config
+from tooling import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "grader" / "service"))
-sys.path.insert(0, str(REPO / "extensions" / "learning_studio_lab"))
-
-import service_support  # noqa: E402
-from extension_support import COURSE, publish, server_config  # noqa: E402
 
 # pytest-jupyter's fixtures (jp_fetch, jp_serverapp, ...), for this folder only: a
 # non-root conftest may not declare pytest_plugins.
@@ -45,8 +41,7 @@ c.SandboxPool.concurrency = 1
 
 
 def _need_proxy() -> None:
-    if shutil.which("configurable-http-proxy") is None:
-        pytest.fail("configurable-http-proxy is missing (npm install -g configurable-http-proxy)")
+    require_tool("configurable-http-proxy")
 
 
 @pytest.fixture(scope="module")

@@ -18,23 +18,20 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
+from extension_support import COURSE, hinted_source
 from playwright.sync_api import expect
+from service_support import answered, free_port
+from stack import Stack
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
 
-from extension_support import COURSE, hinted_source  # noqa: E402
-from service_support import answered, free_port  # noqa: E402
-from stack import Stack  # noqa: E402
-
-from grader.lessons import push_lessons  # noqa: E402
+from grader.service.lessons import push_lessons  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow,
               pytest.mark.timeout(900)]

@@ -21,10 +21,10 @@ def _run(*args):
                           cwd=ROOT, env=env, timeout=300)
 
 
-@pytest.mark.parametrize("entry", [["grader", "autograde"], ["grader.autograde_cli"]])
+@pytest.mark.parametrize("entry", [["grader", "autograde"], ["grader.engine.cli"]])
 def test_autograde_json_contract(tmp_path, docker_client, entry):
     source = f.reference_assignment(tmp_path / "source" / "ps1")
-    from grader.release import build_release
+    from grader.engine.release import build_release
 
     build_release(source).write_student_version(tmp_path / "student")
     sub = f.submission_from(tmp_path / "student", tmp_path / "sub", f.CORRECT)
@@ -43,6 +43,6 @@ def test_autograde_json_contract(tmp_path, docker_client, entry):
 
 
 def test_bad_arguments_are_named(tmp_path):
-    proc = _run("grader.autograde_cli", str(tmp_path / "missing"), str(tmp_path), "--json")
+    proc = _run("grader.engine.cli", str(tmp_path / "missing"), str(tmp_path), "--json")
     assert proc.returncode == 2
     assert "SOURCE_DIR" in proc.stderr and "is not a folder" in proc.stderr

@@ -8,9 +8,9 @@ import nbfactory as f
 import nbformat
 from traitlets.config import Config
 
-from grader.autograde import score_notebook
-from grader.feedback import render_feedback
-from grader.release import build_release
+from grader.engine.autograde import score_notebook
+from grader.engine.feedback import render_feedback
+from grader.engine.release import build_release
 
 
 def _executed(build, name, outputs_by_id):
@@ -26,7 +26,7 @@ def _executed(build, name, outputs_by_id):
 
 
 def test_hidden_tests_are_withheld_and_outputs_escaped(tmp_path):
-    from grader.autograde import NotebookGrade
+    from grader.engine.autograde import NotebookGrade
 
     build = build_release(f.reference_assignment(tmp_path / "ps1"))
     err = nbformat.v4.new_output("error", ename="AssertionError", evalue="",

@@ -6,9 +6,9 @@ import nbfactory as f
 import pytest
 from conftest import engine_config
 
-from grader.autograde import GradeResult, _files_for_sandbox
-from grader.release import build_release
-from grader.sandbox import DockerSandbox, SandboxError, SandboxPool
+from grader.engine.autograde import GradeResult, _files_for_sandbox
+from grader.engine.release import build_release
+from grader.engine.sandbox import DockerSandbox, SandboxError, SandboxPool
 
 
 def _pool(tmpfs: str) -> SandboxPool:

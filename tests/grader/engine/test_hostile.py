@@ -14,9 +14,9 @@ import nbfactory as f
 import pytest
 from conftest import WORK_ROOT, engine_config, leftover_sandboxes
 
-from grader.autograde import autograde_async
-from grader.release import build_release
-from grader.sandbox import SandboxPool
+from grader.engine.autograde import autograde_async
+from grader.engine.release import build_release
+from grader.engine.sandbox import SandboxPool
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -20,9 +20,9 @@ import pytest
 from conftest import engine_config, leftover_sandboxes
 from nbformat.v4 import new_code_cell
 
-from grader.autograde import autograde_async
-from grader.release import build_release
-from grader.sandbox import SandboxPool
+from grader.engine.autograde import autograde_async
+from grader.engine.release import build_release
+from grader.engine.sandbox import SandboxPool
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

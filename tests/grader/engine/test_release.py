@@ -8,7 +8,7 @@ import nbfactory as f
 import pytest
 from conftest import engine_config
 
-from grader.release import ReleaseBuild, ReleaseError, build_release, check_release
+from grader.engine.release import ReleaseBuild, ReleaseError, build_release, check_release
 
 
 @pytest.fixture

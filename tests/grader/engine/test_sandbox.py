@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from conftest import PREFIX, engine_config
 
-from grader.sandbox import OWNER, OWNER_LABEL, DockerSandbox
+from grader.engine.sandbox import OWNER, OWNER_LABEL, DockerSandbox
 
 pytestmark = [pytest.mark.docker]
 

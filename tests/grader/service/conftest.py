@@ -8,10 +8,10 @@ runs it. Databases: SQLite always, PostgreSQL too when LS_TEST_POSTGRES_URL is s
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from service_support import start_hub, stop_hub
+from tooling import require_tool
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def postgres_url():
 def _reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
 
-    from grader.orm import normalise_url
+    from grader.service.orm import normalise_url
 
     engine = create_engine(normalise_url(url))
     with engine.begin() as conn:
@@ -46,8 +46,8 @@ def db_url(request, tmp_path, postgres_url):
 
 @pytest.fixture
 def gradebook(db_url, tmp_path):
-    from grader.config import GraderSettings
-    from grader.gradebook import open_gradebook
+    from grader.service.config import GraderSettings
+    from grader.service.gradebook import open_gradebook
 
     settings = GraderSettings(
         database_url=db_url, blob_dir=str(tmp_path / "blobs"), lease_seconds=2.0,
@@ -70,8 +70,7 @@ c.GraderSettings.user_cache_seconds = 1
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     """A hub + grader (no grading workers) shared by the tests of one module."""
-    if shutil.which("configurable-http-proxy") is None:
-        pytest.fail("configurable-http-proxy is not installed (npm install -g configurable-http-proxy)")
+    require_tool("configurable-http-proxy")
     proc, hub = start_hub(tmp_path_factory.mktemp("hub"), NO_SANDBOX_CONFIG, {})
     yield hub
     stop_hub(proc)

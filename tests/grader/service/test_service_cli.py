@@ -31,7 +31,7 @@ def test_commands_need_a_migrated_database(tmp_path):
     r = grader(tmp_path, "db", "upgrade")
     from alembic.script import ScriptDirectory
 
-    from grader.orm import alembic_config
+    from grader.service.orm import alembic_config
 
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert f"revision {head}" in r.stdout
@@ -57,9 +57,9 @@ def test_import_status_export(tmp_path):
 
 def test_import_stores_the_lessons_of_course_yml(tmp_path):
     """A course folder with a manifest: its lessons (and their data files) are stored."""
-    from grader.config import GraderSettings
-    from grader.gradebook import OPERATOR, open_gradebook
-    from grader.lessons import CourseLessons
+    from grader.service.config import GraderSettings
+    from grader.service.gradebook import OPERATOR, open_gradebook
+    from grader.service.lessons import CourseLessons
 
     grader(tmp_path, "db", "upgrade")
     course = tmp_path / "intro"
@@ -83,8 +83,8 @@ def test_import_stores_the_lessons_of_course_yml(tmp_path):
 @pytest.mark.docker
 @pytest.mark.slow
 def test_grade_command_grades_the_queue_with_a_progress_bar(tmp_path):
-    from grader.config import GraderSettings
-    from grader.gradebook import Person, open_gradebook
+    from grader.service.config import GraderSettings
+    from grader.service.gradebook import Person, open_gradebook
 
     grader(tmp_path, "db", "upgrade")
     course = tmp_path / "intro"

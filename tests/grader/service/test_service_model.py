@@ -12,11 +12,11 @@ from service_support import source_files
 from sqlalchemy import select
 from tornado import httpserver, web
 
-from grader.autograde import CellGrade, GradeResult, NotebookGrade
-from grader.blobstore import BlobNotFound, DirectoryBlobStore
-from grader.gradebook import OPERATOR, Person
-from grader.late import notebook_penalty, seconds_late
-from grader.orm import (
+from grader.engine.autograde import CellGrade, GradeResult, NotebookGrade
+from grader.engine.late import notebook_penalty, seconds_late
+from grader.service.blobstore import BlobNotFound, DirectoryBlobStore
+from grader.service.gradebook import OPERATOR, Person
+from grader.service.orm import (
     Base,
     Submission,
     WebhookDelivery,
@@ -98,7 +98,7 @@ def test_blob_store_is_content_addressed_and_trees_round_trip(tmp_path):
 
 
 def _release(book, course="algo", **options):
-    from grader.release import build_release
+    from grader.engine.release import build_release
 
     book.ensure_course(course)
     folder = book.blobs.root.parent / "src" / "ps1"
@@ -159,7 +159,7 @@ def test_grades_manual_scores_and_regrades(gradebook):
 
 def test_late_submission_is_penalised_per_release_policy(gradebook):
     due = (utcnow() - dt.timedelta(minutes=90)).isoformat() + "Z"
-    from grader.gradebook import parse_due
+    from grader.service.gradebook import parse_due
 
     _release(gradebook, due_at=parse_due(due), late_policy="subtract_per_hour",
              late_penalty_per_hour=0.75)
@@ -209,7 +209,7 @@ class Receiver(web.RequestHandler):
 
 
 async def test_webhook_signs_and_retries_grade_events(gradebook):
-    from grader.webhook import CMSNotifier
+    from grader.service.webhook import CMSNotifier
 
     Receiver.calls = []
     server = httpserver.HTTPServer(web.Application([("/hook", Receiver)]))
@@ -286,9 +286,9 @@ def test_simultaneous_submissions_of_one_learner_all_kept_with_distinct_attempts
 async def test_release_check_without_a_usable_sandbox_is_a_named_operator_error(gradebook):
     from traitlets.config import Config
 
-    from grader.app import make_sandbox_pool
-    from grader.errors import SandboxUnavailable
-    from grader.publish import publish_release
+    from grader.service.app import make_sandbox_pool
+    from grader.service.errors import SandboxUnavailable
+    from grader.service.publish import publish_release
 
     gradebook.ensure_course("algo")
     config = Config()
@@ -310,8 +310,8 @@ async def test_release_check_without_a_usable_sandbox_is_a_named_operator_error(
 async def test_sandbox_outage_defers_jobs_without_using_attempts(gradebook):
     from traitlets.config import Config
 
-    from grader.app import make_sandbox_pool
-    from grader.worker import GradingWorker
+    from grader.service.app import make_sandbox_pool
+    from grader.service.worker import GradingWorker
 
     _release(gradebook)
     ann = Person("ann", frozenset({"learners:algo"}))

@@ -15,8 +15,8 @@ import pytest
 from service_support import REPO
 from sqlalchemy import select
 
-from grader.orm import Assignment, Course, GradingJob, Release, Submission
-from grader.queue import LeaseLost
+from grader.service.orm import Assignment, Course, GradingJob, Release, Submission
+from grader.service.queue import LeaseLost
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -129,8 +129,8 @@ def test_engine_errors_are_retried_then_failed(gradebook):
 
 KILLED_WORKER = textwrap.dedent("""
     import sys, time
-    from grader.config import GraderSettings
-    from grader.gradebook import open_gradebook
+    from grader.service.config import GraderSettings
+    from grader.service.gradebook import open_gradebook
     book = open_gradebook(GraderSettings(database_url=sys.argv[1], blob_dir=sys.argv[2],
                                          lease_seconds=3.0))
     done = 0
@@ -195,7 +195,7 @@ def test_a_stopping_grader_hands_its_job_back_without_using_an_attempt(gradebook
 
 
 def test_queue_status_shows_failures_only_to_their_course_instructors(gradebook):
-    from grader.gradebook import Person
+    from grader.service.gradebook import Person
 
     make_submissions(gradebook, 1)
     q = gradebook.queue
@@ -212,8 +212,8 @@ def test_queue_status_shows_failures_only_to_their_course_instructors(gradebook)
 
 CLAIMING_PROCESS = textwrap.dedent("""
     import sys
-    from grader.config import GraderSettings
-    from grader.gradebook import open_gradebook
+    from grader.service.config import GraderSettings
+    from grader.service.gradebook import open_gradebook
     book = open_gradebook(GraderSettings(database_url=sys.argv[1], blob_dir=sys.argv[2]))
     mine = []
     while True:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .errors import InvalidUpload, NotFound
-from .gradebook import Gradebook, Person, check_slug, iso, validate_upload
-from .orm import Lesson, utcnow
+from grader.service.errors import InvalidUpload, NotFound
+from grader.service.gradebook import Gradebook, Person, check_slug, iso, validate_upload
+from grader.service.orm import Lesson, utcnow
 
 log = logging.getLogger("grader")
 
@@ -124,7 +124,7 @@ def push_lessons(session, api: str, course_root: Path, course_slug: str, lessons
 
     ``session`` is a ``requests.Session`` carrying an instructor's or operator's token,
     ``api`` the grader's API URL (``…/services/grader/api``), ``lessons`` the manifest's
-    lessons (``course.yml`` dicts or ``grader.course.Lesson``). Each is stored again, so a
+    lessons (``course.yml`` dicts or ``grader.courses.validate.Lesson``). Each is stored again, so a
     changed lesson arrives; returns how many were stored.
     """
     count = 0

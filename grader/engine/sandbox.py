@@ -53,7 +53,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-log = logging.getLogger("grader.sandbox")
+log = logging.getLogger("grader.engine.sandbox")
 
 INBOX = "/sandbox/inbox"
 IPC = "/sandbox/ipc"

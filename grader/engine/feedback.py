@@ -18,8 +18,8 @@ from nbgrader import utils as nbutils
 from nbgrader.preprocessors import ClearHiddenTests
 
 if TYPE_CHECKING:
-    from .autograde import NotebookGrade
-    from .release import ReleaseNotebook
+    from grader.engine.autograde import NotebookGrade
+    from grader.engine.release import ReleaseNotebook
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _IMAGE_TYPES = ("image/png", "image/jpeg")

@@ -275,7 +275,7 @@ def alembic_config(url: str):
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", "grader:migrations")
+    cfg.set_main_option("script_location", "grader.service:migrations")
     cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     return cfg
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from jupyterhub.services.auth import HubOAuth
 
-from .config import GraderSettings
-from .gradebook import Person
+from grader.service.config import GraderSettings
+from grader.service.gradebook import Person
 
 
 def make_hub_auth(settings: GraderSettings) -> HubOAuth:

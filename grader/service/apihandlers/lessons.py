@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidRequest
-from ..lessons import CourseLessons
-from .base import GraderAPIHandler, encode_files
+from grader.service.apihandlers.base import GraderAPIHandler, encode_files
+from grader.service.errors import InvalidRequest
+from grader.service.lessons import CourseLessons
 
 
 class LessonsHandler(GraderAPIHandler):

@@ -2,7 +2,7 @@
 
 Prints one JSON object (``GradeResult.to_json()``). The service's ``grader/__main__.py``
 wires this in with ``add_autograde_command`` and ``run_autograde_command``; until then
-``python -m grader.autograde_cli SOURCE_DIR SUBMISSION_DIR --json`` does the same.
+``python -m grader.engine.cli SOURCE_DIR SUBMISSION_DIR --json`` does the same.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ def add_autograde_command(subparsers: argparse._SubParsersAction) -> argparse.Ar
 
 
 def run_autograde_command(args: argparse.Namespace) -> int:
-    from .autograde import autograde
-    from .release import ReleaseError, build_release
-    from .sandbox import SandboxError
+    from grader.engine.autograde import autograde
+    from grader.engine.release import ReleaseError, build_release
+    from grader.engine.sandbox import SandboxError
 
     logging.basicConfig(level=logging.INFO if args.debug else logging.WARNING,
                         stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
@@ -82,7 +82,7 @@ def run_autograde_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.autograde_cli", description=HELP)
+    parser = argparse.ArgumentParser(prog="python -m grader.engine.cli", description=HELP)
     _configure(parser)
     return run_autograde_command(parser.parse_args(argv))
 

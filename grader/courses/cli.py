@@ -5,7 +5,7 @@
     export-catalogue ROOT       the catalogue JSON the CMS imports
 
 The grader CLI wires these with ``add_course_commands(subparsers)`` and dispatches to
-``run_course_command(args)``; ``python -m grader.course_cli ...`` works on its own too.
+``run_course_command(args)``; ``python -m grader.courses.cli ...`` works on its own too.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
-from grader.course import (
+from grader.courses.validate import (
     CourseError,
     catalogue,
     discover_courses,
@@ -146,7 +146,7 @@ def _validate(args: argparse.Namespace) -> int:
         runner = None
         if args.runner == "sandbox" and not args.no_execute:
             from grader.cli import load_config
-            from grader.course_sandbox import SandboxNotebookRunner, SandboxUnavailableError
+            from grader.courses.sandbox_runner import SandboxNotebookRunner, SandboxUnavailableError
 
             try:
                 runner = stack.enter_context(
@@ -175,7 +175,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     import os
 
-    from grader.course_import import ImportOptions, run_import
+    from grader.courses.importer import ImportOptions, run_import
 
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -223,7 +223,7 @@ def run_course_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.course_cli", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m grader.courses.cli", description=__doc__)
     _add_actions(parser)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     return run_course_command(parser.parse_args(argv))

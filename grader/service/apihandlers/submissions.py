@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidRequest
-from ..gradebook import UNCHANGED
-from .base import GraderAPIHandler, encode_files
+from grader.service.apihandlers.base import GraderAPIHandler, encode_files
+from grader.service.errors import InvalidRequest
+from grader.service.gradebook import UNCHANGED
 
 # Feedback HTML contains the learner's own cell outputs (learner-controlled HTML and
 # script). "sandbox" gives it an opaque origin: it cannot read the grader's cookies or call

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import requests
+from tooling import start_process, stop_process
 
 REPO = Path(__file__).resolve().parents[3]
 ADMIN_TOKEN = secrets.token_hex(16)
@@ -179,7 +180,7 @@ def start_hub(root: Path, grader_config: str, env: dict[str, str],
     """)
     (root / "jupyterhub_config.py").write_text(config)
     log = open(root / "hub.log", "wb")
-    proc = subprocess.Popen(
+    proc = start_process(
         [sys.executable, "-m", "jupyterhub", "-f", str(root / "jupyterhub_config.py")],
         cwd=root, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONPATH": str(REPO)},
@@ -200,11 +201,6 @@ def start_hub(root: Path, grader_config: str, env: dict[str, str],
 
 
 def stop_hub(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_process(proc)
 
 

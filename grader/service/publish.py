@@ -1,7 +1,7 @@
 """Publishing a release: build the student version, check it in the sandbox, store it.
 
 Shared by the instructor API (POST .../release) and the CLI (`python -m grader release`).
-The engine (grader.release) builds with nbgrader's own preprocessors and checks that the
+The engine (grader.engine.release) builds with nbgrader's own preprocessors and checks that the
 source passes its tests and the student version fails them; a release whose check fails
 is refused with the engine's report, and nothing is stored.
 """
@@ -12,12 +12,12 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from .errors import ReleaseRejected, SandboxUnavailable
-from .gradebook import Gradebook, Person, check_slug, parse_due, validate_upload
+from grader.service.errors import ReleaseRejected, SandboxUnavailable
+from grader.service.gradebook import Gradebook, Person, check_slug, parse_due, validate_upload
 
 
 def _int_or_none(value, what: str) -> int | None:
-    from .errors import InvalidRequest
+    from grader.service.errors import InvalidRequest
 
     if value in (None, ""):
         return None
@@ -28,7 +28,7 @@ def _int_or_none(value, what: str) -> int | None:
 
 
 def _float(value, what: str) -> float:
-    from .errors import InvalidRequest
+    from grader.service.errors import InvalidRequest
 
     if value in (None, ""):
         return 0.0
@@ -49,12 +49,12 @@ async def publish_release(
     check: bool | None = None,
 ) -> dict:
     """Build, check and store a new release version; raises ReleaseRejected on a bad one."""
-    from .release import ReleaseError, build_release, check_release_async
+    from grader.engine.release import ReleaseError, build_release, check_release_async
 
     check_slug(assignment, "assignment")
     # who may release is decided before any work is done
     if not await asyncio.to_thread(gradebook.is_instructor, person, course):
-        from .errors import Forbidden
+        from grader.service.errors import Forbidden
 
         raise Forbidden(f"{person.name} is not an instructor of {course}")
     files = validate_upload(files, gradebook.settings)
@@ -78,7 +78,7 @@ async def publish_release(
             raise ReleaseRejected(f"the source notebooks are not valid nbgrader notebooks: {e}") from e
     report: dict = {"checked": False}
     if gradebook.settings.check_releases if check is None else check:
-        from .sandbox import SandboxError
+        from grader.engine.sandbox import SandboxError
 
         try:
             result = await check_release_async(build, pool)

@@ -21,12 +21,12 @@ from tornado.httpserver import HTTPServer
 from traitlets import Bool, Integer, Unicode, default
 from traitlets.config import Application
 
-from .apihandlers import courses, lessons, login, openapi, submissions
-from .auth import make_hub_auth
-from .config import GraderSettings
-from .gradebook import Gradebook, open_gradebook
-from .webhook import CMSNotifier
-from .worker import GradingWorker, worker_id
+from grader.service.apihandlers import courses, lessons, login, openapi, submissions
+from grader.service.auth import make_hub_auth
+from grader.service.config import GraderSettings
+from grader.service.gradebook import Gradebook, open_gradebook
+from grader.service.webhook import CMSNotifier
+from grader.service.worker import GradingWorker, worker_id
 
 log = logging.getLogger("grader")
 
@@ -37,7 +37,7 @@ def make_sandbox_pool(config, remove_stale: bool | None = None):
     remove_stale=False for short-lived CLI pools: a CLI run next to a running service
     must not remove the service's sandboxes (they share the container name prefix).
     """
-    from .sandbox import SandboxPool
+    from grader.engine.sandbox import SandboxPool
 
     if remove_stale is None:
         return SandboxPool(config=config)
@@ -94,7 +94,7 @@ class GraderApp(Application):
     @property
     def classes(self):
         try:
-            from .sandbox import DockerSandbox, SandboxPool
+            from grader.engine.sandbox import DockerSandbox, SandboxPool
 
             engine = [SandboxPool, DockerSandbox]
         except ImportError:

@@ -28,7 +28,7 @@ from typing import Any
 from nbformat import NotebookNode
 from traitlets.config import Config
 
-from .course import CourseError
+from grader.courses.validate import CourseError
 
 #: Where the notebook runs inside the sandbox (a tmpfs owned by the learner user).
 WORKDIR = "/home/learner/course"
@@ -42,7 +42,7 @@ def docker_problem(config: Config | None = None) -> str | None:
     """Why sandboxes cannot start here (no Docker engine, no learner image), or None."""
     import docker.errors
 
-    from .sandbox import LEARNER_UID, DockerSandbox, SandboxError
+    from grader.engine.sandbox import LEARNER_UID, DockerSandbox, SandboxError
 
     if os.geteuid() != 0:
         # Sandbox hands each container's socket folder to the learner user and takes it
@@ -92,7 +92,7 @@ class SandboxNotebookRunner:
         cell_timeout: int = 60,
         config: Config | None = None,
     ) -> None:
-        from .sandbox import SandboxPool
+        from grader.engine.sandbox import SandboxPool
 
         config = copy.deepcopy(config) if config is not None else Config()
         problem = docker_problem(config)
@@ -128,8 +128,8 @@ class SandboxNotebookRunner:
         return self._call(self._run(nb, Path(workdir)))
 
     async def _run(self, nb: NotebookNode, workdir: Path) -> NotebookNode:
-        from .autograde import SandboxedExecute, _setup_code
-        from .sandbox import SandboxKernelManager
+        from grader.engine.autograde import SandboxedExecute, _setup_code
+        from grader.engine.sandbox import SandboxKernelManager
 
         kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
         if kernel not in ("python3", "python"):

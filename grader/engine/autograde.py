@@ -6,7 +6,7 @@ The path of one notebook, as ``nbgrader autograde`` takes it:
    OverwriteCells (locked and test cells restored from the release master),
    CheckCellMetadata;
 2. execute: nbgrader's ``Execute`` preprocessor, here in the grader process, talking to a
-   kernel in the sandbox (``grader.sandbox``); same traits, same timeouts, same handling of
+   kernel in the sandbox (``grader.engine.sandbox``); same traits, same timeouts, same handling of
    errors and timeouts;
 3. score (trusted, here): IgnorePattern, ClearMetadata, LimitOutput, then the logic of
    SaveAutoGrades with ``nbgrader.utils.determine_grade``.
@@ -52,11 +52,11 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
-from .feedback import render_feedback
-from .release import ReleaseBuild, ReleaseNotebook, build_release, other_files
-from .sandbox import INBOX, Sandbox, SandboxError, SandboxKernelManager, SandboxPool
+from grader.engine.feedback import render_feedback
+from grader.engine.release import ReleaseBuild, ReleaseNotebook, build_release, other_files
+from grader.engine.sandbox import INBOX, Sandbox, SandboxError, SandboxKernelManager, SandboxPool
 
-log = logging.getLogger("grader.autograde")
+log = logging.getLogger("grader.engine.autograde")
 
 
 # --- results -------------------------------------------------------------------------------

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tornado import web
 
-from ..errors import InvalidRequest
-from ..publish import publish_release
-from .base import GraderAPIHandler, encode_files
+from grader.service.apihandlers.base import GraderAPIHandler, encode_files
+from grader.service.errors import InvalidRequest
+from grader.service.publish import publish_release
 
 
 class HealthHandler(GraderAPIHandler):

@@ -9,7 +9,7 @@ Two halves, each of which can be skipped:
    is new. The token is either given (``--grader-url`` + ``--token``) or made at the hub
    for an instructor with the hub's admin token (``--hub`` + ``--admin-token``), as
    ``./studio up`` does.
-2. **CMS**: the courses' catalogue entries (``grader.course.catalogue_entry``, with the due
+2. **CMS**: the courses' catalogue entries (``grader.courses.validate.catalogue_entry``, with the due
    dates the grader's releases fixed) are POSTed to the site's ``/courses/sync/``, signed
    with the shared secret ``LS_GRADE_EVENT_SECRET`` the way the site verifies it
    (``X-Studio-Signature: sha256=<HMAC-SHA256 of the body>``).
@@ -32,8 +32,8 @@ from typing import Any
 
 import requests
 
-from .course import Course, CourseError, catalogue_entry
-from .lessons import LessonImportError, push_lessons
+from grader.courses.validate import Course, CourseError, catalogue_entry
+from grader.service.lessons import LessonImportError, push_lessons
 
 #: The header and secret the CMS checks (cms/studio_site/progress/signing.py).
 SIGNATURE_HEADER = "X-Studio-Signature"
@@ -218,7 +218,7 @@ def import_into_grader(course: Course, grader: GraderCourses, say: Say,
         say(f"[{course.slug}] releasing {assignment.slug} ({i}/{len(todo)}; the grader checks "
             "it in a sandbox)…")
         t0 = time.monotonic()
-        out = grader.release(course, assignment.slug, fields)
+        out = grader.engine.release(course, assignment.slug, fields)
         result.released.append(assignment.slug)
         result.releases[assignment.slug] = {**out, "assignment": assignment.slug}
         say(f"[{course.slug}] released {assignment.slug} version {out.get('version')} "

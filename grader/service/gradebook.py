@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from .blobstore import BlobStore
-from .config import GraderSettings
-from .errors import (
+from grader.engine.late import LATE_POLICIES, notebook_penalty, seconds_late
+from grader.service.blobstore import BlobStore
+from grader.service.config import GraderSettings
+from grader.service.errors import (
     Conflict,
     Forbidden,
     InvalidRequest,
@@ -32,8 +33,7 @@ from .errors import (
     TooManyFiles,
     UploadTooLarge,
 )
-from .late import LATE_POLICIES, notebook_penalty, seconds_late
-from .orm import (
+from grader.service.orm import (
     Assignment,
     Course,
     Enrollment,
@@ -45,7 +45,7 @@ from .orm import (
     WebhookDelivery,
     utcnow,
 )
-from .queue import GradingQueue
+from grader.service.queue import GradingQueue
 
 log = logging.getLogger("grader")
 
@@ -381,7 +381,7 @@ class Gradebook:
         return assignment.releases[-1]
 
     def load_build(self, release: Release):
-        from .release import ReleaseBuild
+        from grader.engine.release import ReleaseBuild
 
         return ReleaseBuild.from_json(json.loads(self.blobs.get(release.build_blob)))
 
@@ -1000,8 +1000,13 @@ class Gradebook:
 
 def open_gradebook(settings: GraderSettings, upgrade: bool = False) -> Gradebook:
     """The gradebook on the configured database and blob store (schema upgraded if asked)."""
-    from .blobstore import DirectoryBlobStore
-    from .orm import database_revision, make_engine, make_sessionmaker, upgrade_database
+    from grader.service.blobstore import DirectoryBlobStore
+    from grader.service.orm import (
+        database_revision,
+        make_engine,
+        make_sessionmaker,
+        upgrade_database,
+    )
 
     if upgrade:
         upgrade_database(settings.database_url)

@@ -1,8 +1,8 @@
-"""Alembic environment of the grader database (run through grader.orm.upgrade_database)."""
+"""Alembic environment of the grader database (run through grader.service.orm.upgrade_database)."""
 
 from alembic import context
 
-from grader.orm import Base, make_engine
+from grader.service.orm import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

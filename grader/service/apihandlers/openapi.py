@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import GraderAPIHandler
+from grader.service.apihandlers.base import GraderAPIHandler
 
 
 def _op(summary: str, who: str, *, body: str | None = None, ok: str = "200", params=(),

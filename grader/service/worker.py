@@ -2,7 +2,7 @@
 
 One GradingWorker grades one submission at a time; a process runs several (the
 worker_count setting) on its event loop, and any number of processes may share the
-database. The engine (grader.autograde) does the sandboxed execution and scoring; this
+database. The engine (grader.engine.autograde) does the sandboxed execution and scoring; this
 module only moves files out of the blob store, keeps the job's lease alive and stores
 the result in the same transaction that marks the job done.
 """
@@ -19,11 +19,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from .gradebook import Gradebook
-from .orm import Submission
-from .queue import ClaimedJob, LeaseLost
+from grader.service.gradebook import Gradebook
+from grader.service.orm import Submission
+from grader.service.queue import ClaimedJob, LeaseLost
 
-log = logging.getLogger("grader.worker")
+log = logging.getLogger("grader.service.worker")
 
 
 def worker_id(label: str = "") -> str:
@@ -75,8 +75,8 @@ class GradingWorker:
 
     async def grade(self, job: ClaimedJob) -> str:
         """Grade one claimed job; returns the job's new state."""
-        from .autograde import autograde_async
-        from .sandbox import SandboxError
+        from grader.engine.autograde import autograde_async
+        from grader.engine.sandbox import SandboxError
 
         context, build, tree = await asyncio.to_thread(self._load, job)
         extra = {k: context[k] for k in ("user", "course", "assignment")}

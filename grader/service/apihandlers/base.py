@@ -11,9 +11,9 @@ import logging
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
-from ..auth import person_from_model
-from ..errors import Forbidden, GraderError, InvalidRequest
-from ..gradebook import Gradebook, Person
+from grader.service.auth import person_from_model
+from grader.service.errors import Forbidden, GraderError, InvalidRequest
+from grader.service.gradebook import Gradebook, Person
 
 log = logging.getLogger("grader.api")
 

@@ -11,7 +11,7 @@ cell it concerns and what to do about it.
 
 Notebooks are executed by one swappable function, a ``NotebookRunner``
 (``f(nb, workdir) -> executed nb``). ``python -m grader course validate`` uses
-``grader.course_sandbox.SandboxNotebookRunner``: each notebook in a fresh sandbox container
+``grader.courses.sandbox_runner.SandboxNotebookRunner``: each notebook in a fresh sandbox container
 of the learner image, as grading runs it. Without a runner (the library default, and
 ``--runner host``) nbgrader's ``Execute`` preprocessor (nbclient) runs on this machine, one
 fresh kernel per notebook, started ahead of time by ``WarmKernels``: only for trusted
@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # nbformat is imported where notebooks are read: `course impo
 
 MANIFEST_NAME = "course.yml"
 #: The manifest schema ships with the courses; ``courses/schema.json`` beside this package.
-DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "courses" / "schema.json"
+DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "courses" / "schema.json"
 
 # nbgrader matches its delimiters as substrings; ours are looser on purpose so that a
 # misspelt marker (which nbgrader would silently keep) is still recognised as meant-to-be
@@ -294,10 +294,10 @@ def catalogue(courses_root: Path | str, schema_path: Path | None = None) -> dict
 
 def build_student_version(source: NotebookNode) -> NotebookNode:
     """The notebook a learner receives: the same nbgrader pipeline a release runs
-    (grader.release.student_version; imported here so that nbgrader loads only when a
+    (grader.engine.release.student_version; imported here so that nbgrader loads only when a
     notebook is checked). Raises whatever nbgrader raises on broken metadata or markers.
     """
-    from .release import student_version
+    from grader.engine.release import student_version
 
     return student_version(source)[0]
 
@@ -527,7 +527,7 @@ class CourseValidator(LoggingConfigurable):
         allow_none=True,
         help="""A NotebookRunner: f(nb, workdir) -> executed nb. None: nbgrader's Execute
         preprocessor on this machine (trusted instructor notebooks only). The `course
-        validate` command passes grader.course_sandbox.SandboxNotebookRunner (a fresh
+        validate` command passes grader.courses.sandbox_runner.SandboxNotebookRunner (a fresh
         sandbox of the learner image per notebook) unless given --runner host.""",
     ).tag(config=True)
     cell_timeout = Integer(

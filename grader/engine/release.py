@@ -286,7 +286,7 @@ async def check_release_async(build: ReleaseBuild, pool: Any = None,
                               config: Any = None) -> ReleaseCheck:
     import tempfile
 
-    from .autograde import autograde_async
+    from grader.engine.autograde import autograde_async
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="ls-release-check-") as tmp:

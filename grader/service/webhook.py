@@ -21,10 +21,10 @@ import time
 from sqlalchemy import select, update
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from .config import GraderSettings
-from .orm import WebhookDelivery, utcnow
+from grader.service.config import GraderSettings
+from grader.service.orm import WebhookDelivery, utcnow
 
-log = logging.getLogger("grader.webhook")
+log = logging.getLogger("grader.service.webhook")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
