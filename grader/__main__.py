@@ -1,4 +1,4 @@
-"""``python -m grader``: see grader/cli.py."""
+"""``python -m grader``: the same as the ``grader`` command (grader/cli/)."""
 
 import sys
 

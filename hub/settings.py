@@ -15,6 +15,8 @@ from pathlib import Path
 from traitlets import Bool, Dict, Float, Integer, Unicode, default, validate
 from traitlets.config import Configurable
 
+from studio_contracts.signing import SECRET_ENV
+
 
 class StudioConfigError(Exception):
     """A setting is wrong; the message says which and what to do."""
@@ -356,14 +358,15 @@ class StudioSettings(Configurable):
     def _grade_webhook_url_default(self):
         return _env("STUDIO_GRADE_WEBHOOK_URL", "")
 
-    grade_webhook_secret = Unicode(
-        help="""Shared secret that signs grade events. Env: STUDIO_GRADE_WEBHOOK_SECRET;
-        generated into the data folder when unset.""",
+    signing_secret = Unicode(
+        help="""The secret the grader signs what it sends the site with (grade events),
+        and the site checks (studio_contracts.signing). Env: STUDIO_SIGNING_SECRET, the same
+        name on every side; generated into the data folder when unset.""",
     ).tag(config=True)
 
-    @default("grade_webhook_secret")
-    def _grade_webhook_secret_default(self):
-        return os.environ.get("STUDIO_GRADE_WEBHOOK_SECRET") or self.secret_file("webhook-secret")
+    @default("signing_secret")
+    def _signing_secret_default(self):
+        return os.environ.get(SECRET_ENV) or self.secret_file("signing-secret")
 
     hub_db_url = Unicode(
         help="""The hub's database. Default: SQLite in the data folder. Env:

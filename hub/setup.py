@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 import docker
 from docker.errors import DockerException, ImageNotFound
 
+from studio_contracts.signing import SECRET_ENV
+
 from .network import ensure_learner_network
 from .settings import StudioConfigError, StudioSettings, missing_image_message
 
@@ -56,13 +58,11 @@ def grader_service(s: StudioSettings, url: str) -> dict:
         ],
         "cwd": str(grader_dir),
         "environment": {
-            # the service runs in its data folder; find the grader package where hub/ is
-            "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
             "GRADER_DATABASE_URL": s.grader_db_url,
             "GRADER_BLOB_DIR": str(grader_dir / "blobs"),
             "GRADER_WORKERS": str(s.grader_workers),
             "GRADER_WEBHOOK_URL": s.grade_webhook_url,
-            "GRADER_WEBHOOK_SECRET": s.grade_webhook_secret,
+            SECRET_ENV: s.signing_secret,
             # the stack's course import releases as this service, before any login
             "GRADER_OPERATOR_SERVICES": ADMIN_SERVICE,
         },

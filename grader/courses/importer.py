@@ -9,10 +9,10 @@ Two halves, each of which can be skipped:
    is new. The token is either given (``--grader-url`` + ``--token``) or made at the hub
    for an instructor with the hub's admin token (``--hub`` + ``--admin-token``), as
    ``./studio up`` does.
-2. **CMS**: the courses' catalogue entries (``grader.courses.validate.catalogue_entry``, with the due
-   dates the grader's releases fixed) are POSTed to the site's ``/courses/sync/``, signed
-   with the shared secret ``LS_GRADE_EVENT_SECRET`` the way the site verifies it
-   (``X-Studio-Signature: sha256=<HMAC-SHA256 of the body>``).
+2. **Site**: the courses' catalogue entries (``grader.courses.manifest.catalogue_entry``,
+   with the due dates the grader's releases fixed) are POSTed to the site's
+   ``/courses/sync/``, signed with the shared secret STUDIO_SIGNING_SECRET the way the site
+   verifies every signed request (studio_contracts.signing).
 
 The grader half runs first and completes even when the CMS is down; the command then says
 which half failed and prints the command that retries only that half.
@@ -20,166 +20,27 @@ which half failed and prints the command that retries only that half.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import requests
+from studio_contracts.signing import SECRET_ENV
 
-from grader.courses.validate import Course, CourseError, catalogue_entry
-from grader.service.lessons import LessonImportError, push_lessons
-
-#: The header and secret the CMS checks (cms/studio_site/progress/signing.py).
-SIGNATURE_HEADER = "X-Studio-Signature"
-SECRET_ENV = "LS_GRADE_EVENT_SECRET"
-#: Release requests wait for the grader's sandbox check of every notebook.
-RELEASE_TIMEOUT = 900.0
+from grader.courses.client import (
+    CatalogueSyncError,
+    CourseImportError,
+    GraderCourses,
+    grader_api_from_hub,
+    instructor_token,
+    push_catalogue,
+    push_lessons,
+)
+from grader.courses.manifest import Course, catalogue_entry, discover_courses, load_courses
 
 Say = Callable[[str], None]
-
-
-class CourseImportError(CourseError):
-    """A course could not be loaded into the grader; the message says what and how to retry."""
-
-
-class CatalogueSyncError(CourseImportError):
-    """The CMS did not take the catalogue; the grader half is unaffected."""
-
-
-def _error_text(r: requests.Response) -> str:
-    """The message of a grader ({"error": {"message"}}) or CMS ({"error": "..."}) error."""
-    try:
-        body = r.json()
-    except ValueError:
-        return r.text.strip()[:500] or r.reason
-    err = body.get("error") if isinstance(body, dict) else None
-    if isinstance(err, dict):
-        return str(err.get("message") or err)
-    return str(err or body)[:500]
-
-
-# --------------------------------------------------------------------------- the hub
-
-
-def grader_api_from_hub(hub_url: str, admin_token: str) -> str:
-    """The grader's API base URL, as the hub lists its ``grader`` service."""
-    hub_url = hub_url.rstrip("/")
-    try:
-        r = requests.get(f"{hub_url}/hub/api/services/grader",
-                         headers={"Authorization": f"token {admin_token}"}, timeout=30)
-    except requests.RequestException as e:
-        raise CourseImportError(f"the hub at {hub_url} does not answer ({e}); is it running?") from e
-    if r.status_code in (401, 403):
-        raise CourseImportError(
-            f"the hub at {hub_url} refused the admin token ({r.status_code}): use the hub's "
-            "admin API token (STUDIO_ADMIN_TOKEN in data/studio.env)"
-        )
-    if r.status_code != 200:
-        raise CourseImportError(
-            f"the hub at {hub_url} lists no grader service ({r.status_code}): register the "
-            "grader in the hub's services (hub/setup.py does)"
-        )
-    # Where the hub itself reaches the service: the proxy may put services on their own
-    # subdomain (subdomain_host), the service's own address works from this machine.
-    return r.json()["url"].rstrip("/") + "/services/grader/api"
-
-
-def instructor_token(hub_url: str, admin_token: str, user: str) -> str:
-    """A short-lived hub token of ``user``, who must be allowed to release (instructor)."""
-    hub_url = hub_url.rstrip("/")
-    r = requests.post(f"{hub_url}/hub/api/users/{user}/tokens",
-                      headers={"Authorization": f"token {admin_token}"},
-                      json={"note": "course import", "expires_in": 3600}, timeout=30)
-    if r.status_code == 404:
-        raise CourseImportError(
-            f"the hub has no user {user!r}: create them (an instructor) or name another with "
-            "--instructor"
-        )
-    if r.status_code != 201:
-        raise CourseImportError(
-            f"the hub did not make a token for {user!r} ({r.status_code}: {_error_text(r)})"
-        )
-    return r.json()["token"]
-
-
-# --------------------------------------------------------------------------- the grader
-
-
-class GraderCourses:
-    """The parts of the grader's REST API an import uses, with one person's hub token."""
-
-    def __init__(self, api: str, token: str, timeout: float = 30.0) -> None:
-        self.api = api.rstrip("/")
-        self.timeout = timeout
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"token {token}"
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
-        try:
-            r = self.session.request(method, f"{self.api}/{path}", **kwargs)
-        except requests.RequestException as e:
-            raise CourseImportError(
-                f"the grader at {self.api} does not answer ({e.__class__.__name__}: {e}); "
-                "is it running, and is --grader-url its API (…/services/grader/api)?"
-            ) from e
-        if r.status_code in (401, 403):
-            raise CourseImportError(
-                f"the grader refused {method} {path} ({r.status_code}: {_error_text(r)}): the "
-                "token must belong to an admin or the course's instructor, with the scope "
-                "access:services!service=grader"
-            )
-        return r
-
-    def ensure_course(self, course: Course) -> bool:
-        """Create the course; False if it already existed."""
-        r = self._request("POST", "courses", json={"slug": course.slug, "title": course.title})
-        if r.status_code == 409:
-            return False
-        if r.status_code != 201:
-            raise CourseImportError(
-                f"{course.slug}: creating the course failed ({r.status_code}: {_error_text(r)})"
-            )
-        return True
-
-    def releases(self, course_slug: str) -> dict[str, dict]:
-        """The course's released assignments by slug (their newest release)."""
-        r = self._request("GET", f"courses/{course_slug}/assignments")
-        if r.status_code != 200:
-            raise CourseImportError(
-                f"{course_slug}: listing the released assignments failed ({r.status_code}: "
-                f"{_error_text(r)})"
-            )
-        return {a["assignment"]: a for a in r.json()}
-
-    def release(self, course: Course, assignment_slug: str, fields: dict[str, Any]) -> dict:
-        """Release one assignment from its source folder; the grader checks it in a sandbox."""
-        folder = course.assignment_dir(assignment_slug)
-        files = {
-            p.relative_to(folder).as_posix(): base64.b64encode(p.read_bytes()).decode()
-            for p in sorted(folder.rglob("*"))
-            if p.is_file()
-            and not any(part.startswith(".") or part == "__pycache__"
-                        for part in p.relative_to(folder).parts)
-        }
-        r = self._request(
-            "POST", f"courses/{course.slug}/assignments/{assignment_slug}/release",
-            json={"files": files, **fields}, timeout=RELEASE_TIMEOUT,
-        )
-        if r.status_code != 201:
-            raise CourseImportError(
-                f"{course.slug}/{assignment_slug}: the grader refused the release "
-                f"({r.status_code}: {_error_text(r)}). Fix it (python -m grader course "
-                f"validate {course.root} shows the same checks), then run the import again: "
-                "released assignments are kept"
-            )
-        return r.json()
 
 
 @dataclass
@@ -218,7 +79,7 @@ def import_into_grader(course: Course, grader: GraderCourses, say: Say,
         say(f"[{course.slug}] releasing {assignment.slug} ({i}/{len(todo)}; the grader checks "
             "it in a sandbox)…")
         t0 = time.monotonic()
-        out = grader.engine.release(course, assignment.slug, fields)
+        out = grader.release(course, assignment.slug, fields)
         result.released.append(assignment.slug)
         result.releases[assignment.slug] = {**out, "assignment": assignment.slug}
         say(f"[{course.slug}] released {assignment.slug} version {out.get('version')} "
@@ -226,11 +87,8 @@ def import_into_grader(course: Course, grader: GraderCourses, say: Say,
     if course.lessons:
         # Lessons are stored again each time (a changed lesson arrives); learners' panels
         # list them and fetch them from the grader.
-        try:
-            result.lessons = push_lessons(grader.session, grader.api, course.root, course.slug,
-                                          course.lessons)
-        except LessonImportError as e:
-            raise CourseImportError(str(e)) from e
+        result.lessons = push_lessons(grader.session, grader.api, course.root, course.slug,
+                                      course.lessons)
         say(f"[{course.slug}] stored {result.lessons} lesson(s) in the grader")
     return result
 
@@ -254,41 +112,6 @@ def catalogue_payload(courses: list[Course], grader_imports: dict[str, GraderImp
             entry["instructors"] = list(instructors)
         entries.append(entry)
     return {"courses": entries}
-
-
-def sign_body(body: bytes, secret: str) -> str:
-    """The X-Studio-Signature value the CMS expects for ``body``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def push_catalogue(cms_url: str, secret: str, payload: dict[str, Any],
-                   timeout: float = 60.0) -> dict[str, Any]:
-    """POST the catalogue to the CMS; returns its report ({"created": [...], "updated": [...]})."""
-    url = cms_url.rstrip("/") + "/courses/sync/"
-    body = json.dumps(payload).encode()
-    try:
-        r = requests.post(url, data=body, timeout=timeout, headers={
-            "Content-Type": "application/json", SIGNATURE_HEADER: sign_body(body, secret)})
-    except requests.RequestException as e:
-        raise CatalogueSyncError(
-            f"the CMS at {cms_url} does not answer ({e.__class__.__name__}); is the site running "
-            "and is --cms-url its address?"
-        ) from e
-    if r.status_code == 200:
-        return r.json()
-    why = _error_text(r)
-    if r.status_code in (401, 403):
-        raise CatalogueSyncError(
-            f"the CMS refused the signature ({r.status_code}: {why}): --cms-secret (or "
-            f"{SECRET_ENV}) must equal the site's {SECRET_ENV}"
-        )
-    if r.status_code == 503:
-        raise CatalogueSyncError(f"the CMS has catalogue sync turned off ({why})")
-    if r.status_code == 404:
-        raise CatalogueSyncError(
-            f"{url} does not exist ({r.status_code}): is --cms-url the Learning Studio site?"
-        )
-    raise CatalogueSyncError(f"the CMS rejected the catalogue ({r.status_code}: {why})")
 
 
 # --------------------------------------------------------------------------- the command
@@ -329,13 +152,13 @@ def _check_options(opts: ImportOptions) -> None:
     if not opts.skip_cms:
         if not opts.cms_url:
             raise CourseImportError(
-                "say where the CMS is: --cms-url URL (or LS_CMS_URL), e.g. "
+                "say where the site is: --cms-url URL (or STUDIO_SITE_URL), e.g. "
                 "http://127.0.0.1:8010; or --skip-cms to load only the grader"
             )
         if not opts.cms_secret:
             raise CourseImportError(
-                f"--cms-url needs the shared secret: --cms-secret or {SECRET_ENV} (the value "
-                "the site has in its own LS_GRADE_EVENT_SECRET)"
+                f"--cms-url needs the shared secret: --cms-secret or {SECRET_ENV} (the same "
+                "value the site has)"
             )
 
 
@@ -412,3 +235,4 @@ def run_import(courses: list[Course], opts: ImportOptions, say: Say, out: Say) -
             "released is kept and only the rest is released")
         return 1
     return 3 if cms_failed else 0
+

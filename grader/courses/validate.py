@@ -1,52 +1,43 @@
-"""Courses on disk: loading a course's manifest and checking that the course is correct.
+"""``grader course validate``: is a course correct before it is released?
 
-A course is a folder ``courses/<slug>/`` with a manifest ``course.yml`` (described by
-``courses/schema.json``), readable lesson notebooks under ``lessons/`` and nbgrader source
-notebooks under ``source/<assignment>/``.
-
-``validate_course`` is what an instructor (and CI) runs before a release: it builds the
-student version with nbgrader's own generate_assignment preprocessors, runs the solution
-and the student version, and reports every problem with the course, assignment, notebook and
-cell it concerns and what to do about it.
-
-Notebooks are executed by one swappable function, a ``NotebookRunner``
-(``f(nb, workdir) -> executed nb``). ``python -m grader course validate`` uses
-``grader.courses.sandbox_runner.SandboxNotebookRunner``: each notebook in a fresh sandbox container
-of the learner image, as grading runs it. Without a runner (the library default, and
-``--runner host``) nbgrader's ``Execute`` preprocessor (nbclient) runs on this machine, one
-fresh kernel per notebook, started ahead of time by ``WarmKernels``: only for trusted
-instructor notebooks on machines without Docker.
+It builds each assignment's student version with nbgrader's own generate_assignment
+preprocessors (grader.engine.release), looks for solution or hidden-test text that would
+reach learners, runs the solution and the student version with a NotebookRunner
+(grader.engine.runner; a fresh sandbox per notebook by default), applies the grader's own
+release check (grader.engine.check) to the results, runs every lesson, and reports each
+problem with the course, assignment, notebook and cell it concerns and what to do about it.
 """
 
 from __future__ import annotations
 
 import ast
-import copy
-import json
-import queue
 import re
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import jsonschema
-import yaml
+import nbformat
+from nbformat import NotebookNode
 from traitlets import Bool, Integer, Unicode
 from traitlets import Callable as CallableTrait
 from traitlets import validate as validate_trait
 from traitlets.config import LoggingConfigurable
 
-if TYPE_CHECKING:  # nbformat is imported where notebooks are read: `course import` needs
-    from nbformat import NotebookNode  # only the manifest, on machines without nbgrader
-
-MANIFEST_NAME = "course.yml"
-#: The manifest schema ships with the courses; ``courses/schema.json`` beside this package.
-DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "courses" / "schema.json"
+from grader.courses.manifest import (
+    DEFAULT_SCHEMA_PATH,
+    MANIFEST_NAME,
+    ManifestError,
+    Assignment,
+    Course,
+    Lesson,
+    load_course,
+)
+from grader.engine.check import is_autograder_test, judge_release, scores_of_executed
+from grader.engine.release import ReleaseError, release_notebook
+from grader.engine.runner import NotebookRunner, WarmKernels, run_on_host
 
 # nbgrader matches its delimiters as substrings; ours are looser on purpose so that a
 # misspelt marker (which nbgrader would silently keep) is still recognised as meant-to-be
@@ -62,366 +53,6 @@ _DATA_FILE_LITERAL = re.compile(
 # Secret lines shorter than this are too generic ("pass", "return x") to call a leak.
 _MIN_SECRET_LINE = 12
 
-
-# --------------------------------------------------------------------------- errors
-
-
-class CourseError(Exception):
-    """A course cannot be used as it is; the message says what to change."""
-
-
-class ManifestError(CourseError):
-    """course.yml is missing, is not YAML, or does not match courses/schema.json."""
-
-
-# --------------------------------------------------------------------------- manifest
-
-
-@dataclass(frozen=True)
-class Lesson:
-    """A readable notebook, in the order a learner should read it."""
-
-    slug: str
-    title: str
-    path: str
-    files: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """A graded nbgrader assignment: the source notebooks in ``source/<slug>/``."""
-
-    slug: str
-    title: str
-    points: float
-    due_offset_days: int
-    max_submissions: int | None = None
-    files: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Course:
-    """A course folder and its manifest."""
-
-    root: Path
-    slug: str
-    title: str
-    summary: str
-    audience: str
-    network: str
-    lessons: tuple[Lesson, ...]
-    assignments: tuple[Assignment, ...]
-
-    def assignment_dir(self, assignment: Assignment | str) -> Path:
-        slug = assignment if isinstance(assignment, str) else assignment.slug
-        return self.root / "source" / slug
-
-    def source_notebooks(self, assignment: Assignment | str) -> list[Path]:
-        """The assignment's source notebooks, sorted (nbgrader grades every .ipynb there)."""
-        folder = self.assignment_dir(assignment)
-        return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
-
-    def assignment(self, slug: str) -> Assignment:
-        for assignment in self.assignments:
-            if assignment.slug == slug:
-                return assignment
-        known = ", ".join(a.slug for a in self.assignments)
-        raise CourseError(f"course {self.slug!r} has no assignment {slug!r} (it has: {known})")
-
-
-def load_schema(schema_path: Path | None = None) -> dict[str, Any]:
-    path = Path(schema_path or DEFAULT_SCHEMA_PATH)
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError as e:
-        raise CourseError(f"course manifest schema not found at {path}") from e
-
-
-def manifest_errors(data: Any, schema: dict[str, Any]) -> list[str]:
-    """Every way ``data`` breaks the schema, as 'where: what' lines (empty if valid)."""
-    validator = jsonschema.Draft202012Validator(schema)
-    messages = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
-        where = _json_path(error.absolute_path) or "(top level)"
-        messages.append(f"{where}: {error.message}")
-    return messages
-
-
-def _json_path(parts: Iterable[Any]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def load_course(path: Path | str, schema_path: Path | None = None) -> Course:
-    """Read and check ``<path>/course.yml``; raise ManifestError saying what to fix."""
-    root = Path(path).resolve()
-    manifest = root / MANIFEST_NAME
-    if not manifest.is_file():
-        raise ManifestError(
-            f"{root}: no {MANIFEST_NAME} found. Every course folder needs a manifest; "
-            "see docs/courses-instructor.md for the fields."
-        )
-    try:
-        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ManifestError(f"{manifest}: not valid YAML: {e}") from e
-    errors = manifest_errors(data, load_schema(schema_path))
-    if errors:
-        listed = "\n  ".join(errors)
-        raise ManifestError(
-            f"{manifest} does not match courses/schema.json:\n  {listed}\n"
-            "Fix these fields (docs/courses-instructor.md describes each one)."
-        )
-    if data["slug"] != root.name:
-        raise ManifestError(
-            f"{manifest}: slug {data['slug']!r} differs from the folder name {root.name!r}; "
-            "rename one so they match (the slug is the course's id everywhere)."
-        )
-    for kind in ("lessons", "assignments"):
-        seen: set[str] = set()
-        for item in data[kind]:
-            if item["slug"] in seen:
-                raise ManifestError(
-                    f"{manifest}: {kind} slug {item['slug']!r} appears twice; slugs must be unique."
-                )
-            seen.add(item["slug"])
-    return Course(
-        root=root,
-        slug=data["slug"],
-        title=data["title"],
-        summary=data["summary"].strip(),
-        audience=data["audience"].strip(),
-        network=data.get("network", "closed"),
-        lessons=tuple(
-            Lesson(
-                slug=item["slug"],
-                title=item["title"],
-                path=item["path"],
-                files=tuple(item.get("files", ())),
-            )
-            for item in data["lessons"]
-        ),
-        assignments=tuple(
-            Assignment(
-                slug=item["slug"],
-                title=item["title"],
-                points=item["points"],
-                due_offset_days=item["due_offset_days"],
-                max_submissions=item.get("max_submissions"),
-                files=tuple(item.get("files", ())),
-            )
-            for item in data["assignments"]
-        ),
-    )
-
-
-def load_courses(folders: Iterable[Path | str], schema_path: Path | None = None) -> list[Course]:
-    """Load several course folders for a command that sends them somewhere (``course
-    import``): every manifest is checked, and every assignment must have its source folder
-    with a notebook, before anything is sent. Raises CourseError naming the first problem."""
-    courses = []
-    for folder in folders:
-        course = load_course(folder, schema_path)
-        for assignment in course.assignments:
-            if not course.source_notebooks(assignment):
-                raise CourseError(
-                    f"{course.assignment_dir(assignment)}: assignment {assignment.slug!r} of "
-                    f"course {course.slug!r} has no source notebook (*.ipynb) there; add it or "
-                    "remove the assignment from course.yml"
-                )
-        courses.append(course)
-    return courses
-
-
-def discover_courses(courses_root: Path | str) -> list[Path]:
-    """Course folders under ``courses_root``: those with a course.yml, sorted by name."""
-    return sorted(p.parent for p in Path(courses_root).glob(f"*/{MANIFEST_NAME}"))
-
-
-def catalogue_entry(course: Course) -> dict[str, Any]:
-    """One course's public description, in the shape the CMS's catalogue sync reads.
-
-    The CMS (cms/studio_site/catalogue/sync.py) matches courses, lessons and assignments by
-    ``id`` and shows ``max_score`` and ``due``; the manifest's own field names (``slug``,
-    ``points``, ``due_offset_days``...) are kept beside them for other readers. ``due`` is
-    added by ``course import`` from the grader's release, which fixes the actual date.
-    """
-    description = course.summary
-    if course.audience:
-        description += f"\n\nWho it is for: {course.audience}"
-    return {
-        "id": course.slug,
-        "slug": course.slug,
-        "title": course.title,
-        "summary": course.summary,
-        "description": description,
-        "audience": course.audience,
-        "network": course.network,
-        "lessons": [
-            {"id": lesson.slug, "slug": lesson.slug, "title": lesson.title, "path": lesson.path}
-            for lesson in course.lessons
-        ],
-        "assignments": [
-            {
-                "id": a.slug,
-                "slug": a.slug,
-                "title": a.title,
-                "max_score": a.points,
-                "points": a.points,
-                "due_offset_days": a.due_offset_days,
-                "max_submissions": a.max_submissions,
-            }
-            for a in course.assignments
-        ],
-    }
-
-
-def catalogue(courses_root: Path | str, schema_path: Path | None = None) -> dict[str, Any]:
-    """The course catalogue the CMS imports (its /courses/sync/ endpoint or the
-    ``sync_catalogue`` command): every course's public description."""
-    return {
-        "courses": [
-            catalogue_entry(load_course(folder, schema_path))
-            for folder in discover_courses(courses_root)
-        ]
-    }
-
-
-# --------------------------------------------------------------------------- student version
-
-
-def build_student_version(source: NotebookNode) -> NotebookNode:
-    """The notebook a learner receives: the same nbgrader pipeline a release runs
-    (grader.engine.release.student_version; imported here so that nbgrader loads only when a
-    notebook is checked). Raises whatever nbgrader raises on broken metadata or markers.
-    """
-    from grader.engine.release import student_version
-
-    return student_version(source)[0]
-
-
-# --------------------------------------------------------------------------- running notebooks
-
-#: Executes ``nb`` with ``workdir`` as its working directory (a throw-away copy of the
-#: assignment folder, data files included) and returns the executed notebook. Cells that
-#: raise must not stop the run: nbgrader scores each test cell by its own outputs.
-NotebookRunner = Callable[["NotebookNode", Path], "NotebookNode"]
-
-
-def run_on_host(nb: NotebookNode, workdir: Path, timeout: int = 60) -> NotebookNode:
-    """The default NotebookRunner: nbgrader's Execute preprocessor (nbclient) on this host.
-
-    Only for instructor-written notebooks, which are trusted. Learner code goes through the
-    grader's Sandbox instead.
-    """
-    from nbgrader.preprocessors import Execute
-    from traitlets.config import Config
-
-    executed = copy.deepcopy(nb)
-    # IPC sockets in the scratch folder: no TCP ports on the host, and no ipykernel
-    # warning about unencrypted TCP on every run.
-    config = Config({"KernelManager": {"transport": "ipc", "ip": str(workdir / ".kernel")}})
-    Execute(timeout=timeout, config=config).preprocess(
-        executed, {"metadata": {"path": str(workdir)}}
-    )
-    return executed
-
-
-class WarmKernels:
-    """A NotebookRunner like run_on_host that starts kernels ahead of time.
-
-    Starting a Python kernel costs about 0.6 s; a background thread keeps ``size`` fresh
-    kernels ready, each in its own scratch folder, so a notebook starts running at once.
-    Every kernel runs exactly one notebook and is then shut down: no state can pass from a
-    solution run to a student-version run. Use as a context manager.
-    """
-
-    def __init__(self, size: int = 2, timeout: int = 60, kernel_name: str = "python3") -> None:
-        self.timeout = timeout
-        self.kernel_name = kernel_name
-        self._ready: queue.Queue[tuple[Any, Path]] = queue.Queue(maxsize=max(1, size))
-        self._stopping = threading.Event()
-        self._starter = threading.Thread(target=self._keep_ready, daemon=True)
-        self._starter.start()
-
-    def _start_one(self) -> tuple[Any, Path]:
-        from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
-
-        folder = Path(tempfile.mkdtemp(prefix="course-kernel-"))
-        km = AsyncKernelManager(
-            kernel_name=self.kernel_name, transport="ipc", ip=str(folder / ".kernel")
-        )
-        # Same kernel arguments as nbgrader's Execute gives a python kernel.
-        run_sync(km.start_kernel)(
-            cwd=str(folder), extra_arguments=["--HistoryManager.hist_file=:memory:"]
-        )
-        return km, folder
-
-    def _keep_ready(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                kernel = self._start_one()
-            except Exception as e:  # surfaces when a notebook asks for a kernel
-                kernel = (e, Path())
-            while not self._stopping.is_set():
-                try:
-                    self._ready.put(kernel, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
-            else:
-                self._discard(kernel)
-
-    @staticmethod
-    def _discard(kernel: tuple[Any, Path]) -> None:
-        from jupyter_core.utils import run_sync
-
-        km, folder = kernel
-        if not isinstance(km, Exception):
-            try:
-                run_sync(km.shutdown_kernel)(now=True)
-            except Exception:  # already dead: nothing to clean but the folder
-                pass
-        shutil.rmtree(folder, ignore_errors=True)
-
-    def __call__(self, nb: NotebookNode, workdir: Path) -> NotebookNode:
-        from nbgrader.preprocessors import Execute
-
-        if nb.metadata.get("kernelspec", {}).get("name", self.kernel_name) != self.kernel_name:
-            return run_on_host(nb, workdir, timeout=self.timeout)
-        kernel = self._ready.get()
-        km, folder = kernel
-        if isinstance(km, Exception):
-            raise km
-        execute = Execute(timeout=self.timeout)
-        try:
-            shutil.copytree(workdir, folder, dirs_exist_ok=True)
-            executed = copy.deepcopy(nb)
-            execute.preprocess(executed, {"metadata": {"path": str(folder)}}, km=km)
-            return executed
-        finally:
-            # nbclient leaves a kernel it did not start running, with its client connected.
-            if getattr(execute, "kc", None) is not None:
-                execute.kc.stop_channels()
-            self._discard(kernel)
-
-    def close(self) -> None:
-        self._stopping.set()
-        self._starter.join(timeout=30)
-        while True:
-            try:
-                self._discard(self._ready.get_nowait())
-            except queue.Empty:
-                break
-
-    def __enter__(self) -> WarmKernels:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 # --------------------------------------------------------------------------- validation
@@ -506,6 +137,15 @@ def _cell_score(cell: NotebookNode) -> tuple[float | None, float]:
 
 
 @dataclass
+class _Pair:
+    """A source notebook's master cells and the scores of both versions once they ran."""
+
+    master: Any  # grader.engine.release.ReleaseNotebook
+    label: str
+    executed: dict[str, NotebookNode] = field(default_factory=dict)
+
+
+@dataclass
 class _Run:
     """One notebook execution to do, and what to check on the result."""
 
@@ -513,6 +153,7 @@ class _Run:
     label: str  # where, for messages
     nb: NotebookNode
     folder: Path  # copied to a scratch dir as the working directory
+    pair: _Pair | None = None
 
 
 class CourseValidator(LoggingConfigurable):
@@ -654,17 +295,19 @@ class CourseValidator(LoggingConfigurable):
             total += self._check_source_notebook(nb, nb_where, grade_ids)
             self._check_data_references(nb, nb_where, folder, assignment)
             try:
-                student = build_student_version(nb)
-            except Exception as e:  # nbgrader raises RuntimeError/ValidationError here
+                master = release_notebook(nb, nb_path.stem, assignment.slug, folder)
+            except ReleaseError as e:
                 self.problem(
                     nb_where,
                     f"nbgrader could not build the student version: {e}",
                     "fix the cell metadata or the BEGIN/END markers nbgrader names",
                 )
                 continue
+            student = nbformat.from_dict(master.student)
             self._check_leaks(nb, student, nb_where)
-            self._runs.append(_Run("solution", nb_where, nb, folder))
-            self._runs.append(_Run("student", nb_where, student, folder))
+            pair = _Pair(master, nb_where)
+            self._runs.append(_Run("solution", nb_where, nb, folder, pair))
+            self._runs.append(_Run("student", nb_where, student, folder, pair))
         if abs(total - float(assignment.points)) > 1e-9:
             self.problem(
                 where,
@@ -849,6 +492,10 @@ class CourseValidator(LoggingConfigurable):
                 )
                 continue
             getattr(self, f"_judge_{run.kind}")(run, executed)
+        pairs = {id(run.pair): run.pair for run in self._runs if run.pair is not None}
+        for pair in pairs.values():
+            if len(pair.executed) == 2:
+                self._judge_release(pair)
         where = "on this host" if self.runner is None else getattr(self.runner, "where", "")
         self.report.checked.append(f"executed {len(self._runs)} notebook(s) {where}".rstrip())
 
@@ -877,41 +524,61 @@ class CourseValidator(LoggingConfigurable):
                 )
 
     def _judge_solution(self, run: _Run, executed: NotebookNode) -> None:
+        run.pair.executed["solution"] = executed
         for i, cell in enumerate(executed.cells):
-            if cell.cell_type != "code":
-                continue
-            label = _cell_label(run.label + " (solution)", i, cell)
-            if _is_autograder_test(cell):
-                score, max_score = _cell_score(cell)
-                if score is None or score < max_score:
-                    self.problem(
-                        label,
-                        f"the solution fails this test ({score}/{max_score:g}): "
-                        f"{_error_summary(cell) or 'no full credit'}",
-                        _solution_fix(cell),
-                    )
-            elif _error_summary(cell) and any(
+            if cell.cell_type != "code" or is_autograder_test(cell):
+                continue  # test cells: the release check, below
+            if _error_summary(cell) and any(
                 o.get("output_type") == "error" for o in cell.get("outputs", [])
             ):
                 self.problem(
-                    label,
+                    _cell_label(run.label + " (solution)", i, cell),
                     f"raises {_error_summary(cell)} when run with the solution",
                     _solution_fix(cell),
                 )
 
     def _judge_student(self, run: _Run, executed: NotebookNode) -> None:
-        for i, cell in enumerate(executed.cells):
-            if not _is_autograder_test(cell):
-                continue
-            score, max_score = _cell_score(cell)
-            if score is not None and score >= max_score and max_score > 0:
-                self.problem(
-                    _cell_label(run.label + " (student version)", i, cell),
-                    f"this test passes on the unanswered student version ({score:g}/"
-                    f"{max_score:g} points for no work)",
-                    "make the test exercise the learner's answer (call their function, check "
-                    "their value) so it fails until they solve the exercise",
-                )
+        run.pair.executed["student"] = executed
+
+    def _judge_release(self, pair: _Pair) -> None:
+        """The grader's own release check (grader.engine.check) on the executed versions."""
+        name = pair.master.name
+        solution, student = pair.executed["solution"], pair.executed["student"]
+        check = judge_release(
+            {name: pair.master},
+            {name: scores_of_executed(solution)},
+            {name: scores_of_executed(student)},
+        )
+        cells = {
+            c.metadata["nbgrader"]["grade_id"]: (i, c)
+            for version in (solution, student)
+            for i, c in enumerate(version.cells)
+            if is_autograder_test(c)
+        }
+        for key in check.failing_in_source:
+            grade_id = key.split("/", 1)[1]
+            i, _ = cells[grade_id]
+            cell = solution.cells[i]
+            score, max_score = scores_of_executed(solution)[grade_id]
+            self.problem(
+                _cell_label(pair.label + " (solution)", i, cell),
+                f"the solution fails this test ({score}/{max_score:g}): "
+                f"{_error_summary(cell) or 'no full credit'}",
+                _solution_fix(cell),
+            )
+        for key in check.non_discriminating:
+            grade_id = key.split("/", 1)[1]
+            i, cell = next((i, c) for i, c in enumerate(student.cells)
+                           if is_autograder_test(c)
+                           and c.metadata["nbgrader"]["grade_id"] == grade_id)
+            score, max_score = scores_of_executed(student)[grade_id]
+            self.problem(
+                _cell_label(pair.label + " (student version)", i, cell),
+                f"this test passes on the unanswered student version ({score:g}/"
+                f"{max_score:g} points for no work)",
+                "make the test exercise the learner's answer (call their function, check "
+                "their value) so it fails until they solve the exercise",
+            )
 
 
 def _solution_fix(cell: NotebookNode) -> str:

@@ -29,7 +29,6 @@ import re
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,6 @@ from nbclient.exceptions import DeadKernelError
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbformat import NotebookNode
 from nbgrader import utils as nbutils
-from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.preprocessors import (
     CheckCellMetadata,
     ClearOutput,
@@ -54,105 +52,10 @@ from traitlets.config import Config
 
 from grader.engine.feedback import render_feedback
 from grader.engine.release import ReleaseBuild, ReleaseNotebook, build_release, other_files
+from grader.engine.results import CellGrade, GradeResult, NotebookGrade
 from grader.engine.sandbox import INBOX, Sandbox, SandboxError, SandboxKernelManager, SandboxPool
 
 log = logging.getLogger("grader.engine.autograde")
-
-
-# --- results -------------------------------------------------------------------------------
-@dataclass
-class CellGrade:
-    max_score: float
-    auto_score: float | None = None
-    needs_manual_grade: bool = True  # nbgrader's Grade default: a cell never scored waits
-    manual_score: float | None = None
-    comment: str | None = None
-    failed: bool = False
-
-    @property
-    def score(self) -> float | None:
-        if self.manual_score is not None:
-            return self.manual_score
-        if self.needs_manual_grade:
-            return None
-        return self.auto_score
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "score": self.score,
-            "max_score": self.max_score,
-            "needs_manual_grade": self.needs_manual_grade,
-        }
-
-
-@dataclass
-class NotebookGrade:
-    name: str
-    cells: dict[str, CellGrade]
-    messages: list[str] = field(default_factory=list)
-    feedback_html: str = ""
-    graded_notebook: dict[str, Any] | None = None
-    late_penalty: float = 0.0
-    seconds: float = 0.0
-
-    @property
-    def score(self) -> float:
-        # nbgrader's Grade.score: manual if set, else auto, else 0
-        total = 0.0
-        for c in self.cells.values():
-            if c.manual_score is not None:
-                total += c.manual_score
-            elif c.auto_score is not None:
-                total += c.auto_score
-        return total
-
-    @property
-    def max_score(self) -> float:
-        return sum(c.max_score for c in self.cells.values())
-
-    @property
-    def needs_manual_grade(self) -> bool:
-        return any(c.needs_manual_grade for c in self.cells.values())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "score": self.score,
-            "max_score": self.max_score,
-            "cells": {g: c.to_json() for g, c in self.cells.items()},
-        }
-
-
-@dataclass
-class GradeResult:
-    notebooks: dict[str, NotebookGrade]
-    messages: list[str] = field(default_factory=list)
-    # seconds: waiting for a sandbox, running the notebooks, total (benchmarks, logs)
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def score(self) -> float:
-        return sum(nb.score for nb in self.notebooks.values())
-
-    @property
-    def max_score(self) -> float:
-        return sum(nb.max_score for nb in self.notebooks.values())
-
-    @property
-    def needs_manual_grade(self) -> bool:
-        return any(nb.needs_manual_grade for nb in self.notebooks.values())
-
-    @property
-    def late_penalty(self) -> float:
-        return sum(nb.late_penalty for nb in self.notebooks.values())
-
-    def to_json(self) -> dict[str, Any]:
-        """The CLI contract (``python -m grader autograde ... --json``)."""
-        return {
-            "score": self.score,
-            "max_score": self.max_score,
-            "needs_manual_grade": self.needs_manual_grade,
-            "notebooks": {name: nb.to_json() for name, nb in self.notebooks.items()},
-        }
 
 
 class NotebookFailed(Exception):
@@ -339,7 +242,7 @@ def _read_submitted(path: Path) -> NotebookNode:
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def _setup_code(workdir: str, copy_files: bool) -> str:
+def setup_code(workdir: str, copy_files: bool) -> str:
     copy_part = (f"shutil.copytree({INBOX + '/files'!r}, {workdir!r}, dirs_exist_ok=True)"
                  if copy_files else f"os.makedirs({workdir!r}, exist_ok=True)")
     return (f"(lambda os, shutil: ({copy_part}, os.chdir({workdir!r})))"
@@ -351,7 +254,6 @@ async def autograde_async(
     submission_dir: Path | str,
     pool: SandboxPool | None = None,
     *,
-    seconds_late: float = 0.0,
     context: Mapping[str, Any] | None = None,
     config: Config | None = None,
 ) -> GradeResult:
@@ -370,8 +272,7 @@ async def autograde_async(
     result = GradeResult(notebooks={})
     try:
         async with pool.semaphore:
-            await _grade_in_sandbox(release, submission_dir, pool, config, result,
-                                    seconds_late, ctx, slog)
+            await _grade_in_sandbox(release, submission_dir, pool, config, result, ctx, slog)
     finally:
         if own_pool:
             await pool.close()
@@ -384,8 +285,8 @@ async def autograde_async(
 
 
 async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: SandboxPool,
-                            config: Config, result: GradeResult, seconds_late: float,
-                            ctx: str, slog: logging.LoggerAdapter) -> None:
+                            config: Config, result: GradeResult, ctx: str,
+                            slog: logging.LoggerAdapter) -> None:
     # Which notebooks run, in nbgrader's order (sorted file names).
     to_run: list[tuple[str, NotebookNode, list[str]]] = []
     failed_first: str | None = None
@@ -448,7 +349,7 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
             else:
                 stop_reason, killed_now = await _execute_one(
                     sandbox, index, nb, master, release.assignment, config, pool,
-                    _setup_code(workdir, copy_files=index == 0), deadline, workdir)
+                    setup_code(workdir, copy_files=index == 0), deadline, workdir)
                 if killed_now:
                     killed = f"{name}: {stop_reason}"
             if stop_reason:
@@ -457,8 +358,6 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
             cells = score_notebook(nb, master, config, release.assignment)
             nbg = NotebookGrade(name, cells, messages, graded_notebook=json.loads(
                 nbformat.writes(nb)))
-            nbg.late_penalty = float(LateSubmissionPlugin(config=config).late_submission_penalty(
-                "learner", nbg.score, seconds_late) or 0.0) if seconds_late > 0 else 0.0
             nbg.feedback_html = render_feedback(nb, master, nbg)
             nbg.seconds = time.monotonic() - t0
             result.notebooks[name] = nbg
@@ -575,13 +474,12 @@ def autograde(
     submission_dir: Path | str,
     pool: SandboxPool | None = None,
     *,
-    seconds_late: float = 0.0,
     context: Mapping[str, Any] | None = None,
     config: Config | None = None,
 ) -> GradeResult:
     """Blocking form of ``autograde_async`` (a pool passed in must belong to no loop yet)."""
-    return asyncio.run(autograde_async(release, submission_dir, pool, seconds_late=seconds_late,
-                                       context=context, config=config))
+    return asyncio.run(autograde_async(release, submission_dir, pool, context=context,
+                                       config=config))
 
 
 def grade_directories(source_dir: Path, submission_dir: Path,

@@ -94,7 +94,7 @@ class ReleaseBuild:
         return out
 
     def write_student_version(self, dest: Path) -> None:
-        _write_files(Path(dest), self.student_files())
+        write_files(Path(dest), self.student_files())
 
     def source_files(self) -> dict[str, bytes]:
         """The instructor's version (solutions, hidden tests): never for learners."""
@@ -147,7 +147,7 @@ class ReleaseBuild:
         return cls.from_json(json.loads((Path(src) / "release.json").read_text()))
 
 
-def _write_files(dest: Path, files: dict[str, bytes]) -> None:
+def write_files(dest: Path, files: dict[str, bytes]) -> None:
     for rel, data in files.items():
         path = dest / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -220,6 +220,30 @@ def read_notebook(path: Path) -> NotebookNode:
         return nbformat.read(f, as_version=4)
 
 
+def release_notebook(source: NotebookNode, name: str, assignment: str,
+                     folder: Path) -> ReleaseNotebook:
+    """One source notebook through nbgrader's pipeline: its student version and master
+    cells. Raises ReleaseError saying what to fix."""
+    if any(c.cell_type == "code" and AUTOTEST_DELIMITER in c.source for c in source.cells):
+        raise ReleaseError(
+            f"{name}.ipynb uses nbgrader AUTOTEST templates, which run code while the "
+            "assignment is generated; run `nbgrader generate_assignment` on it first and "
+            "release the instantiated tests."
+        )
+    rel = ReleaseNotebook(name=name, source=json.loads(nbformat.writes(source)),
+                          student={}, kernelspec={})
+    resources: dict[str, Any] = {
+        "nbgrader": {"notebook": name, "assignment": assignment, "db_url": None},
+        "metadata": {"path": str(folder), "name": name},
+    }
+    try:
+        nb, _ = student_version(source, resources, capture=_CaptureMaster(rel))
+    except Exception as e:  # noqa: BLE001 - nbgrader raises plain errors
+        raise ReleaseError(f"{name}.ipynb: {e}") from e
+    rel.student = json.loads(nbformat.writes(nb))
+    return rel
+
+
 def build_release(source_dir: Path, assignment: str | None = None) -> ReleaseBuild:
     """Build the student version of the notebooks in ``source_dir`` (nbgrader's pipeline)."""
     source_dir = Path(source_dir)
@@ -234,92 +258,10 @@ def build_release(source_dir: Path, assignment: str | None = None) -> ReleaseBui
         )
     notebooks: dict[str, ReleaseNotebook] = {}
     for path in paths:
-        name = path.stem
         try:
             source = read_notebook(path)
         except Exception as e:  # noqa: BLE001 - nbformat raises many kinds
             raise ReleaseError(f"{path.name} is not a valid notebook: {e}") from e
-        if any(
-            c.cell_type == "code" and AUTOTEST_DELIMITER in c.source for c in source.cells
-        ):
-            raise ReleaseError(
-                f"{path.name} uses nbgrader AUTOTEST templates, which run code while the "
-                "assignment is generated; run `nbgrader generate_assignment` on it first and "
-                "release the instantiated tests."
-            )
-        rel = ReleaseNotebook(name=name, source=json.loads(nbformat.writes(source)),
-                              student={}, kernelspec={})
-        resources: dict[str, Any] = {
-            "nbgrader": {"notebook": name, "assignment": assignment, "db_url": None},
-            "metadata": {"path": str(source_dir), "name": name},
-        }
-        try:
-            nb, _ = student_version(source, resources, capture=_CaptureMaster(rel))
-        except Exception as e:  # noqa: BLE001 - nbgrader raises plain errors
-            raise ReleaseError(f"{path.name}: {e}") from e
-        rel.student = json.loads(nbformat.writes(nb))
-        notebooks[name] = rel
+        notebooks[path.stem] = release_notebook(source, path.stem, assignment, source_dir)
     return ReleaseBuild(assignment=assignment, notebooks=notebooks,
                         files=other_files(source_dir))
-
-
-@dataclass
-class ReleaseCheck:
-    """Whether the tests of a release discriminate: source passes, student version fails."""
-
-    ok: bool
-    non_discriminating: list[str]
-    failing_in_source: list[str]
-    messages: list[str]
-    source_result: Any
-    student_result: Any
-
-
-def check_release(build: ReleaseBuild, pool: Any = None, config: Any = None) -> ReleaseCheck:
-    """Grade the source and the student version in the sandbox (blocking)."""
-    import asyncio
-
-    return asyncio.run(check_release_async(build, pool, config))
-
-
-async def check_release_async(build: ReleaseBuild, pool: Any = None,
-                              config: Any = None) -> ReleaseCheck:
-    import tempfile
-
-    from grader.engine.autograde import autograde_async
-
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="ls-release-check-") as tmp:
-        for version, files in (("source", build.source_files()),
-                               ("student", build.student_files())):
-            d = Path(tmp) / version
-            _write_files(d, files)
-            results[version] = await autograde_async(build, d, pool, config=config)
-    non_disc, failing, messages = [], [], []
-    for name, nb in build.notebooks.items():
-        for grade_id in nb.grade_ids:
-            cell = nb.cells[grade_id]
-            if cell.solution or cell.cell_type != "code":
-                continue  # manually graded: nothing to discriminate automatically
-            src = results["source"].notebooks[name].cells[grade_id]
-            stu = results["student"].notebooks[name].cells[grade_id]
-            if src.score != src.max_score:
-                failing.append(f"{name}/{grade_id}")
-                messages.append(
-                    f"{name}/{grade_id}: the source version scores {src.score} of "
-                    f"{src.max_score}; the solution must pass its own tests."
-                )
-            if stu.score is not None and stu.score > 0:
-                non_disc.append(f"{name}/{grade_id}")
-                messages.append(
-                    f"{name}/{grade_id}: the unchanged student version already scores "
-                    f"{stu.score}; this test does not tell a solution from none."
-                )
-    return ReleaseCheck(
-        ok=not non_disc and not failing,
-        non_discriminating=non_disc,
-        failing_in_source=failing,
-        messages=messages,
-        source_result=results["source"],
-        student_result=results["student"],
-    )

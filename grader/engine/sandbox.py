@@ -53,6 +53,8 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from grader.engine import kernel_launcher
+
 log = logging.getLogger("grader.engine.sandbox")
 
 INBOX = "/sandbox/inbox"
@@ -60,47 +62,9 @@ IPC = "/sandbox/ipc"
 # The user the learner image runs as; the kernels run as this user in the sandbox too.
 LEARNER_UID = 1000
 
-# Runs inside the container (python of the learner image). Imports ipykernel once, then
-# forks one kernel per connection file; idle kernels ignore SIGINT (ipykernel does), so
-# a SIGINT sent to the whole process group interrupts only the busy one.
-LAUNCHER = r'''
-import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-here = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if p not in ("", here)]
-# A grading kernel has no debugger client: keeping ipykernel from importing debugpy saves
-# a third of the sandbox's start-up CPU. Learner code can still import debugpy.
-sys.modules["debugpy"] = None
-# What a kernel imports while it initialises (measured): imported once here, before the
-# fork, it costs each kernel nothing. The kernel's modules end up the same either way.
-from ipykernel import kernelapp, ipkernel, zmqshell, debugger  # noqa: E402,F401
-import sqlite3, pdb, faulthandler, tornado.platform.asyncio  # noqa: E402,F401
-import IPython.extensions.storemagic  # noqa: E402,F401
-del sys.modules["debugpy"]
-import socket  # noqa: E402
-# The grader learns here, at once, when a kernel exits (crash, os._exit, out of memory).
-status = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-status.bind(sys.argv[2])
-status.listen(1)
-children = {}
-for i in range(int(sys.argv[1])):
-    pid = os.fork()
-    if pid == 0:
-        status.close()
-        sys.argv = ["ipykernel_launcher", "-f", f"{here}/kernel-{i}.json",
-                    "--HistoryManager.hist_file=:memory:"]
-        kernelapp.launch_new_instance()
-        os._exit(0)
-    children[pid] = i
-conn, _ = status.accept()
-while children:
-    try:
-        pid, code = os.wait()
-    except ChildProcessError:
-        break
-    if pid in children:
-        conn.sendall(f"{children.pop(pid)} {code}\n".encode())
-'''
+# The kernel launcher runs inside the container with the learner image's Python, which
+# does not have the grader: its source is copied into the inbox (grader.engine.kernel_launcher).
+LAUNCHER = Path(kernel_launcher.__file__).read_text()
 
 
 # Which grader process started a sandbox: several may share one Docker host, and each
@@ -125,7 +89,12 @@ def _owner_gone(owner: str | None) -> bool:
 
 
 class SandboxError(Exception):
-    """The sandbox could not be started or reached: an operator problem, not the learner's."""
+    """A sandbox failed while it started or ran (the grading job is retried)."""
+
+
+class SandboxUnavailable(SandboxError):
+    """No sandbox can be started here: the Docker engine is down, the learner image is not
+    built, or the process is not root. An operator's problem; the message says the fix."""
 
 
 class SandboxKernelClient(AsyncKernelClient):
@@ -501,7 +470,7 @@ class DockerSandbox(LoggingConfigurable):
                 else:
                     self._docker = docker.from_env()
             except docker.errors.DockerException as e:
-                raise SandboxError(
+                raise SandboxUnavailable(
                     f"Cannot reach the Docker engine ({e}); is dockerd running?"
                 ) from e
         return self._docker
@@ -516,6 +485,32 @@ class DockerSandbox(LoggingConfigurable):
             raise
         await sandbox.wait_ready(self.startup_timeout)
         return sandbox
+
+    def check_available(self) -> None:
+        """Raise SandboxUnavailable, saying the fix, unless sandboxes can start here."""
+        if os.geteuid() != 0:
+            # A sandbox hands its socket folder to the learner user and takes it back once
+            # the kernels are up (Sandbox.wait_ready): only root may do that.
+            raise SandboxUnavailable(
+                "sandboxes must be started as root, like the grader service (they hand each "
+                f"sandbox's socket folder to the learner user, uid {LEARNER_UID}, and take it "
+                "back): run the command as root")
+        try:
+            client = self.docker
+            client.ping()
+        except (SandboxError, docker.errors.DockerException, OSError) as e:
+            raise SandboxUnavailable(
+                f"the Docker engine is not reachable ({e.__cause__ or e}); start it (and "
+                "build the learner image: ./studio build)") from None
+        try:
+            client.images.get(self.image)
+        except docker.errors.ImageNotFound:
+            raise SandboxUnavailable(
+                f"the learner image {self.image!r} is not built (./studio build, or set "
+                "c.DockerSandbox.image in grader_config.py)") from None
+        except docker.errors.DockerException as e:
+            raise SandboxUnavailable(
+                f"the Docker engine did not answer about image {self.image!r} ({e})") from None
 
     def remove_all(self, only_orphans: bool = True) -> int:
         """Remove sandboxes with this runner's name prefix left by grader processes of this

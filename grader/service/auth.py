@@ -12,7 +12,7 @@ from __future__ import annotations
 from jupyterhub.services.auth import HubOAuth
 
 from grader.service.config import GraderSettings
-from grader.service.gradebook import Person
+from grader.service.permissions import Person
 
 
 def make_hub_auth(settings: GraderSettings) -> HubOAuth:

@@ -14,6 +14,8 @@ import re
 from traitlets import Bool, Float, Integer, List, Unicode, default, validate
 from traitlets.config import Configurable
 
+from studio_contracts.signing import SECRET_ENV
+
 
 def _env(name: str, fallback: str) -> str:
     return os.environ.get(name) or fallback
@@ -153,13 +155,14 @@ class GraderSettings(Configurable):
         return _env("GRADER_WEBHOOK_URL", "")
 
     webhook_secret = Unicode(
-        help="""Shared secret for the HMAC-SHA256 signature of webhook events (env
-        GRADER_WEBHOOK_SECRET). Required when webhook_url is set.""",
+        help="""The secret grade events are signed with (studio_contracts.signing; env
+        STUDIO_SIGNING_SECRET, the same name the site reads). Required when webhook_url
+        is set.""",
     ).tag(config=True)
 
     @default("webhook_secret")
     def _default_webhook_secret(self) -> str:
-        return _env("GRADER_WEBHOOK_SECRET", "")
+        return _env(SECRET_ENV, "")
 
     webhook_max_attempts = Integer(
         8,

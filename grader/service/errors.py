@@ -1,7 +1,8 @@
 """Errors a learner, instructor or operator can hit, each with what to do about it.
 
 The API turns them into ``{"error": {"code": <class name>, "message": ...}}`` with the
-HTTP status below; the CLI prints the message.
+HTTP status below; the CLI prints the message. The engine's SandboxUnavailable (Docker or
+the learner image is missing: the operator's problem) is answered the same way, with 503.
 """
 
 from __future__ import annotations
@@ -60,8 +61,3 @@ class ReleaseRejected(GraderError):
 class InvalidRequest(GraderError):
     pass
 
-
-class SandboxUnavailable(GraderError):
-    """Docker or the sandbox image is not available: an operator problem, not the user's."""
-
-    status = 503

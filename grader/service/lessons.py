@@ -1,31 +1,29 @@
 """The lessons of a course: readable notebooks (course.yml's ``lessons``) with their files.
 
-An instructor (through the API), a course import (``push_lessons``) or
-``python -m grader import`` stores each lesson here; a learner's JupyterLab server lists them and fetches one into
+An instructor (through the API) or a course import (grader.courses) stores each lesson
+here; a learner's JupyterLab server lists them and fetches one into
 ``~/courses/<course>/lessons/`` when the learner opens it. Lessons are not graded, so
 every member of the course may read every lesson; only instructors change them.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
-from pathlib import Path
 
 from sqlalchemy import select
 
 from grader.service.errors import InvalidUpload, NotFound
-from grader.service.gradebook import Gradebook, Person, check_slug, iso, validate_upload
 from grader.service.orm import Lesson, utcnow
+from grader.service.parts import GradebookPart
+from grader.service.permissions import Person
+from grader.service.records import iso
+from grader.service.uploads import check_slug, validate_upload
 
 log = logging.getLogger("grader")
 
 
-class CourseLessons:
+class Lessons(GradebookPart):
     """Stores and serves lessons, with the gradebook's rules of who may do what."""
-
-    def __init__(self, gradebook: Gradebook):
-        self.gradebook = gradebook
 
     def _json(self, lesson: Lesson) -> dict:
         return {
@@ -37,11 +35,10 @@ class CourseLessons:
             "updated_at": iso(lesson.updated_at),
         }
 
-    def lessons(self, person: Person, slug: str) -> list[dict]:
+    def listing(self, person: Person, slug: str) -> list[dict]:
         """The course's lessons in reading order (any member of the course)."""
-        gb = self.gradebook
-        with gb.sessions() as s:
-            course = gb._require(s, person, slug, "member")
+        with self.sessions() as s:
+            course = self.permissions.require(s, person, slug, "member")
             rows = s.scalars(
                 select(Lesson).where(Lesson.course_id == course.id)
                 .order_by(Lesson.position, Lesson.slug)
@@ -50,16 +47,15 @@ class CourseLessons:
 
     def lesson(self, person: Person, slug: str, lesson_slug: str) -> dict:
         """One lesson with its files (bytes), for a learner's server to write out."""
-        gb = self.gradebook
-        with gb.sessions() as s:
-            course = gb._require(s, person, slug, "member")
+        with self.sessions() as s:
+            course = self.permissions.require(s, person, slug, "member")
             lesson = s.scalar(
                 select(Lesson).where(Lesson.course_id == course.id, Lesson.slug == lesson_slug)
             )
             if lesson is None:
                 raise NotFound(f"course {slug} has no lesson {lesson_slug!r}")
             out = self._json(lesson)
-            out["files"] = gb.blobs.get_tree(lesson.files_tree)
+            out["files"] = self.blobs.get_tree(lesson.files_tree)
             return out
 
     def store(
@@ -74,18 +70,17 @@ class CourseLessons:
         position: int | None = None,
     ) -> dict:
         """Create or replace a lesson (instructors); ``path`` names its notebook in files."""
-        gb = self.gradebook
         check_slug(lesson_slug, "lesson")
-        files = validate_upload(files, gb.settings)
+        files = validate_upload(files, self.settings)
         if not path or not path.endswith(".ipynb") or path not in files:
             raise InvalidUpload(
                 f"the lesson's notebook {path!r} is not among the uploaded files "
                 f"({', '.join(sorted(files))}): give path=<the notebook's path>, like "
                 "lessons/01-intro.ipynb, and upload it"
             )
-        tree = gb.blobs.put_tree(files)
-        with gb.sessions.begin() as s:
-            course = gb._require(s, person, slug, "instructor")
+        tree = self.blobs.put_tree(files)
+        with self.sessions.begin() as s:
+            course = self.permissions.require(s, person, slug, "instructor")
             lesson = s.scalar(
                 select(Lesson).where(Lesson.course_id == course.id, Lesson.slug == lesson_slug)
             )
@@ -108,46 +103,11 @@ class CourseLessons:
             return self._json(lesson)
 
     def delete(self, person: Person, slug: str, lesson_slug: str) -> None:
-        gb = self.gradebook
-        with gb.sessions.begin() as s:
-            course = gb._require(s, person, slug, "instructor")
+        with self.sessions.begin() as s:
+            course = self.permissions.require(s, person, slug, "instructor")
             lesson = s.scalar(
                 select(Lesson).where(Lesson.course_id == course.id, Lesson.slug == lesson_slug)
             )
             if lesson is None:
                 raise NotFound(f"course {slug} has no lesson {lesson_slug!r}")
             s.delete(lesson)
-
-
-def push_lessons(session, api: str, course_root: Path, course_slug: str, lessons) -> int:
-    """Store a course folder's lessons through the grader's API (what a course import does).
-
-    ``session`` is a ``requests.Session`` carrying an instructor's or operator's token,
-    ``api`` the grader's API URL (``…/services/grader/api``), ``lessons`` the manifest's
-    lessons (``course.yml`` dicts or ``grader.courses.validate.Lesson``). Each is stored again, so a
-    changed lesson arrives; returns how many were stored.
-    """
-    count = 0
-    for position, lesson in enumerate(lessons):
-        item = lesson if isinstance(lesson, dict) else vars(lesson)
-        names = [item["path"], *item.get("files", ())]
-        body = {
-            "title": item.get("title") or item["slug"],
-            "path": item["path"],
-            "position": position,
-            "files": {n: base64.b64encode((course_root / n).read_bytes()).decode()
-                      for n in names},
-        }
-        r = session.put(f"{api.rstrip('/')}/courses/{course_slug}/lessons/{item['slug']}",
-                        json=body, timeout=60)
-        if r.status_code != 200:
-            raise LessonImportError(
-                f"{course_slug}: storing lesson {item['slug']} failed ({r.status_code}): "
-                f"{r.text[:300]}"
-            )
-        count += 1
-    return count
-
-
-class LessonImportError(Exception):
-    """A lesson could not be stored in the grader; the message says which and why."""

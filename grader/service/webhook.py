@@ -1,36 +1,28 @@
-"""Grade events to the CMS: signed JSON POSTs, retried until delivered.
+"""Grade events to the site: signed JSON POSTs, retried until delivered.
 
 Events are rows (WebhookDelivery) written in the same transaction as the grade, so a
 grade is never stored without its event and a crash loses no event. A sender loop posts
 them; any 2xx marks one delivered, anything else is retried with doubling backoff up to
-webhook_max_attempts. The body is signed: header ``X-Grader-Signature: sha256=<hex>``, the
-HMAC-SHA256 of ``<X-Grader-Timestamp>.<body>`` with the shared secret, so the CMS can
-refuse forged and replayed events. See docs/grader-operator.md for the payload.
+webhook_max_attempts. The body is the grade event of studio_contracts.events (checked
+against its schema when it is queued) and is signed with studio_contracts.signing, so the
+site refuses forged and replayed events.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import hmac
 import json
 import logging
-import time
 
 from sqlalchemy import select, update
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from grader.service.config import GraderSettings
 from grader.service.orm import WebhookDelivery, utcnow
+from studio_contracts.signing import SECRET_ENV, signed_headers
 
 log = logging.getLogger("grader.service.webhook")
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The X-Grader-Signature value for body sent at timestamp."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
 
 
 class CMSNotifier:
@@ -40,7 +32,7 @@ class CMSNotifier:
         if settings.webhook_url and not settings.webhook_secret:
             raise ValueError(
                 "GraderSettings.webhook_url is set but webhook_secret is empty: set "
-                "GRADER_WEBHOOK_SECRET to the secret the CMS expects"
+                f"{SECRET_ENV} to the secret the site has"
             )
 
     def _due(self, limit: int = 20) -> list[tuple[int, str, dict, int]]:
@@ -88,13 +80,11 @@ class CMSNotifier:
         delivered = 0
         for delivery_id, event, payload, attempts in await asyncio.to_thread(self._due):
             body = json.dumps({"delivery_id": delivery_id, **payload}, sort_keys=True).encode()
-            timestamp = str(int(time.time()))
             headers = {
                 "Content-Type": "application/json",
-                "X-Grader-Event": event,
-                "X-Grader-Delivery": str(delivery_id),
-                "X-Grader-Timestamp": timestamp,
-                "X-Grader-Signature": sign(self.settings.webhook_secret, timestamp, body),
+                "X-Studio-Event": event,
+                "X-Studio-Delivery": str(delivery_id),
+                **signed_headers(self.settings.webhook_secret, body),
             }
             req = HTTPRequest(
                 self.settings.webhook_url,

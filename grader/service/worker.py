@@ -45,7 +45,7 @@ class GradingWorker:
         # ReleaseBuild is immutable per release: parse its JSON once per process.
         build = self._builds.get(release.id)
         if build is None:
-            build = self.gradebook.load_build(release)
+            build = self.gradebook.releases.load_build(release)
             self._builds[release.id] = build
         return build
 
@@ -129,7 +129,7 @@ class GradingWorker:
         with self.gradebook.sessions.begin() as s:
             self.queue.finish(s, job)  # raises LeaseLost -> the whole transaction rolls back
             sub = s.get(Submission, job.submission_id)
-            self.gradebook.store_result(s, sub, result, feedback)
+            self.gradebook.results.store(s, sub, result, feedback)
 
     async def run_once(self) -> str | None:
         """Grade the next job if there is one; returns its new state or None when idle."""

@@ -13,6 +13,7 @@ import sys
 
 import pytest
 import requests
+from studio_contracts.signing import SECRET_ENV
 from course_services import CMS_SECRET, CMSProcess, service_support
 from courses_testlib import REPO, SANDBOX_PREFIX, CourseCopy, remove_test_sandboxes
 
@@ -52,10 +53,10 @@ def services(tmp_path_factory):
 
 def _import(*args: str, secret: str | None = CMS_SECRET) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items()
-           if k not in ("LS_GRADE_EVENT_SECRET", "LS_CMS_URL", "GRADER_API_URL",
+           if k not in (SECRET_ENV, "STUDIO_SITE_URL", "GRADER_API_URL",
                         "GRADER_API_TOKEN", "STUDIO_HUB_URL", "STUDIO_ADMIN_TOKEN")}
     if secret is not None:
-        env["LS_GRADE_EVENT_SECRET"] = secret
+        env[SECRET_ENV] = secret
     return subprocess.run([sys.executable, "-m", "grader", "course", "import", *args],
                           cwd=REPO, capture_output=True, text=True, timeout=600, env=env)
 
@@ -148,7 +149,7 @@ def test_cms_down_the_grader_half_completes_and_the_retry_is_printed(services, c
     assert f"cms: FAILED: the CMS at {nobody} does not answer" in result.stdout
     assert "the courses are loaded in the grader" in result.stdout
     assert set(_released(hub, token, "pandas-cms-down")) == {"pa01-numpy-steps"}
-    retry = result.stdout.split("(with LS_GRADE_EVENT_SECRET set):\n")[1].split()
+    retry = result.stdout.split("(with STUDIO_SIGNING_SECRET set):\n")[1].split()
     assert retry[:5] == ["python", "-m", "grader", "course", "import"]
     assert "--skip-grader" in retry
     # the printed retry, against the CMS once it is up, only pushes the catalogue
@@ -165,9 +166,9 @@ def test_cms_rejects_a_wrong_secret(services, course_copy):
     result = _import(str(course.root), "--skip-grader", "--cms-url", cms.url,
                      "--cms-secret", "not-the-site-secret", secret=None)
     assert result.returncode == 3
-    assert ("cms: FAILED: the CMS refused the signature (403: bad signature: sign the exact body "
-            "with the shared secret): --cms-secret (or LS_GRADE_EVENT_SECRET) must equal the "
-            "site's LS_GRADE_EVENT_SECRET") in result.stdout
+    assert ("cms: FAILED: the CMS refused the signature (403: bad signature: both sides need "
+            "the same STUDIO_SIGNING_SECRET): --cms-secret (or STUDIO_SIGNING_SECRET) must equal "
+            "the site's STUDIO_SIGNING_SECRET") in result.stdout
 
 
 def test_a_refused_release_is_named_and_the_other_courses_still_import(services, course_copy):
@@ -224,7 +225,7 @@ def test_bad_input_is_refused_before_anything_is_sent(services, course_copy, tmp
     assert "say where the grader is: --grader-url URL --token TOKEN" in nowhere.stderr
     no_secret = _import(str(valid.root), *where, secret=None)
     assert no_secret.returncode == 1
-    assert "--cms-url needs the shared secret: --cms-secret or LS_GRADE_EVENT_SECRET" in (
+    assert "--cms-url needs the shared secret: --cms-secret or STUDIO_SIGNING_SECRET" in (
         no_secret.stderr)
 
     # none of these reached the grader or the CMS
@@ -232,24 +233,24 @@ def test_bad_input_is_refused_before_anything_is_sent(services, course_copy, tmp
     assert requests.get(f"{cms.url}/courses/pandas-unsent/", timeout=30).status_code == 404
 
 
-def test_hub_demo_imports_through_the_same_code(services, course_copy, tmp_path):
-    """`python -m hub.demo import-courses`: the hub's admin token finds the grader and
-    makes a token for the instructor named; the CMS half when LS_CMS_URL is set. (Without
-    --instructor, as ./studio up runs it, the admin service releases: the compose test.)"""
+def test_import_a_folder_of_courses_with_the_hub_admin_token(services, course_copy, tmp_path):
+    """What ./studio up runs: a folder of courses, the hub's admin token (which finds the
+    grader and makes a token for the instructor named), the site's address and secret from
+    the environment. (Without --instructor the admin service releases: the compose test.)"""
     hub, cms, token = services
     course = _renamed(course_copy("data-analysis-pandas", ["pa01-numpy-steps"]), "pandas-demo")
     courses_dir = tmp_path / "courses"
     courses_dir.mkdir()
     shutil.move(course.root, courses_dir / "pandas-demo")
-    env = {**os.environ, "LS_GRADE_EVENT_SECRET": CMS_SECRET, "LS_CMS_URL": cms.url}
+    env = {**os.environ, SECRET_ENV: CMS_SECRET, "STUDIO_SITE_URL": cms.url,
+           "STUDIO_HUB_URL": hub.url, "STUDIO_ADMIN_TOKEN": service_support.ADMIN_TOKEN}
     result = subprocess.run(
-        [sys.executable, "-m", "hub.demo", "import-courses", "--hub", hub.url,
-         "--token", service_support.ADMIN_TOKEN, "--courses", str(courses_dir),
+        [sys.executable, "-m", "grader", "course", "import", str(courses_dir),
          "--instructor", "ada"],
         cwd=REPO, capture_output=True, text=True, timeout=600, env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[courses] [pandas-demo] released pa01-numpy-steps version 1" in result.stderr
-    assert "[courses] cms: catalogue created pandas-demo" in result.stderr
+    assert "[pandas-demo] released pa01-numpy-steps version 1" in result.stderr
+    assert "cms: catalogue created pandas-demo" in result.stdout
     released = _released(hub, token, "pandas-demo")
     assert released["pa01-numpy-steps"]["created_by"] == "ada"

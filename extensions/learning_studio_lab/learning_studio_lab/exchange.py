@@ -320,7 +320,7 @@ class GraderFetchFeedback(GraderExchange, ExchangeFetchFeedback):
         for sub in self.subs:
             folder = self.dest_path / sub["submitted_at"]
             for notebook in sub["feedback_notebooks"]:
-                html = self.call(grader.engine.feedback(sub["id"], notebook))
+                html = self.call(grader.feedback(sub["id"], notebook))
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / f"{notebook}.html").write_bytes(html)
                 self.log.info("Fetched feedback of %s attempt %s into %s", notebook,

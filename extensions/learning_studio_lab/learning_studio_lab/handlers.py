@@ -161,7 +161,7 @@ class FetchHandler(StudioHandler):
         """Fetch the student version; ``{"overwrite": true}`` or ``{"restore": "x.ipynb"}``."""
         body = self.body()
         folder = self.folder(course, assignment)
-        release = await self.grader.engine.release(course, assignment)
+        release = await self.grader.release(course, assignment)
         if body.get("restore"):
             out = folder.restore(release["files"], str(body["restore"]))
         else:
@@ -205,7 +205,7 @@ class FeedbackHandler(StudioHandler):
     @tornado.web.authenticated
     async def get(self, submission_id, notebook):
         """The feedback notebook's HTML; learner output inside, so served sandboxed."""
-        html = await self.grader.engine.feedback(int(submission_id), notebook)
+        html = await self.grader.feedback(int(submission_id), notebook)
         # an opaque origin: scripts in the learner's output cannot use this server's cookies
         self.set_header("Content-Security-Policy", "sandbox")
         self.set_header("Content-Type", "text/html; charset=utf-8")

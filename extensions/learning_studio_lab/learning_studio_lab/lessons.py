@@ -61,7 +61,7 @@ class LessonLibrary(Configurable):
     async def lessons(self, grader: GraderClient, course: str) -> list[dict]:
         """The grader's lessons of the course; the image's when the grader has none."""
         try:
-            stored = await grader.service.lessons(course)
+            stored = await grader.lessons(course)
         except GraderRefused as e:
             if e.status != 404:
                 raise

@@ -11,9 +11,11 @@ import logging
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import web
 
+from grader.engine.sandbox import SandboxUnavailable
 from grader.service.auth import person_from_model
 from grader.service.errors import Forbidden, GraderError, InvalidRequest
-from grader.service.gradebook import Gradebook, Person
+from grader.service.gradebook import Gradebook
+from grader.service.permissions import Person
 
 log = logging.getLogger("grader.api")
 
@@ -112,6 +114,9 @@ class GraderAPIHandler(HubOAuthenticated, web.RequestHandler):
             body = {"error": {"code": exc.code, "message": exc.message}}
             if getattr(exc, "report", None):
                 body["error"]["report"] = exc.report
+        elif isinstance(exc, SandboxUnavailable):
+            self.set_status(503)
+            body = {"error": {"code": "SandboxUnavailable", "message": str(exc)}}
         else:
             message = self._reason
             if isinstance(exc, web.HTTPError) and exc.log_message:
@@ -121,14 +126,14 @@ class GraderAPIHandler(HubOAuthenticated, web.RequestHandler):
         self.finish(json.dumps(body))
 
     def log_exception(self, typ, value, tb) -> None:
-        if isinstance(value, GraderError):
+        if isinstance(value, GraderError | SandboxUnavailable):
             person = getattr(self, "person", None)
             log.warning(
                 "%s %s -> %s: %s",
                 self.request.method,
                 self.request.path,
-                value.code,
-                value.message,
+                getattr(value, "code", type(value).__name__),
+                str(value),
                 extra={"user": person.name if person else None,
                        "course": self.path_kwargs.get("course"),
                        "assignment": self.path_kwargs.get("assignment")},

@@ -6,7 +6,6 @@ from tornado import web
 
 from grader.service.apihandlers.base import GraderAPIHandler, encode_files
 from grader.service.errors import InvalidRequest
-from grader.service.publish import publish_release
 
 
 class HealthHandler(GraderAPIHandler):
@@ -18,7 +17,7 @@ class HealthHandler(GraderAPIHandler):
 
 class MeHandler(GraderAPIHandler):
     async def get(self):
-        courses = await self.run(self.gradebook.courses_for, self.person)
+        courses = await self.run(self.gradebook.courses.for_person, self.person)
         self.write_json(
             {"name": self.person.name, "admin": self.person.admin, "courses": courses}
         )
@@ -26,12 +25,12 @@ class MeHandler(GraderAPIHandler):
 
 class CoursesHandler(GraderAPIHandler):
     async def get(self):
-        self.write_json(await self.run(self.gradebook.courses_for, self.person))
+        self.write_json(await self.run(self.gradebook.courses.for_person, self.person))
 
     async def post(self):
         body = self.json_body()
         out = await self.run(
-            self.gradebook.create_course, self.person, body.get("slug"), body.get("title", "")
+            self.gradebook.courses.create, self.person, body.get("slug"), body.get("title", "")
         )
         self.write_json(out, 201)
 
@@ -40,7 +39,7 @@ class EnrollmentsHandler(GraderAPIHandler):
     async def post(self, course):
         body = self.json_body()
         out = await self.run(
-            self.gradebook.enroll,
+            self.gradebook.courses.enroll,
             self.person,
             course,
             body.get("username"),
@@ -51,13 +50,13 @@ class EnrollmentsHandler(GraderAPIHandler):
 
 class AssignmentsHandler(GraderAPIHandler):
     async def get(self, course):
-        self.write_json(await self.run(self.gradebook.assignments_for, self.person, course))
+        self.write_json(await self.run(self.gradebook.releases.for_person, self.person, course))
 
 
 class ReleaseHandler(GraderAPIHandler):
     async def get(self, course, assignment):
         """The student version: what a learner fetches into their work folder."""
-        out = await self.run(self.gradebook.student_release, self.person, course, assignment)
+        out = await self.run(self.gradebook.releases.student_release, self.person, course, assignment)
         out["files"] = encode_files(out["files"])
         self.write_json(out)
 
@@ -67,8 +66,7 @@ class ReleaseHandler(GraderAPIHandler):
         check = fields.get("check")
         if check is not None and str(check).lower() not in ("true", "false", "1", "0"):
             raise InvalidRequest("check must be true or false")
-        out = await publish_release(
-            self.gradebook,
+        out = await self.gradebook.releases.publish(
             self.settings.get("sandbox_pool"),
             self.person,
             course,
@@ -82,7 +80,7 @@ class ReleaseHandler(GraderAPIHandler):
 
 class SourceHandler(GraderAPIHandler):
     async def get(self, course, assignment):
-        out = await self.run(self.gradebook.source_release, self.person, course, assignment)
+        out = await self.run(self.gradebook.releases.source_release, self.person, course, assignment)
         out["files"] = encode_files(out["files"])
         self.write_json(out)
 
@@ -90,14 +88,14 @@ class SourceHandler(GraderAPIHandler):
 class StatisticsHandler(GraderAPIHandler):
     async def get(self, course, assignment):
         self.write_json(
-            await self.run(self.gradebook.statistics, self.person, course, assignment)
+            await self.run(self.gradebook.reports.statistics, self.person, course, assignment)
         )
 
 
 class GradesCSVHandler(GraderAPIHandler):
     async def get(self, course):
         assignment = self.get_query_argument("assignment", None)
-        text = await self.run(self.gradebook.export_csv, self.person, course, assignment)
+        text = await self.run(self.gradebook.reports.export_csv, self.person, course, assignment)
         self.set_header("Content-Type", "text/csv; charset=utf-8")
         self.set_header(
             "Content-Disposition", f'attachment; filename="{course}-grades.csv"'
@@ -107,7 +105,7 @@ class GradesCSVHandler(GraderAPIHandler):
 
 class QueueHandler(GraderAPIHandler):
     async def get(self):
-        courses = await self.run(self.gradebook.courses_for, self.person)
+        courses = await self.run(self.gradebook.courses.for_person, self.person)
         if not (self.person.admin or any("instructor" in c["roles"] for c in courses)):
             raise web.HTTPError(403, "only instructors and admins see the grading queue")
-        self.write_json(await self.run(self.gradebook.queue_status, self.person))
+        self.write_json(await self.run(self.gradebook.reports.queue_status, self.person))

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from grader.service.apihandlers.base import GraderAPIHandler, encode_files
 from grader.service.errors import InvalidRequest
-from grader.service.lessons import CourseLessons
 
 
 class LessonsHandler(GraderAPIHandler):
     async def get(self, course):
         """The course's lessons in reading order: slug, title, path, files."""
-        lessons = CourseLessons(self.gradebook)
-        self.write_json(await self.run(lessons.lessons, self.person, course))
+        self.write_json(await self.run(self.gradebook.lessons.listing, self.person, course))
 
 
 class LessonHandler(GraderAPIHandler):
     async def get(self, course, lesson):
         """One lesson with its files (base64), for a learner's server to write out."""
-        out = await self.run(CourseLessons(self.gradebook).lesson, self.person, course, lesson)
+        out = await self.run(self.gradebook.lessons.lesson, self.person, course, lesson)
         out["files"] = encode_files(out["files"])
         self.write_json(out)
 
@@ -33,14 +31,14 @@ class LessonHandler(GraderAPIHandler):
         else:
             position = None
         out = await self.run(
-            CourseLessons(self.gradebook).store, self.person, course, lesson, files,
+            self.gradebook.lessons.store, self.person, course, lesson, files,
             path=str(fields.get("path") or ""), title=str(fields.get("title") or ""),
             position=position,
         )
         self.write_json(out)
 
     async def delete(self, course, lesson):
-        await self.run(CourseLessons(self.gradebook).delete, self.person, course, lesson)
+        await self.run(self.gradebook.lessons.delete, self.person, course, lesson)
         self.set_status(204)
         self.finish()
 
@@ -53,4 +51,4 @@ class HintsHandler(GraderAPIHandler):
         if not notebook or not cell:
             raise InvalidRequest("give ?notebook=<name.ipynb>&cell=<grade_id or cell id>")
         self.write_json(await self.run(
-            self.gradebook.hints, self.person, course, assignment, notebook, cell))
+            self.gradebook.releases.hints, self.person, course, assignment, notebook, cell))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grader.service.apihandlers.base import GraderAPIHandler
+from studio_contracts.events import GRADE_EVENT_SCHEMA, GRADE_EVENTS
 
 
 def _op(summary: str, who: str, *, body: str | None = None, ok: str = "200", params=(),
@@ -55,6 +56,9 @@ def openapi_document(prefix: str) -> dict:
                 }
             },
             "schemas": {
+                # declared once, in studio_contracts; the site's receiver checks the same
+                "GradeEvent": {k: v for k, v in GRADE_EVENT_SCHEMA.items()
+                               if k not in ("$schema", "$id")},
                 "Error": {
                     "type": "object",
                     "properties": {
@@ -207,6 +211,17 @@ def openapi_document(prefix: str) -> dict:
             },
             "/queue": {"get": _op("grading queue counts and recent failures",
                                   "instructors, admins")},
+        },
+        # OpenAPI 3.1: what the grader sends (GraderSettings.webhook_url), signed with
+        # X-Studio-Signature over "<X-Studio-Timestamp>.<body>" (studio_contracts.signing)
+        "webhooks": {
+            event: {"post": {
+                "summary": f"{event}: a grade the site records",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/GradeEvent"}}}},
+                "responses": {"200": {"description": "recorded or acknowledged"}},
+            }}
+            for event in GRADE_EVENTS
         },
     }
 

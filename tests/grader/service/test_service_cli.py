@@ -58,8 +58,8 @@ def test_import_status_export(tmp_path):
 def test_import_stores_the_lessons_of_course_yml(tmp_path):
     """A course folder with a manifest: its lessons (and their data files) are stored."""
     from grader.service.config import GraderSettings
-    from grader.service.gradebook import OPERATOR, open_gradebook
-    from grader.service.lessons import CourseLessons
+    from grader.service.gradebook import open_gradebook
+    from grader.service.permissions import OPERATOR
 
     grader(tmp_path, "db", "upgrade")
     course = tmp_path / "intro"
@@ -75,7 +75,7 @@ def test_import_stores_the_lessons_of_course_yml(tmp_path):
     assert "intro: 1 lesson(s) stored" in r.stdout
     book = open_gradebook(GraderSettings(database_url=f"sqlite:///{tmp_path / 'g.sqlite'}",
                                          blob_dir=str(tmp_path / "blobs")))
-    lesson = CourseLessons(book).lesson(OPERATOR, "intro", "01-start")
+    lesson = book.lessons.lesson(OPERATOR, "intro", "01-start")
     assert lesson["title"] == "Start here" and lesson["path"] == "lessons/01-start.ipynb"
     assert lesson["files"]["lessons/data/x.csv"] == b"a\n1\n"
 
@@ -84,7 +84,8 @@ def test_import_stores_the_lessons_of_course_yml(tmp_path):
 @pytest.mark.slow
 def test_grade_command_grades_the_queue_with_a_progress_bar(tmp_path):
     from grader.service.config import GraderSettings
-    from grader.service.gradebook import Person, open_gradebook
+    from grader.service.gradebook import open_gradebook
+    from grader.service.permissions import Person
 
     grader(tmp_path, "db", "upgrade")
     course = tmp_path / "intro"
@@ -92,9 +93,9 @@ def test_grade_command_grades_the_queue_with_a_progress_bar(tmp_path):
     grader(tmp_path, "import", str(course), "--no-check")
     book = open_gradebook(GraderSettings(database_url=f"sqlite:///{tmp_path / 'g.sqlite'}",
                                          blob_dir=str(tmp_path / "blobs")))
-    student = book.student_release(Person("a", frozenset({"learners:intro"})), "intro", "ps1")
+    student = book.releases.student_release(Person("a", frozenset({"learners:intro"})), "intro", "ps1")
     for name, correct in (("a", True), ("b", False)):
-        book.submit(Person(name, frozenset({"learners:intro"})), "intro", "ps1",
+        book.submissions.submit(Person(name, frozenset({"learners:intro"})), "intro", "ps1",
                     {"ps1.ipynb": answered(student["files"]["ps1.ipynb"], correct)})
     (tmp_path / "grader_config.py").write_text(
         'c.DockerSandbox.name_prefix = "ls-test-gradercli-"\nc.SandboxPool.warm = 0\n')

@@ -151,9 +151,9 @@ def test_release_submit_grade_feedback_and_events(grading_hub):
     kinds = sorted(json.loads(body)["event"] for _, body in CMS.events)
     assert kinds == ["grade.updated", "submission.graded", "submission.graded"]
     for headers, body in CMS.events:
-        mac = hmac.new(SECRET.encode(), headers["X-Grader-Timestamp"].encode() + b"." + body,
+        mac = hmac.new(SECRET.encode(), headers["X-Studio-Timestamp"].encode() + b"." + body,
                        hashlib.sha256).hexdigest()
-        assert headers["X-Grader-Signature"] == "sha256=" + mac
+        assert headers["X-Studio-Signature"] == "sha256=" + mac
 
 
 def _grader_pid(hub_proc) -> int:

@@ -15,7 +15,6 @@ from tornado import httpserver, web
 from grader.engine.autograde import CellGrade, GradeResult, NotebookGrade
 from grader.engine.late import notebook_penalty, seconds_late
 from grader.service.blobstore import BlobNotFound, DirectoryBlobStore
-from grader.service.gradebook import OPERATOR, Person
 from grader.service.orm import (
     Base,
     Submission,
@@ -26,6 +25,8 @@ from grader.service.orm import (
     upgrade_database,
     utcnow,
 )
+from grader.service.permissions import OPERATOR, Person
+from studio_contracts.events import validate_grade_event
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -100,14 +101,14 @@ def test_blob_store_is_content_addressed_and_trees_round_trip(tmp_path):
 def _release(book, course="algo", **options):
     from grader.engine.release import build_release
 
-    book.ensure_course(course)
+    book.courses.ensure(course)
     folder = book.blobs.root.parent / "src" / "ps1"
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in source_files().items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     build = build_release(folder, "ps1")
-    return book.store_release("prof", course, "ps1", source_files(), build, **options)
+    return book.releases.store("prof", course, "ps1", source_files(), build, **options)
 
 
 def _result(test_score: float, explain_manual: bool = True) -> GradeResult:
@@ -121,52 +122,52 @@ def _result(test_score: float, explain_manual: bool = True) -> GradeResult:
 
 def _store(book, sub_id, result):
     with book.sessions.begin() as s:
-        book.store_result(s, s.get(Submission, sub_id), result, {"ps1": "<p>fb</p>"})
+        book.results.store(s, s.get(Submission, sub_id), result, {"ps1": "<p>fb</p>"})
 
 
 def test_grades_manual_scores_and_regrades(gradebook):
     _release(gradebook)
     ann = Person("ann", frozenset({"learners:algo"}))
     prof = Person("prof", frozenset({"instructors:algo"}))
-    sub = gradebook.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})
+    sub = gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})
     _store(gradebook, sub["id"], _result(2.0))
-    got = gradebook.submission(ann, sub["id"])
+    got = gradebook.submissions.get(ann, sub["id"])
     assert got["status"] == "grading"  # its job is still queued in this test
     cells = {c["cell_id"]: c for c in got["cells"]}
     assert cells["test_squares"]["score"] == 2 and cells["explain"]["needs_manual_grade"]
     assert got["score"] == 2 and got["max_score"] == 3 and got["needs_manual_grade"]
 
     with pytest.raises(Exception, match="not an instructor"):
-        gradebook.set_manual_score(ann, sub["id"], "ps1", "explain", 1)
+        gradebook.results.set_manual_score(ann, sub["id"], "ps1", "explain", 1)
     with pytest.raises(Exception, match="outside"):
-        gradebook.set_manual_score(prof, sub["id"], "ps1", "explain", 5)
-    out = gradebook.set_manual_score(prof, sub["id"], "ps1", "explain", 0.5, "good start")
+        gradebook.results.set_manual_score(prof, sub["id"], "ps1", "explain", 5)
+    out = gradebook.results.set_manual_score(prof, sub["id"], "ps1", "explain", 0.5, "good start")
     assert out["score"] == 2.5 and not out["needs_manual_grade"]
     # a comment alone keeps the score
-    out = gradebook.set_manual_score(prof, sub["id"], "ps1", "explain", comment="ok")
+    out = gradebook.results.set_manual_score(prof, sub["id"], "ps1", "explain", comment="ok")
     assert out["score"] == 2.5
     # a regrade replaces auto scores but keeps the instructor's manual score and comment
     _store(gradebook, sub["id"], _result(0.0))
-    got = gradebook.submission(prof, sub["id"])
+    got = gradebook.submissions.get(prof, sub["id"])
     cells = {c["cell_id"]: c for c in got["cells"]}
     assert cells["test_squares"]["score"] == 0
     assert cells["explain"]["manual_score"] == 0.5 and cells["explain"]["comment"] == "ok"
     assert got["score"] == 0.5 and not got["needs_manual_grade"]
-    assert gradebook.feedback(ann, sub["id"], "ps1") == "<p>fb</p>"
+    assert gradebook.submissions.feedback(ann, sub["id"], "ps1") == "<p>fb</p>"
     with pytest.raises(Exception, match="does not exist"):
-        gradebook.feedback(Person("bob", frozenset({"learners:algo"})), sub["id"], "ps1")
+        gradebook.submissions.feedback(Person("bob", frozenset({"learners:algo"})), sub["id"], "ps1")
 
 
 def test_late_submission_is_penalised_per_release_policy(gradebook):
     due = (utcnow() - dt.timedelta(minutes=90)).isoformat() + "Z"
-    from grader.service.gradebook import parse_due
+    from grader.service.uploads import parse_due
 
     _release(gradebook, due_at=parse_due(due), late_policy="subtract_per_hour",
              late_penalty_per_hour=0.75)
     ann = Person("ann", frozenset({"learners:algo"}))
-    sub = gradebook.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})
+    sub = gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})
     _store(gradebook, sub["id"], _result(2.0, explain_manual=False))
-    got = gradebook.submission(ann, sub["id"])
+    got = gradebook.submissions.get(ann, sub["id"])
     assert 5400 <= got["seconds_late"] < 5500  # two started hours
     assert got["late_penalty"] == 1.5 and got["raw_score"] == 2 and got["score"] == 0.5
 
@@ -176,23 +177,23 @@ def test_regrade_statistics_and_export(gradebook):
     prof = Person("prof", frozenset({"instructors:algo"}))
     scores = {"ann": 2.0, "bob": 0.0, "cy": 2.0}
     for name, score in scores.items():
-        sub = gradebook.submit(Person(name, frozenset({"learners:algo"})), "algo", "ps1",
+        sub = gradebook.submissions.submit(Person(name, frozenset({"learners:algo"})), "algo", "ps1",
                                {"ps1.ipynb": b"{}"})
         with gradebook.sessions.begin() as s:
             gradebook.queue.finish(s, gradebook.queue.claim("w"))
         _store(gradebook, sub["id"], _result(score, explain_manual=False))
-    stats = gradebook.statistics(prof, "algo", "ps1", bins=3)
+    stats = gradebook.reports.statistics(prof, "algo", "ps1", bins=3)
     assert stats["learners"] == 3 and stats["histogram"]["counts"] == [1, 0, 2]
     (test_cell,) = [c for c in stats["cells"] if c["cell_id"] == "test_squares"]
     assert test_cell["success_rate"] == pytest.approx(2 / 3)
-    csv_text = gradebook.export_csv(OPERATOR, "algo")
+    csv_text = gradebook.reports.export_csv(OPERATOR, "algo")
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("course,assignment,username")
     assert [ln.split(",")[2] for ln in lines[1:]] == ["ann", "bob", "cy"]
     assert [float(ln.split(",")[8]) for ln in lines[1:]] == [2.0, 0.0, 2.0]
-    queued = gradebook.regrade(prof, "algo", "ps1")
+    queued = gradebook.submissions.regrade(prof, "algo", "ps1")
     assert len(queued) == 3
-    assert gradebook.regrade(prof, "algo", "ps1") == []  # already queued: not twice
+    assert gradebook.submissions.regrade(prof, "algo", "ps1") == []  # already queued: not twice
 
 
 # ---- webhook -------------------------------------------------------------------------
@@ -218,7 +219,7 @@ async def test_webhook_signs_and_retries_grade_events(gradebook):
     gradebook.settings.webhook_secret = "s3cret"
     _release(gradebook)
     ann = Person("ann", frozenset({"learners:algo"}))
-    sub = gradebook.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})
+    sub = gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})
     _store(gradebook, sub["id"], _result(2.0))
     notifier = CMSNotifier(gradebook.settings, gradebook.sessions)
     assert await notifier.deliver_due() == 0  # 503
@@ -228,10 +229,11 @@ async def test_webhook_signs_and_retries_grade_events(gradebook):
     assert await notifier.deliver_due() == 1
     server.stop()
     headers, body = Receiver.calls[-1]
-    expected = hmac.new(b"s3cret", headers["X-Grader-Timestamp"].encode() + b"." + body,
+    expected = hmac.new(b"s3cret", headers["X-Studio-Timestamp"].encode() + b"." + body,
                         hashlib.sha256).hexdigest()
-    assert headers["X-Grader-Signature"] == f"sha256={expected}"
+    assert headers["X-Studio-Signature"] == f"sha256={expected}"
     payload = json.loads(body)
+    assert validate_grade_event(payload) == payload  # what the site's receiver checks
     assert payload["event"] == "submission.graded" and payload["username"] == "ann"
     assert payload["course"] == "algo" and payload["score"] == 2
     with gradebook.sessions() as s:
@@ -242,7 +244,7 @@ async def test_webhook_signs_and_retries_grade_events(gradebook):
 def test_no_webhook_url_means_no_events(gradebook):
     _release(gradebook)
     ann = Person("ann", frozenset({"learners:algo"}))
-    sub = gradebook.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})
+    sub = gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})
     _store(gradebook, sub["id"], _result(2.0))
     with gradebook.sessions() as s:
         assert s.scalars(select(WebhookDelivery)).all() == []
@@ -268,7 +270,7 @@ def test_simultaneous_submissions_of_one_learner_all_kept_with_distinct_attempts
 
     def submit(i):
         try:
-            results.append(gradebook.submit(ann, "algo", "ps1", {"ps1.ipynb": b"%d" % i}))
+            results.append(gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": b"%d" % i}))
         except Exception as e:  # pragma: no cover - reported below
             errors.append(e)
 
@@ -286,11 +288,10 @@ def test_simultaneous_submissions_of_one_learner_all_kept_with_distinct_attempts
 async def test_release_check_without_a_usable_sandbox_is_a_named_operator_error(gradebook):
     from traitlets.config import Config
 
+    from grader.engine.sandbox import SandboxUnavailable
     from grader.service.app import make_sandbox_pool
-    from grader.service.errors import SandboxUnavailable
-    from grader.service.publish import publish_release
 
-    gradebook.ensure_course("algo")
+    gradebook.courses.ensure("algo")
     config = Config()
     config.DockerSandbox.image = "learning-studio/no-such-image:never"
     config.DockerSandbox.name_prefix = "ls-test-nosandbox-"
@@ -298,12 +299,12 @@ async def test_release_check_without_a_usable_sandbox_is_a_named_operator_error(
     pool = make_sandbox_pool(config, remove_stale=False)
     try:
         with pytest.raises(SandboxUnavailable, match="nothing was published"):
-            await publish_release(gradebook, pool, OPERATOR, "algo", "ps1", source_files(), {},
+            await gradebook.releases.publish(pool, OPERATOR, "algo", "ps1", source_files(), {},
                                   check=True)
     finally:
         await pool.close()
     with pytest.raises(Exception, match="has not been released"):
-        gradebook.student_release(OPERATOR, "algo", "ps1")
+        gradebook.releases.student_release(OPERATOR, "algo", "ps1")
 
 
 @pytest.mark.docker
@@ -315,8 +316,8 @@ async def test_sandbox_outage_defers_jobs_without_using_attempts(gradebook):
 
     _release(gradebook)
     ann = Person("ann", frozenset({"learners:algo"}))
-    student = gradebook.student_release(ann, "algo", "ps1")["files"]
-    gradebook.submit(ann, "algo", "ps1", {"ps1.ipynb": student["ps1.ipynb"]})
+    student = gradebook.releases.student_release(ann, "algo", "ps1")["files"]
+    gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": student["ps1.ipynb"]})
     config = Config()
     config.DockerSandbox.image = "learning-studio/no-such-image:never"
     config.DockerSandbox.name_prefix = "ls-test-nosandbox-"
@@ -329,7 +330,7 @@ async def test_sandbox_outage_defers_jobs_without_using_attempts(gradebook):
     finally:
         await pool.close()
     assert worker.backoff == 4.0
-    status = gradebook.queue_status()
+    status = gradebook.reports.queue_status()
     assert status["counts"]["queued"] == 1 and status["counts"]["failed"] == 0
-    (reason,) = gradebook.waiting_reasons()
+    (reason,) = gradebook.reports.waiting_reasons()
     assert "waiting for a sandbox" in reason

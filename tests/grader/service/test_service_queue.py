@@ -195,7 +195,7 @@ def test_a_stopping_grader_hands_its_job_back_without_using_an_attempt(gradebook
 
 
 def test_queue_status_shows_failures_only_to_their_course_instructors(gradebook):
-    from grader.service.gradebook import Person
+    from grader.service.permissions import Person
 
     make_submissions(gradebook, 1)
     q = gradebook.queue
@@ -203,11 +203,11 @@ def test_queue_status_shows_failures_only_to_their_course_instructors(gradebook)
         q.fail(q.claim("w"), "sandbox error (operator): image missing")
     teacher = Person("t", frozenset({"instructors:q"}))
     other = Person("o", frozenset({"instructors:elsewhere"}))
-    (failure,) = gradebook.queue_status(teacher)["recent_failures"]
+    (failure,) = gradebook.reports.queue_status(teacher)["recent_failures"]
     assert failure["course"] == "q" and failure["username"] == "u0"
     assert "image missing" in failure["error"]
-    assert gradebook.queue_status(other)["recent_failures"] == []
-    assert gradebook.queue_status(other)["counts"]["failed"] == 1
+    assert gradebook.reports.queue_status(other)["recent_failures"] == []
+    assert gradebook.reports.queue_status(other)["counts"]["failed"] == 1
 
 
 CLAIMING_PROCESS = textwrap.dedent("""

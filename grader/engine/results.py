@@ -1,0 +1,103 @@
+"""What grading a submission produces: a score per test cell, per notebook, in total.
+
+Scores follow nbgrader's Grade model (manual score over auto score; a cell never scored
+waits for a human). Late penalties are not here: the service applies them
+(grader.engine.late) when it stores a result, as nbgrader's AssignLatePenalties does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CellGrade:
+    max_score: float
+    auto_score: float | None = None
+    needs_manual_grade: bool = True  # nbgrader's Grade default: a cell never scored waits
+    manual_score: float | None = None
+    comment: str | None = None
+    failed: bool = False
+
+    @property
+    def score(self) -> float | None:
+        if self.manual_score is not None:
+            return self.manual_score
+        if self.needs_manual_grade:
+            return None
+        return self.auto_score
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "needs_manual_grade": self.needs_manual_grade,
+        }
+
+
+@dataclass
+class NotebookGrade:
+    name: str
+    cells: dict[str, CellGrade]
+    messages: list[str] = field(default_factory=list)
+    feedback_html: str = ""
+    graded_notebook: dict[str, Any] | None = None
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        # nbgrader's Grade.score: manual if set, else auto, else 0
+        total = 0.0
+        for c in self.cells.values():
+            if c.manual_score is not None:
+                total += c.manual_score
+            elif c.auto_score is not None:
+                total += c.auto_score
+        return total
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_score for c in self.cells.values())
+
+    @property
+    def needs_manual_grade(self) -> bool:
+        return any(c.needs_manual_grade for c in self.cells.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "cells": {g: c.to_json() for g, c in self.cells.items()},
+        }
+
+
+@dataclass
+class GradeResult:
+    notebooks: dict[str, NotebookGrade]
+    messages: list[str] = field(default_factory=list)
+    # seconds: waiting for a sandbox, running the notebooks, total (benchmarks, logs)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return sum(nb.score for nb in self.notebooks.values())
+
+    @property
+    def max_score(self) -> float:
+        return sum(nb.max_score for nb in self.notebooks.values())
+
+    @property
+    def needs_manual_grade(self) -> bool:
+        return any(nb.needs_manual_grade for nb in self.notebooks.values())
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI contract (``python -m grader autograde ... --json``)."""
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "needs_manual_grade": self.needs_manual_grade,
+            "notebooks": {name: nb.to_json() for name, nb in self.notebooks.items()},
+        }
+
+
