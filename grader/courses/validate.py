@@ -11,6 +11,7 @@ problem with the course, assignment, notebook and cell it concerns and what to d
 from __future__ import annotations
 
 import ast
+import json
 import re
 import shutil
 import tempfile
@@ -299,11 +300,11 @@ class CourseValidator(LoggingConfigurable):
             except ReleaseError as e:
                 self.problem(
                     nb_where,
-                    f"nbgrader could not build the student version: {e}",
+                    f"nbgrader could not build the student version: {e.__cause__ or e}",
                     "fix the cell metadata or the BEGIN/END markers nbgrader names",
                 )
                 continue
-            student = nbformat.from_dict(master.student)
+            student = nbformat.reads(json.dumps(master.student), as_version=4)
             self._check_leaks(nb, student, nb_where)
             pair = _Pair(master, nb_where)
             self._runs.append(_Run("solution", nb_where, nb, folder, pair))

@@ -25,7 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from grader.courses.validate import load_course, validate_course  # noqa: E402
+from grader.courses.manifest import load_course  # noqa: E402
+from grader.courses.validate import validate_course  # noqa: E402
 
 
 def stock(course_dir: Path) -> float:
@@ -52,7 +53,7 @@ def stock(course_dir: Path) -> float:
 def ours(course_dir: Path, runner=None) -> float:
     """Seconds for one course; with the sandbox runner, the pool starts with the course
     (what `python -m grader course validate` pays too)."""
-    from grader.courses.sandbox_runner import SandboxNotebookRunner
+    from grader.engine.runner import SandboxNotebookRunner
 
     start = time.perf_counter()
     if runner == "sandbox":

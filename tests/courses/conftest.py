@@ -55,7 +55,7 @@ def sandbox_config(sandbox_work_root):
 @pytest.fixture(scope="session")
 def sandbox_runner(sandbox_config):
     """The NotebookRunner `course validate` uses by default: a fresh sandbox per notebook."""
-    from grader.courses.sandbox_runner import SandboxNotebookRunner
+    from grader.engine.runner import SandboxNotebookRunner
 
     runner = SandboxNotebookRunner(warm=2, cell_timeout=60, config=sandbox_config)
     try:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from grader.courses.validate import ManifestError, build_student_version, load_course, validate_course
+from grader.courses.manifest import ManifestError, load_course
+from grader.courses.validate import validate_course
+from grader.engine.release import student_version
 
 
 def _validate(copy, **kwargs):
@@ -115,7 +117,7 @@ def test_hidden_test_leaks_through_a_misspelt_marker(course_copy):
     cell.source = cell.source.replace("### BEGIN HIDDEN TESTS", "### BEGIN HIDDEN TEST ")
     cell.source = cell.source.replace("### END HIDDEN TESTS", "### END HIDDEN TEST ")
     copy.save("ps03-conditionals-and-functions", nb)
-    student = build_student_version(nb)
+    student = student_version(nb)[0]
     assert "is_leap_year(1900)" in "".join(c.source for c in student.cells), "precondition"
     report = _validate(copy, execute=False)
     problems = _problems(report)
@@ -238,7 +240,8 @@ def test_runner_is_a_config_setting(course_copy):
     """The grader's config file swaps the runner: c.CourseValidator.runner = ..."""
     from traitlets.config import Config
 
-    from grader.courses.validate import CourseValidator, run_on_host
+    from grader.courses.validate import CourseValidator
+    from grader.engine.runner import run_on_host
 
     copy = course_copy("python-foundations", ["ps01-values-and-strings"])
     calls = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -10,8 +9,7 @@ import sys
 
 import pytest
 from courses_testlib import COURSES, REPO, SANDBOX_PREFIX
-
-from grader.courses.cli import add_course_commands, run_course_command
+from tooling import VENV_BIN
 
 
 def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -119,11 +117,25 @@ def test_export_catalogue():
     assert len(by_slug["data-analysis-pandas"]["assignments"]) == 3
 
 
-def test_wires_into_a_parent_cli(course_copy, capsys):
-    """How `python -m grader course ...` will call it."""
-    parser = argparse.ArgumentParser(prog="grader")
-    add_course_commands(parser.add_subparsers(dest="command", required=True))
+def test_the_grader_script_runs_the_same_command(course_copy):
+    """`grader` ([project.scripts]) is `python -m grader`."""
     copy = course_copy("python-foundations", ["ps01-values-and-strings"])
-    args = parser.parse_args(["course", "validate", str(copy.root), "--no-execute"])
-    assert run_course_command(args) == 0
-    assert "[python-foundations] OK" in capsys.readouterr().out
+    result = subprocess.run([str(VENV_BIN / "grader"), "course", "validate", str(copy.root),
+                             "--no-execute"], cwd=REPO, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "[python-foundations] OK" in result.stdout
+
+
+@pytest.mark.parametrize("command", [
+    ["course", "validate", "x"], ["course", "import", "x"], ["course", "export-catalogue", "x"],
+    ["release", "c", "a", "x"], ["grade"], ["status"], ["export", "c"], ["db", "upgrade"],
+    ["autograde", "x", "y"],
+])
+def test_every_subcommand_reads_the_same_config_option(command, tmp_path):
+    """One application: the same --config convention (and --Class.trait=value) everywhere."""
+    result = subprocess.run([sys.executable, "-m", "grader", *command,
+                             f"--config={tmp_path / 'missing.py'}"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"config file {tmp_path / 'missing.py'} does not exist" in result.stderr

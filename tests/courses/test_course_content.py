@@ -8,7 +8,8 @@ import nbformat
 import pytest
 from courses_testlib import COURSES, course_dirs
 
-from grader.courses.validate import load_course, validate_course
+from grader.courses.manifest import load_course
+from grader.courses.validate import validate_course
 
 
 @pytest.mark.docker

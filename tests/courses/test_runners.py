@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 
-from grader.courses.validate import WarmKernels, run_on_host
+from grader.engine.runner import WarmKernels, run_on_host
 from courses_testlib import code_notebook as _nb
 from courses_testlib import notebook_outputs as _outputs
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.courses.validate import CourseError, validate_course
+from grader.courses.validate import validate_course
+from grader.engine.runner import NotebookRunFailed
 from courses_testlib import code_notebook as _nb
 from courses_testlib import notebook_outputs as _outputs
 
@@ -76,7 +77,7 @@ def test_a_solution_that_only_passes_on_the_host_is_caught(course_copy, sandbox_
 
 
 def test_an_endless_cell_times_out(sandbox_config, tmp_path: Path):
-    from grader.courses.sandbox_runner import SandboxNotebookRunner
+    from grader.engine.runner import SandboxNotebookRunner
 
     with SandboxNotebookRunner(warm=0, cell_timeout=2, config=sandbox_config) as runner:
         executed = runner(_nb("while True: pass", "print('next cell still runs')"), tmp_path)
@@ -88,10 +89,11 @@ def test_an_endless_cell_times_out(sandbox_config, tmp_path: Path):
 
 def test_the_sandbox_runner_needs_root_and_says_so(monkeypatch, sandbox_config):
     """Sandboxes hand their socket folder to the learner user and take it back: root only."""
-    from grader.courses.sandbox_runner import SandboxNotebookRunner, SandboxUnavailableError
+    from grader.engine.runner import SandboxNotebookRunner
+    from grader.engine.sandbox import SandboxUnavailable
 
     monkeypatch.setattr("os.geteuid", lambda: 1000)
-    with pytest.raises(SandboxUnavailableError) as raised:
+    with pytest.raises(SandboxUnavailable) as raised:
         SandboxNotebookRunner(config=sandbox_config)
     message = str(raised.value)
     assert "sandboxes must be started as root, like the grader service" in message
@@ -101,5 +103,5 @@ def test_the_sandbox_runner_needs_root_and_says_so(monkeypatch, sandbox_config):
 def test_a_kernel_the_sandbox_does_not_have_is_named(sandbox_runner, tmp_path):
     nb = _nb("1 + 1")
     nb.metadata["kernelspec"] = {"name": "ir", "language": "R", "display_name": "R"}
-    with pytest.raises(CourseError, match="asks for kernel 'ir'; sandboxes .* run python3 only"):
+    with pytest.raises(NotebookRunFailed, match="asks for kernel 'ir'; sandboxes .* run python3 only"):
         sandbox_runner(nb, tmp_path)

@@ -29,9 +29,9 @@ from playwright.sync_api import expect
 from service_support import answered, free_port
 from stack import Stack
 
-REPO = Path(__file__).resolve().parents[2]
+from grader.courses.client import push_lessons
 
-from grader.service.lessons import push_lessons  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow,
               pytest.mark.timeout(900)]

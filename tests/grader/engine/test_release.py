@@ -8,7 +8,8 @@ import nbfactory as f
 import pytest
 from conftest import engine_config
 
-from grader.engine.release import ReleaseBuild, ReleaseError, build_release, check_release
+from grader.engine.check import check_release
+from grader.engine.release import ReleaseBuild, ReleaseError, build_release
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ import subprocess
 import sys
 
 import pytest
-from service_support import REPO, answered, write_source
+from service_support import answered, write_source
 
 pytestmark = pytest.mark.timeout(300)
 
 
 def grader(tmp_path, *args, check=True):
-    env = {**os.environ, "PYTHONPATH": str(REPO),
+    env = {**os.environ,
            "GRADER_DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite'}",
            "GRADER_BLOB_DIR": str(tmp_path / "blobs")}
     r = subprocess.run([sys.executable, "-m", "grader", *args], cwd=tmp_path, env=env,
@@ -37,13 +37,15 @@ def test_commands_need_a_migrated_database(tmp_path):
     assert f"revision {head}" in r.stdout
 
 
-def test_import_status_export(tmp_path):
+def test_release_status_export(tmp_path):
     grader(tmp_path, "db", "upgrade")
     course = tmp_path / "intro"
     write_source(course / "source" / "ps1")
     write_source(course / "source" / "ps2")
-    r = grader(tmp_path, "import", str(course), "--no-check", "--max-submissions", "2")
-    assert "intro/ps1 v1" in r.stdout and "intro/ps2 v1" in r.stdout and "2/2" in r.stdout
+    for name in ("ps1", "ps2"):
+        r = grader(tmp_path, "release", "intro", name, str(course / "source" / name),
+                   "--no-check", "--max-submissions", "2")
+        assert f"released intro/{name} version 1" in r.stdout
     r = grader(tmp_path, "release", "intro", "ps1", str(course / "source" / "ps1"), "--no-check",
                "--due", "2030-01-01T00:00:00Z", "--late-policy", "zero")
     assert "version 2" in r.stdout and "max score 3.0" in r.stdout
@@ -51,33 +53,12 @@ def test_import_status_export(tmp_path):
     assert "0/0" in r.stdout
     r = grader(tmp_path, "export", "intro")
     assert r.stdout.startswith("course,assignment,username")
-    r = grader(tmp_path, "import", str(tmp_path / "nowhere"), check=False)
-    assert r.returncode == 1 and "source/" in r.stderr
-
-
-def test_import_stores_the_lessons_of_course_yml(tmp_path):
-    """A course folder with a manifest: its lessons (and their data files) are stored."""
-    from grader.service.config import GraderSettings
-    from grader.service.gradebook import open_gradebook
-    from grader.service.permissions import OPERATOR
-
-    grader(tmp_path, "db", "upgrade")
-    course = tmp_path / "intro"
-    write_source(course / "source" / "ps1")
-    (course / "lessons" / "data").mkdir(parents=True)
-    (course / "lessons" / "01-start.ipynb").write_text('{"cells": []}')
-    (course / "lessons" / "data" / "x.csv").write_text("a\n1\n")
-    (course / "course.yml").write_text(
-        "slug: intro\ntitle: Intro\nlessons:\n"
-        "- {slug: 01-start, title: Start here, path: lessons/01-start.ipynb,"
-        " files: [lessons/data/x.csv]}\n")
-    r = grader(tmp_path, "import", str(course), "--no-check")
-    assert "intro: 1 lesson(s) stored" in r.stdout
-    book = open_gradebook(GraderSettings(database_url=f"sqlite:///{tmp_path / 'g.sqlite'}",
-                                         blob_dir=str(tmp_path / "blobs")))
-    lesson = book.lessons.lesson(OPERATOR, "intro", "01-start")
-    assert lesson["title"] == "Start here" and lesson["path"] == "lessons/01-start.ipynb"
-    assert lesson["files"]["lessons/data/x.csv"] == b"a\n1\n"
+    r = grader(tmp_path, "release", "intro", "ps3", str(tmp_path / "nowhere"), check=False)
+    assert r.returncode == 2 and "is not a folder of source notebooks" in r.stderr
+    r = grader(tmp_path, "release", "Intro 1", "ps1", str(course / "source" / "ps1"),
+               "--no-check", check=False)
+    assert r.returncode == 1 and "'Intro 1' is not a valid name" in r.stderr
+    assert "for example 'Intro-1'" in r.stderr
 
 
 @pytest.mark.docker
@@ -90,7 +71,7 @@ def test_grade_command_grades_the_queue_with_a_progress_bar(tmp_path):
     grader(tmp_path, "db", "upgrade")
     course = tmp_path / "intro"
     write_source(course / "source" / "ps1")
-    grader(tmp_path, "import", str(course), "--no-check")
+    grader(tmp_path, "release", "intro", "ps1", str(course / "source" / "ps1"), "--no-check")
     book = open_gradebook(GraderSettings(database_url=f"sqlite:///{tmp_path / 'g.sqlite'}",
                                          blob_dir=str(tmp_path / "blobs")))
     student = book.releases.student_release(Person("a", frozenset({"learners:intro"})), "intro", "ps1")

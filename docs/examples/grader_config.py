@@ -1,6 +1,7 @@
-# Example grader_config.py: put it in the service's working directory ("cwd" of the
-# JupyterHub service entry) or pass --config=FILE. Every setting and its help:
-#   python -m grader serve --help-all
+# An example grader_config.py for an operator who runs the grader with their own settings.
+# Put it in the service's working directory (the "cwd" of its JupyterHub service entry;
+# data/grader/ in the stack) or pass --config=FILE to any `grader` subcommand. Every
+# setting and its help: grader serve --help-all. tests/test_docs.py loads this file.
 c = get_config()  # noqa: F821
 
 # Where state lives (or GRADER_DATABASE_URL / GRADER_BLOB_DIR in the environment).
@@ -20,15 +21,16 @@ c.GraderSettings.max_upload_files = 50
 c.GraderSettings.instructor_group_template = "instructors:{course}"
 c.GraderSettings.learner_group_template = "learners:{course}"
 
-# Grade events to the CMS (or GRADER_WEBHOOK_URL / GRADER_WEBHOOK_SECRET).
-# c.GraderSettings.webhook_url = "http://cms:8000/grader/events/"
+# Grade events to the site (or GRADER_WEBHOOK_URL / STUDIO_SIGNING_SECRET): the site's
+# receiver is /progress/events/.
+# c.GraderSettings.webhook_url = "http://127.0.0.1:8010/progress/events/"
 # c.GraderSettings.webhook_secret = "..."
 
-# Several processes on one database: migrate once with `python -m grader db upgrade`.
+# Several processes on one database: migrate once with `grader db upgrade`.
 c.GraderApp.upgrade_db = False
 c.GraderApp.ip = "0.0.0.0"
 
-# The sandbox (the engine's settings; see grader/engine-README.md).
+# The grading sandboxes (grader.engine.sandbox).
 c.DockerSandbox.image = "learning-studio/learner:latest"
 c.DockerSandbox.mem_limit = "512m"
 c.SandboxPool.warm = 2
