@@ -11,6 +11,8 @@ import json
 import pytest
 from service_support import SERVICE, answered, source_files
 
+from studio_contracts.events import GRADE_EVENT_SCHEMA, GRADE_EVENTS
+
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -66,6 +68,10 @@ def test_openapi_document_lists_every_route(hub):
                  "/submissions/{submission_id}/grades/{notebook}/{cell_id}",
                  "/courses/{course}/grades.csv"):
         assert path in doc["paths"]
+    # the grade event the site receives, declared once in studio_contracts
+    event = doc["components"]["schemas"]["GradeEvent"]
+    assert event["properties"] == GRADE_EVENT_SCHEMA["properties"]
+    assert set(doc["webhooks"]) == set(GRADE_EVENTS)
 
 
 def requests_get_json(hub, url):
