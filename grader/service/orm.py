@@ -2,7 +2,7 @@
 
 Everything a grader process needs to resume work lives here or in the blob store, so any
 number of grader processes can share one database. The schema is created and changed
-only by the Alembic migrations in grader/migrations (``python -m grader db upgrade``).
+only by the Alembic migrations in grader/service/migrations (``grader db upgrade``).
 """
 
 from __future__ import annotations
