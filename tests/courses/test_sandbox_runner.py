@@ -8,10 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from grader.course import CourseError, validate_course
 from courses_testlib import code_notebook as _nb
 from courses_testlib import notebook_outputs as _outputs
+
+from grader.course import CourseError, validate_course
 
 pytestmark = pytest.mark.docker
 
