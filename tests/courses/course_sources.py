@@ -305,38 +305,43 @@ def _visible(path: Path, root: Path) -> bool:
     return not any(p.startswith(".") or p == "__pycache__" for p in parts)
 
 
+def _listed_vs_present(listed: set[str], present: set[str], unlisted: str,
+                       absent: str) -> list[str]:
+    """A problem for each name present but not listed, and for each listed but absent;
+    the messages are format strings for the name."""
+    return ([unlisted.format(name) for name in sorted(present - listed)]
+            + [absent.format(name) for name in sorted(listed - present)])
+
+
 def course_problems(root: Path) -> list[str]:
     """course.yml names exactly the notebooks there are; every notebook is a clean source."""
     try:
         manifest: dict[str, Any] = yaml.safe_load((root / "course.yml").read_text())
     except (OSError, yaml.YAMLError) as e:
         return [f"{root.name}/course.yml: cannot be read ({e})"]
-    problems: list[str] = []
     lessons = {entry["path"]: entry for entry in manifest.get("lessons") or []}
-    on_disk = {p.relative_to(root).as_posix() for p in (root / "lessons").rglob("*.ipynb")
-               if _visible(p, root)}
-    for rel in sorted(on_disk - set(lessons)):
-        problems.append(f"{root.name}/{rel}: a lesson notebook that course.yml does not list; "
-                        "add it under lessons: (or delete it)")
-    for rel in sorted(set(lessons) - on_disk):
-        problems.append(f"{root.name}/course.yml: lesson {rel} does not exist")
-    for rel in sorted(on_disk & set(lessons)):
-        path = root / rel
-        problems += [f"{root.name}/{rel}: {p}" for p in notebook_problems(path, graded=False)]
-        listed = set(lessons[rel].get("files") or [])
-        problems += _data_problems(root, path, listed, root, where=f"lesson {rel}")
-
+    lesson_files = {p.relative_to(root).as_posix() for p in (root / "lessons").rglob("*.ipynb")
+                    if _visible(p, root)}
     assignments = {entry["slug"]: entry for entry in manifest.get("assignments") or []}
     source = root / "source"
     folders = {p.name for p in source.iterdir() if p.is_dir() and _visible(p, root)} if (
         source.is_dir()) else set()
-    for slug in sorted(folders - set(assignments)):
-        problems.append(f"{root.name}/source/{slug}/: an assignment folder that course.yml "
-                        "does not list; add it under assignments: (or delete it)")
-    for slug in sorted(set(assignments) - folders):
-        problems.append(f"{root.name}/course.yml: assignment {slug} has no folder source/{slug}/")
-    for slug in sorted(folders & set(assignments)):
-        problems += _assignment_problems(root, source / slug, assignments[slug])
+    problems: list[str] = []
+    for listed, present, unlisted, absent, check in (
+        (lessons, lesson_files,
+         f"{root.name}/{{}}: a lesson notebook that course.yml does not list; add it under "
+         "lessons: (or delete it)",
+         f"{root.name}/course.yml: lesson {{}} does not exist",
+         lambda rel: _lesson_problems_in(root, rel, lessons[rel])),
+        (assignments, folders,
+         f"{root.name}/source/{{}}/: an assignment folder that course.yml does not list; add "
+         "it under assignments: (or delete it)",
+         f"{root.name}/course.yml: assignment {{0}} has no folder source/{{0}}/",
+         lambda slug: _assignment_problems(root, source / slug, assignments[slug])),
+    ):
+        problems += _listed_vs_present(set(listed), present, unlisted, absent)
+        for name in sorted(present & set(listed)):
+            problems += check(name)
 
     stray = [p for p in root.rglob("*.ipynb") if _visible(p, root)
              and p.relative_to(root).parts[0] not in ("lessons", "source")]
@@ -349,6 +354,13 @@ def course_problems(root: Path) -> list[str]:
     return problems
 
 
+def _lesson_problems_in(root: Path, rel: str, entry: dict[str, Any]) -> list[str]:
+    path = root / rel
+    problems = [f"{root.name}/{rel}: {p}" for p in notebook_problems(path, graded=False)]
+    listed = set(entry.get("files") or [])
+    return problems + _data_problems(root, path, listed, root, where=f"lesson {rel}")
+
+
 def _assignment_problems(root: Path, folder: Path, entry: dict[str, Any]) -> list[str]:
     where = f"{root.name}/source/{folder.name}"
     notebooks = sorted(p for p in folder.glob("*.ipynb") if _visible(p, root))
@@ -358,14 +370,12 @@ def _assignment_problems(root: Path, folder: Path, entry: dict[str, Any]) -> lis
     listed = set(entry.get("files") or [])
     shipped = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
                if p.is_file() and p.suffix != ".ipynb" and _visible(p, root)}
-    for rel in sorted(shipped - listed):
-        problems.append(
-            f"{where}/{rel}: not listed in the assignment's files in course.yml, yet "
-            "learners receive everything in the folder; list it, or delete it if running "
-            "the notebook in place wrote it"
-        )
-    for rel in sorted(listed - shipped):
-        problems.append(f"{where}: course.yml lists file {rel}, which does not exist")
+    problems += _listed_vs_present(
+        listed, shipped,
+        unlisted=f"{where}/{{}}: not listed in the assignment's files in course.yml, yet "
+        "learners receive everything in the folder; list it, or delete it if running the "
+        "notebook in place wrote it",
+        absent=f"{where}: course.yml lists file {{}}, which does not exist")
     grade_ids: dict[str, str] = {}
     total = 0.0
     for path in notebooks:
