@@ -189,7 +189,8 @@ def _nbgrader_problems(path: Path, nb: dict) -> list[str]:
             problems.append(f"{label}: an autograded test must be a locked code cell")
         if meta["solution"] and cell["cell_type"] == "code":
             problems += _marker_problems(label, text, SOLUTION_MARKERS, "solution")
-            problems += _hint_problems(label, cell)
+            if not meta["grade"]:  # an autograded answer: the panel's Hint button shows these
+                problems += _hint_problems(label, cell)
         if is_test:
             problems += _marker_problems(label, text, HIDDEN_MARKERS, "hidden-tests",
                                          required=False)
@@ -229,21 +230,23 @@ def _marker_problems(label: str, text: str, markers: tuple[str, str], what: str,
 def _stray_markers(label: str, text: str, *, solution: bool, tests: bool) -> list[str]:
     problems = []
     for line in text.splitlines():
-        for loose, exact, allowed, kind in (
-            (_LOOSE_SOLUTION, SOLUTION_MARKERS, solution, "solution"),
-            (_LOOSE_HIDDEN, HIDDEN_MARKERS, tests, "autograded test"),
+        for loose, (begin, end), allowed, where in (
+            (_LOOSE_SOLUTION, SOLUTION_MARKERS, solution, "a solution cell"),
+            (_LOOSE_HIDDEN, HIDDEN_MARKERS, tests, "an autograded test cell"),
         ):
-            if not loose.search(line):
+            found = loose.search(line)
+            if not found:
                 continue
-            if not any(marker in line for marker in exact):
+            meant = begin if found.group(1).upper() == "BEGIN" else end
+            if meant not in line:
                 problems.append(
                     f"{label}: {line.strip()!r} looks like an nbgrader marker but is "
-                    f"misspelt; nbgrader would ship it to learners (write {exact[0]!r})"
+                    f"misspelt; nbgrader would ship it to learners (write {meant!r})"
                 )
             elif not allowed:
                 problems.append(
-                    f"{label}: {line.strip()!r} outside a{'n' if kind[0] == 'a' else ''} "
-                    f"{kind} cell; nbgrader only strips it there, so learners would see it"
+                    f"{label}: {line.strip()!r} outside {where}; nbgrader only strips it "
+                    "there, so learners would see it"
                 )
     return problems
 

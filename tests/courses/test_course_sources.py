@@ -131,7 +131,12 @@ BREAKAGES = {
     "solution-never-closed": (PF, _edit_notebook(PS03, lambda nb: _source_replace(
         _cell(nb, "leap-year"), "### END SOLUTION", "")), "is never closed"),
     "misspelt-marker": (PF, _edit_notebook(PS03, lambda nb: _source_replace(
-        _cell(nb, "leap-year"), "### END SOLUTION", "### End Solution")), "misspelt"),
+        _cell(nb, "leap-year"), "### END SOLUTION", "### End Solution")),
+        "misspelt; nbgrader would ship it to learners (write 'END SOLUTION')"),
+    "solution-in-a-test-cell": (PF, _edit_notebook(PS03, lambda nb: _source_replace(
+        _cell(nb, "leap-year-tests"), "### BEGIN HIDDEN TESTS",
+        "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n### BEGIN HIDDEN TESTS")),
+        "outside a solution cell"),
     "hidden-tests-never-closed": (PF, _edit_notebook(PS03, lambda nb: _source_replace(
         _cell(nb, "leap-year-tests"), "### END HIDDEN TESTS", "")),
         "'BEGIN HIDDEN TESTS' is never closed"),
