@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from studio_contracts.signing import SECRET_ENV, signed_headers
 
 from grader.courses.manifest import Course, CourseError
+from studio_contracts.signing import SECRET_ENV, signed_headers
 
 #: Release requests wait for the grader's sandbox check of every notebook.
 RELEASE_TIMEOUT = 900.0

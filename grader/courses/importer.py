@@ -24,10 +24,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-from studio_contracts.signing import SECRET_ENV
 
 from grader.courses.client import (
     CatalogueSyncError,
@@ -38,7 +35,8 @@ from grader.courses.client import (
     push_catalogue,
     push_lessons,
 )
-from grader.courses.manifest import Course, catalogue_entry, discover_courses, load_courses
+from grader.courses.manifest import Course, catalogue_entry
+from studio_contracts.signing import SECRET_ENV
 
 Say = Callable[[str], None]
 

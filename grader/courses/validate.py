@@ -30,10 +30,10 @@ from traitlets.config import LoggingConfigurable
 from grader.courses.manifest import (
     DEFAULT_SCHEMA_PATH,
     MANIFEST_NAME,
-    ManifestError,
     Assignment,
     Course,
     Lesson,
+    ManifestError,
     load_course,
 )
 from grader.engine.check import is_autograder_test, judge_release, scores_of_executed

@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import requests
-from courses_testlib import REPO
-
 import service_support
+from courses_testlib import REPO
 from tooling import start_process, stop_process
 
 #: The site's test settings carry this shared secret (cms/studio_site/settings/test.py).

@@ -13,9 +13,10 @@ import sys
 
 import pytest
 import requests
-from studio_contracts.signing import SECRET_ENV
 from course_services import CMS_SECRET, CMSProcess, service_support
 from courses_testlib import REPO, SANDBOX_PREFIX, CourseCopy, remove_test_sandboxes
+
+from studio_contracts.signing import SECRET_ENV
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-from grader.engine.runner import WarmKernels, run_on_host
 from courses_testlib import code_notebook as _nb
 from courses_testlib import notebook_outputs as _outputs
+
+from grader.engine.runner import WarmKernels, run_on_host
 
 
 def test_warm_kernels_never_share_state_and_see_the_files(tmp_path):

@@ -8,11 +8,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from courses_testlib import code_notebook as _nb
+from courses_testlib import notebook_outputs as _outputs
 
 from grader.courses.validate import validate_course
 from grader.engine.runner import NotebookRunFailed
-from courses_testlib import code_notebook as _nb
-from courses_testlib import notebook_outputs as _outputs
 
 pytestmark = pytest.mark.docker
 
