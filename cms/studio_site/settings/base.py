@@ -324,5 +324,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LS_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # Wagtail 8 runs its search-index and reference-index updates as django-tasks
+        # (immediately, in process) and logs two INFO lines per task and page save.
+        "django_tasks": {"level": "WARNING"},
+    },
 }
