@@ -226,6 +226,9 @@ WAGTAILADMIN_RICH_TEXT_EDITORS = {
 }
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+# Wagtail 8 autosaves the page editor every 500 ms by default. Off: what an editor (or the
+# AI bar) puts into the editor is kept only when a person presses Save draft, as before.
+WAGTAIL_AUTOSAVE_INTERVAL = 0
 WAGTAILEMBEDS_FINDERS = []  # no oEmbed: nothing external may load
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars fetched from gravatar.com either
 
