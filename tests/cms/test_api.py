@@ -224,6 +224,7 @@ def test_openapi_schema() -> None:
     assert response.status_code == 200
     schema = response.json()
     assert schema["info"]["title"] == "Learning Studio API"
+    assert schema["components"]["securitySchemes"]["personalToken"]["scheme"] == "bearer"
     for path in ("/api/v1/courses/", "/api/v1/progress/", "/api/v1/search/",
                  "/api/v1/community/groups/", "/api/v1/me/"):
         assert path in schema["paths"], path
