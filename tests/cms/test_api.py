@@ -1,14 +1,18 @@
-"""REST API v1: reads, permissions by role, session/JWT/OAuth2 auth, pagination, throttling."""
+"""REST API v1: reads, permissions by role, session / personal token / OAuth2 auth,
+pagination, throttling."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 from rest_framework.test import APIClient
+from studio_site.accounts.models import PersonalApiToken
 from studio_site.community.models import StudyGroup
 from studio_site.progress.models import GradeEvent
 
@@ -82,16 +86,89 @@ def test_progress_permissions(users) -> None:
     assert as_user("edith").get("/api/v1/progress/intro-python/").status_code == 403
 
 
-def test_jwt_authentication() -> None:
-    bad = APIClient().post("/api/v1/token/", {"username": "alan", "password": "wrong"})
-    assert bad.status_code == 401
-    tokens = APIClient().post("/api/v1/token/", {"username": "alan", "password": DEMO_PASSWORD})
-    assert tokens.status_code == 200
+def make_token_in_ui(username: str, name: str = "script", scope: str = "read",
+                     days: int = 30) -> str:
+    """Make a personal API token the way a person does, on /accounts/tokens/."""
+    client = Client()
+    client.login(username=username, password=DEMO_PASSWORD)
+    page = client.post("/accounts/tokens/", {"name": name, "days": days, "scope": scope})
+    assert page.status_code == 200
+    assert page["Cache-Control"].startswith("max-age=0") or "no-cache" in page["Cache-Control"]
+    html = page.content.decode()
+    secret = html.split("data-new-token>")[1].split("<code>")[1].split("</code>")[0]
+    assert secret.startswith("lst_") and len(secret) > 40
+    return secret
+
+
+def bearer(secret: str) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['access']}")
-    assert client.get("/api/v1/me/").json()["username"] == "alan"
-    refreshed = APIClient().post("/api/v1/token/refresh/", {"refresh": tokens.json()["refresh"]})
-    assert refreshed.status_code == 200 and "access" in refreshed.json()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+def test_personal_token_made_shown_once_stored_hashed_and_used(users) -> None:
+    secret = make_token_in_ui("alan", name="grades script")
+    token = PersonalApiToken.objects.get(user=users["alan"], name="grades script")
+    assert token.digest == hashlib.sha256(secret.encode()).hexdigest()
+    assert not PersonalApiToken.objects.filter(digest=secret).exists()
+    assert secret.startswith(token.prefix)
+    # The list shows the token by name and prefix, never the secret again.
+    client = Client()
+    client.login(username="alan", password=DEMO_PASSWORD)
+    listing = client.get("/accounts/tokens/").content.decode()
+    assert "grades script" in listing and token.prefix in listing and secret not in listing
+    me = bearer(secret).get("/api/v1/me/")
+    assert me.status_code == 200 and me.json()["username"] == "alan"
+    token.refresh_from_db()
+    assert token.last_used is not None
+    # A read token cannot write; a read-write one can.
+    denied = bearer(secret).post("/api/v1/courses/intro-python/enrol/")
+    assert denied.status_code == 403 and "scope" in denied.json()["detail"]
+    writer = make_token_in_ui("edith", scope="read write")
+    assert bearer(writer).post("/api/v1/courses/intro-python/enrol/").status_code == 201
+    # Names are unique per person, with a message that says what to do.
+    client.post("/accounts/tokens/", {"name": "grades script", "days": 30, "scope": "read"})
+    assert PersonalApiToken.objects.filter(user=users["alan"]).count() == 1
+
+
+def test_personal_token_revoked_and_expired_are_refused(users) -> None:
+    secret = make_token_in_ui("grace")
+    token = PersonalApiToken.objects.get(user=users["grace"])
+    # Someone else cannot revoke it.
+    other = Client()
+    other.login(username="alan", password=DEMO_PASSWORD)
+    assert other.post(f"/accounts/tokens/{token.pk}/revoke/").status_code == 404
+    assert bearer(secret).get("/api/v1/me/").status_code == 200
+    owner = Client()
+    owner.login(username="grace", password=DEMO_PASSWORD)
+    assert owner.post(f"/accounts/tokens/{token.pk}/revoke/").status_code == 302
+    revoked = bearer(secret).get("/api/v1/me/")
+    assert revoked.status_code == 401 and "revoked" in revoked.json()["detail"]
+
+    expiring = make_token_in_ui("grace", name="old")
+    PersonalApiToken.objects.filter(name="old").update(
+        expires=timezone.now() - dt.timedelta(minutes=1))
+    expired = bearer(expiring).get("/api/v1/progress/")
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    assert bearer("lst_made-up").get("/api/v1/me/").status_code == 401
+
+
+def test_personal_token_reads_only_its_owners_data(users) -> None:
+    GradeEvent.objects.create(submission_id="9001", user=users["grace"],
+                              course_id="intro-python", assignment_id="ps1", score=9,
+                              max_score=10, graded_at=timezone.now())
+    alan = bearer(make_token_in_ui("alan"))
+    mine = alan.get("/api/v1/progress/").json()
+    assert mine[0]["points"] == 0  # alan's own, not grace's 9
+    course = alan.get("/api/v1/progress/intro-python/").json()
+    assert "learners" not in course and course["points"] == 0
+    grace = bearer(make_token_in_ui("grace")).get("/api/v1/progress/").json()
+    assert grace[0]["points"] == 9
+
+
+def test_password_grant_and_jwt_endpoint_are_gone() -> None:
+    assert APIClient().post("/api/v1/token/", {"username": "alan",
+                                                "password": DEMO_PASSWORD}).status_code == 404
 
 
 def test_oauth2_token_scopes(users) -> None:
@@ -147,8 +224,9 @@ def test_openapi_schema() -> None:
     assert response.status_code == 200
     schema = response.json()
     assert schema["info"]["title"] == "Learning Studio API"
+    assert schema["components"]["securitySchemes"]["personalToken"]["scheme"] == "bearer"
     for path in ("/api/v1/courses/", "/api/v1/progress/", "/api/v1/search/",
-                 "/api/v1/community/groups/", "/api/v1/token/"):
+                 "/api/v1/community/groups/", "/api/v1/me/"):
         assert path in schema["paths"], path
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from studio_site.accounts.models import User
-from studio_site.accounts.roles import claim_groups
 from studio_site.catalogue.models import CoursePage, Enrolment
-from studio_site.progress.signing import sign
+from studio_site.catalogue.roles import claim_groups
+
+from studio_contracts.signing import signed_headers
 
 DEMO_PASSWORD = "studio-demo-2026"  # seed_demo password, see conftest.py
 pytestmark = pytest.mark.django_db
@@ -82,9 +84,17 @@ def test_sync_command_names_missing_file() -> None:
 def test_signed_sync_endpoint(client: Client, settings) -> None:
     body = json.dumps(CATALOGUE).encode()
     unsigned = client.post("/courses/sync/", body, content_type="application/json")
-    assert unsigned.status_code == 401
+    assert unsigned.status_code == 401 and "X-Studio-Timestamp" in unsigned.json()["error"]
+    wrong = client.post("/courses/sync/", body, content_type="application/json",
+                        headers=signed_headers("not-the-secret", body))
+    assert wrong.status_code == 403
+    stale = client.post("/courses/sync/", body, content_type="application/json",
+                        headers=signed_headers(settings.GRADE_EVENT_SECRET, body,
+                                               now=time.time() - 3600))
+    assert stale.status_code == 403 and "stale" in stale.json()["error"]
+    assert not CoursePage.objects.filter(course_id="data-101").exists()
     signed = client.post("/courses/sync/", body, content_type="application/json",
-                         HTTP_X_STUDIO_SIGNATURE=sign(body, settings.GRADE_EVENT_SECRET))
+                         headers=signed_headers(settings.GRADE_EVENT_SECRET, body))
     assert signed.status_code == 200
     assert signed.json() == {"created": ["data-101"], "updated": ["intro-python"],
                              "unknown_instructors": ["nobody-here (data-101)"]}

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 from studio_site.accounts.models import User
-from studio_site.accounts.roles import claim_groups
+from studio_site.catalogue.roles import claim_groups
 
 DEMO_PASSWORD = "studio-demo-2026"  # seed_demo password, see conftest.py
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import Profile, User
+from .models import PersonalApiToken, Profile, User
 
 
 class SignUpForm(forms.ModelForm):
@@ -75,3 +76,15 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
         fields = ["bio", "website", "public"]
+
+
+class ApiTokenForm(forms.Form):
+    """Make a personal API token: a name, a lifetime, a scope."""
+
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. 'grades script'.")
+    days = forms.TypedChoiceField(
+        label="Expires after", coerce=int,
+        choices=[(d, f"{d} days") for d in settings.API_TOKEN_LIFETIMES_DAYS],
+        initial=settings.API_TOKEN_DEFAULT_DAYS,
+    )
+    scope = forms.ChoiceField(choices=PersonalApiToken.SCOPES, initial=PersonalApiToken.READ)

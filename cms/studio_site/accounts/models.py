@@ -51,3 +51,39 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return f"Profile of {self.user.username}"
+
+
+class PersonalApiToken(models.Model):
+    """A personal API token: named, scoped, expiring, shown once and stored as a hash.
+
+    Sent as ``Authorization: Bearer lst_...``; it acts as its owner, within its scope.
+    Not Wagtail's own APIToken (``wagtail_...``, staff-managed, for Wagtail's admin API).
+    """
+
+    READ = "read"
+    READ_WRITE = "read write"
+    SCOPES = [(READ, "Read (courses, progress, community)"),
+              (READ_WRITE, "Read and write (also enrol, join groups, register for events)")]
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="personal_api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'grades script'.")
+    # SHA-256 of the whole token: enough for a random 256-bit secret, and a fast lookup.
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False,
+                              help_text="The token's first characters, to recognise it.")
+    scope = models.CharField(max_length=20, choices=SCOPES, default=READ)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="one_token_name_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…) of {self.user.username}"
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scope.split()

@@ -16,6 +16,8 @@ urlpatterns = [
     ),
     path("logout/", views.logout_view, name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("tokens/", views.api_tokens, name="api_tokens"),
+    path("tokens/<int:pk>/revoke/", views.revoke_api_token, name="revoke_api_token"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

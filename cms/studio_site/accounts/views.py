@@ -1,4 +1,5 @@
-"""Sign-up with e-mail confirmation, logout (with single logout to the hub), profile."""
+"""Sign-up with e-mail confirmation, logout (with single logout to the hub), profile,
+personal API tokens."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from .forms import ProfileForm, SignUpForm
-from .models import User
-from .roles import claim_groups
+from .forms import ApiTokenForm, ProfileForm, SignUpForm
+from .models import PersonalApiToken, User
+from .tokens import TokenNameTaken, create_token
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,36 @@ def profile(request: HttpRequest) -> HttpResponse:
         user.save(update_fields=["first_name", "last_name"])
         messages.success(request, "Profile saved.")
         return redirect("accounts:profile")
-    return render(
-        request, "accounts/profile.html", {"form": form, "roles": claim_groups(user)}
-    )
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+@never_cache  # the page that shows a new token's secret must not be stored anywhere
+@login_required
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """List, make (the secret is shown once, on this response only) and revoke tokens."""
+    form = ApiTokenForm(request.POST or None)
+    new_secret = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_secret = create_token(request.user, form.cleaned_data["name"],
+                                             form.cleaned_data["days"],
+                                             form.cleaned_data["scope"])
+        except TokenNameTaken as error:
+            form.add_error("name", str(error))
+        else:
+            log.info("api token made user=%s name=%s", request.user.username, token.name)
+            form = ApiTokenForm()
+    return render(request, "accounts/api_tokens.html", {
+        "form": form, "new_secret": new_secret,
+        "tokens": PersonalApiToken.objects.filter(user=request.user),
+    })
+
+
+@login_required
+@require_POST
+def revoke_api_token(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(PersonalApiToken, pk=pk, user=request.user)
+    token.delete()
+    log.info("api token revoked user=%s name=%s", request.user.username, token.name)
+    messages.success(request, f"Token {token.name!r} is revoked: it no longer works.")
+    return redirect("accounts:api_tokens")

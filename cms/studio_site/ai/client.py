@@ -12,13 +12,12 @@ import logging
 import openai
 from django.conf import settings
 
-log = logging.getLogger(__name__)
+from studio_site.base.ai_editor import HOW_TO_TURN_ON, ai_enabled
 
-HOW_TO_TURN_ON = (
-    "AI drafting is off. To turn it on, set LS_AI_API_KEY (and LS_AI_BASE_URL for an "
-    "OpenAI-compatible server other than OpenAI, LS_AI_MODEL for the model) in the site's "
-    "environment and restart it."
-)
+__all__ = ["HOW_TO_TURN_ON", "AIDraftingError", "AIOff", "ai_enabled", "complete",
+           "complete_json"]
+
+log = logging.getLogger(__name__)
 
 
 class AIOff(Exception):
@@ -30,10 +29,6 @@ class AIOff(Exception):
 
 class AIDraftingError(Exception):
     """The endpoint failed, was too slow or answered something unusable; nothing was changed."""
-
-
-def ai_enabled() -> bool:
-    return bool(settings.AI_API_KEY or settings.AI_BASE_URL)
 
 
 def _client() -> openai.OpenAI:

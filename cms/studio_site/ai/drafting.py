@@ -13,8 +13,8 @@ from django.utils.text import slugify
 from wagtail.models import Page
 from wagtail.rich_text import RichText
 
+from studio_site.base.sanitise import clean_html
 from studio_site.blog.models import BlogIndexPage, BlogPage
-from studio_site.home.sanitise import clean_html
 
 from .client import AIDraftingError, complete, complete_json
 from .exercise import EXERCISE_SYSTEM, build_exercise_notebook

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 from wagtail.admin.rich_text.converters.contentstate import ContentstateConverter
 from wagtail.models import Page
 
+from studio_site.base.blocks import ArticleStreamBlock
+
 from . import drafting
 from .client import HOW_TO_TURN_ON, AIDraftingError, AIOff, ai_enabled
 
@@ -41,7 +43,6 @@ class EditorRequestError(Exception):
 def editor_features() -> list[str]:
     """The rich-text features of the blocks the AI writes into (blog posts and tutorials), so
     the editor gets exactly the formatting its field allows."""
-    from studio_site.home.blocks import ArticleStreamBlock
 
     features = ArticleStreamBlock.base_blocks["paragraph"].features or []
     return [f for f in features if f != "ai"]

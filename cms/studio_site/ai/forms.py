@@ -1,5 +1,6 @@
 from django import forms
 
+from studio_site.base.validators import validate_course_slug
 from studio_site.catalogue.models import CoursePage
 
 
@@ -10,4 +11,5 @@ class DraftPostForm(forms.Form):
 class ExerciseForm(forms.Form):
     topic = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
     course = forms.ModelChoiceField(queryset=CoursePage.objects.all(), required=False)
-    assignment_id = forms.SlugField(max_length=100, required=False)
+    assignment_id = forms.SlugField(max_length=64, required=False,
+                                    validators=[validate_course_slug])

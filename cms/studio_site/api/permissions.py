@@ -5,23 +5,27 @@ from __future__ import annotations
 from oauth2_provider.models import AbstractAccessToken
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from studio_site.accounts.roles import is_instructor_of
+from studio_site.accounts.models import PersonalApiToken
+from studio_site.catalogue.roles import is_instructor_of
 
 
 class OAuthScopeIfToken(BasePermission):
-    """OAuth2 access tokens need `read` for reads and `write` for changes.
+    """Tokens need `read` for reads and `write` for changes: OAuth2 access tokens and
+    personal API tokens alike.
 
-    Session and JWT requests act with the user's full rights (the user logged in themself).
+    Session requests act with the user's full rights (the user logged in themself).
     """
 
-    message = "This OAuth2 token lacks the scope for this request ('read' or 'write')."
+    message = "This token lacks the scope for this request ('read' or 'write')."
 
     def has_permission(self, request, view) -> bool:
         token = request.auth
-        if not isinstance(token, AbstractAccessToken):
-            return True
         needed = "read" if request.method in SAFE_METHODS else "write"
-        return token.allow_scopes([needed])
+        if isinstance(token, AbstractAccessToken):
+            return token.allow_scopes([needed])
+        if isinstance(token, PersonalApiToken):
+            return token.allows(needed)
+        return True
 
 
 class IsEditorOrReadOnly(BasePermission):

@@ -14,8 +14,8 @@ from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnl
 from rest_framework.response import Response
 from wagtail.models import Page
 
-from studio_site.accounts.roles import claim_groups
 from studio_site.catalogue.models import CoursePage, Enrolment, Lesson
+from studio_site.catalogue.roles import claim_groups
 from studio_site.community.models import Challenge, Event, Membership, StudyGroup
 from studio_site.community.views import EventFull, register_for_event
 from studio_site.progress.records import course_progress

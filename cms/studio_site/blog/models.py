@@ -1,4 +1,4 @@
-"""Blog: an index with tag, category and RSS routes, posts, categories and comments."""
+"""Blog: an index with tag, category and RSS routes, posts and comments."""
 
 from __future__ import annotations
 
@@ -15,27 +15,12 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
-from wagtail.snippets.models import register_snippet
 
-from studio_site.ai.panels import AIAssistPanel
-from studio_site.home.blocks import ArticleStreamBlock
+from studio_site.base.ai_editor import AIAssistPanel
+from studio_site.base.blocks import ArticleStreamBlock
+from studio_site.base.models import Category
 
-
-@register_snippet
-class Category(models.Model):
-    """A subject shared by blog posts and tutorials (e.g. "Data analysis")."""
-
-    name = models.CharField(max_length=80, unique=True)
-    slug = models.SlugField(max_length=80, unique=True)
-
-    panels = [FieldPanel("name"), FieldPanel("slug")]
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name_plural = "categories"
-
-    def __str__(self) -> str:
-        return self.name
+from .forms import COMMENT_MAX_LENGTH, CommentForm
 
 
 class BlogPageTag(TaggedItemBase):
@@ -106,8 +91,6 @@ class BlogPage(Page):
     subpage_types: list[str] = []
 
     def get_context(self, request, *args, **kwargs):
-        from .forms import CommentForm
-
         context = super().get_context(request, *args, **kwargs)
         context["comments"] = self.comments.filter(approved=True).select_related("author")
         context["comment_form"] = CommentForm() if request.user.is_authenticated else None
@@ -119,7 +102,7 @@ class Comment(models.Model):
 
     page = models.ForeignKey(BlogPage, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    body = models.TextField(max_length=4000)
+    body = models.TextField(max_length=COMMENT_MAX_LENGTH)
     created = models.DateTimeField(auto_now_add=True)
     approved = models.BooleanField(
         default=True, help_text="Editors untick this to hide the comment (moderation)."

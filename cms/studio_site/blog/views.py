@@ -8,10 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from studio_site.home.page_cache import purge_page_cache
+from studio_site.base.page_cache import purge_page_cache
 
 from .forms import CommentForm
-from .models import BlogPage
+from .models import BlogPage, Comment
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +22,7 @@ def add_comment(request: HttpRequest, page_id: int) -> HttpResponse:
     page = get_object_or_404(BlogPage.objects.live().public(), pk=page_id)
     form = CommentForm(request.POST)
     if form.is_valid():
-        comment = form.save(commit=False)
-        comment.page = page
-        comment.author = request.user
-        comment.save()
+        Comment.objects.create(page=page, author=request.user, body=form.cleaned_data["body"])
         purge_page_cache()
         messages.success(request, "Comment posted.")
     else:

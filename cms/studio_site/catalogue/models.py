@@ -12,6 +12,8 @@ from wagtail.fields import RichTextField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from studio_site.base.validators import validate_course_slug
+
 
 def lab_url(course_id: str, path: str = "") -> str:
     """Link that opens JupyterLab on the hub at courses/<course>/<path>."""
@@ -41,7 +43,8 @@ class CoursePage(Page):
     """A course as the grader knows it (`course_id`), kept in step by `sync_catalogue`."""
 
     course_id = models.SlugField(
-        max_length=64, unique=True, help_text="The grader's course id (folder name)."
+        max_length=64, unique=True, validators=[validate_course_slug],
+        help_text="The grader's course id (folder name)."
     )
     summary = models.CharField(max_length=300, blank=True)
     description = RichTextField(blank=True)
@@ -81,7 +84,7 @@ class Lesson(Orderable):
     """A lesson notebook of a course, opened in JupyterLab."""
 
     course = ParentalKey(CoursePage, on_delete=models.CASCADE, related_name="lessons")
-    lesson_id = models.SlugField(max_length=100)
+    lesson_id = models.SlugField(max_length=100, validators=[validate_course_slug])
     title = models.CharField(max_length=200)
     path = models.CharField(
         max_length=300, blank=True, help_text="Notebook path inside the course folder."
@@ -103,7 +106,7 @@ class Assignment(Orderable):
     """A graded assignment of a course (released and graded by the grader)."""
 
     course = ParentalKey(CoursePage, on_delete=models.CASCADE, related_name="assignments")
-    assignment_id = models.SlugField(max_length=100)
+    assignment_id = models.SlugField(max_length=100, validators=[validate_course_slug])
     title = models.CharField(max_length=200)
     max_score = models.FloatField(default=0)
     due = models.DateTimeField(null=True, blank=True)

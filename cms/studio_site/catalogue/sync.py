@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from urllib.request import urlopen
 
@@ -33,12 +32,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.text import slugify
 
-from studio_site.home.sanitise import clean_html
+from studio_contracts.slug import InvalidSlug, check_slug
+from studio_site.base.sanitise import clean_html
 
 from .models import Assignment, CatalogueIndexPage, CoursePage, Lesson
 
 log = logging.getLogger(__name__)
-ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 class CatalogueError(ValueError):
@@ -78,10 +77,11 @@ def load_source(source: str, timeout: float = 10.0) -> dict:
 
 
 def _require_id(item: dict, where: str) -> str:
-    value = item.get("id")
-    if not isinstance(value, str) or not ID_RE.match(value):
-        raise CatalogueError(f"{where}: 'id' must be a name of letters, digits, '-', '_' or '.'")
-    return value
+    """Course, lesson and assignment ids follow the one slug rule (studio_contracts.slug)."""
+    try:
+        return check_slug(item.get("id"), f"{where}: 'id'")
+    except InvalidSlug as error:
+        raise CatalogueError(str(error)) from None
 
 
 def validate(data: dict) -> list[dict]:

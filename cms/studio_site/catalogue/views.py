@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from studio_site.progress.signing import SignatureError, verify_signed_body
+from studio_site.base.signing import BadSignature, verify_signed_request
 
 from .models import CoursePage, Enrolment
 from .sync import CatalogueError, sync_catalogue
@@ -52,10 +52,10 @@ def unenrol(request: HttpRequest, course_id: str) -> HttpResponse:
 @csrf_exempt  # server-to-server, authenticated by the HMAC signature instead
 @require_POST
 def sync_endpoint(request: HttpRequest) -> JsonResponse:
-    """The grader pushes its catalogue here, signed like grade events."""
+    """The course import pushes its catalogue here, signed like grade events."""
     try:
-        verify_signed_body(request)
-    except SignatureError as error:
+        verify_signed_request(request)
+    except BadSignature as error:
         return JsonResponse({"error": str(error)}, status=error.status)
     try:
         report = sync_catalogue(json.loads(request.body))

@@ -8,7 +8,7 @@ class CommunityConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_migrate, post_save
 
-        from studio_site.home.page_cache import purge_page_cache
+        from studio_site.base.page_cache import purge_page_cache
 
         from . import models
         from .moderation import grant_editor_permissions

@@ -7,6 +7,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from studio_site.base.validators import validate_course_slug
+
 
 class StudyGroup(models.Model):
     """People learning together; anyone signed in can create or join one."""
@@ -93,7 +95,8 @@ class Challenge(models.Model):
     description = models.TextField(max_length=8000, blank=True)
     course = models.ForeignKey("catalogue.CoursePage", on_delete=models.CASCADE,
                                related_name="challenges")
-    assignment_id = models.SlugField(max_length=100, help_text="The grader's assignment id.")
+    assignment_id = models.SlugField(max_length=100, validators=[validate_course_slug],
+                                     help_text="The grader's assignment id.")
     opens_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
     live = models.BooleanField(default=True)

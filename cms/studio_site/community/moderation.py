@@ -4,7 +4,8 @@ from django.contrib.auth.models import Group, Permission
 
 MODERATED = {
     "community": ["studygroup", "membership", "event", "registration", "challenge"],
-    "blog": ["comment", "category"],
+    "blog": ["comment"],
+    "base": ["category"],
     "catalogue": ["enrolment"],
 }
 

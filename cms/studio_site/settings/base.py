@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from studio_contracts import signing
 from studio_site.keys import load_or_create_rsa_key, load_or_create_secret
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # cms/studio_site
@@ -52,6 +53,7 @@ HUB_URL = os.environ.get("LS_HUB_URL", "http://localhost:8000").rstrip("/")
 HUB_LOGOUT_URL = os.environ.get("LS_HUB_LOGOUT_URL", "")
 
 INSTALLED_APPS = [
+    "studio_site.base",
     "studio_site.accounts",
     "studio_site.home",
     "studio_site.blog",
@@ -80,7 +82,6 @@ INSTALLED_APPS = [
     "taggit",
     "oauth2_provider",
     "rest_framework",
-    "rest_framework_simplejwt",
     "drf_spectacular",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -94,10 +95,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "studio_site.home.security.ContentSecurityPolicyMiddleware",
+    "studio_site.base.security.ContentSecurityPolicyMiddleware",
     # Outermost after static files: serves anonymous page views from the cache before
     # sessions or CSRF are touched, and only stores responses that set no cookie.
-    "studio_site.home.page_cache.AnonymousPageCacheMiddleware",
+    "studio_site.base.page_cache.AnonymousPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -121,7 +122,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
-                "studio_site.home.context_processors.studio",
+                "studio_site.base.context_processors.studio",
             ],
         },
     },
@@ -225,6 +226,9 @@ WAGTAILADMIN_RICH_TEXT_EDITORS = {
 }
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+# Wagtail 8 autosaves the page editor every 500 ms by default. Off: what an editor (or the
+# AI bar) puts into the editor is kept only when a person presses Save draft, as before.
+WAGTAIL_AUTOSAVE_INTERVAL = 0
 WAGTAILEMBEDS_FINDERS = []  # no oEmbed: nothing external may load
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no avatars fetched from gravatar.com either
 
@@ -241,7 +245,7 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
     "PKCE_REQUIRED": True,
-    "OAUTH2_VALIDATOR_CLASS": "studio_site.accounts.oidc.StudioOIDCValidator",
+    "OAUTH2_VALIDATOR_CLASS": "studio_site.catalogue.oidc.StudioOIDCValidator",
     "SCOPES": {
         "openid": "Sign you in",
         "profile": "Your name and username",
@@ -267,9 +271,12 @@ OAUTH2_PROVIDER = {
 # --- REST API --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # `Authorization: Bearer lst_...`: a personal API token made on /accounts/tokens/.
+        # First, so a refused request answers 401 with `WWW-Authenticate: Bearer`.
+        "studio_site.accounts.tokens.PersonalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        # Any other bearer token: an OAuth2 access token (authorization code + PKCE).
         "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -292,13 +299,17 @@ SPECTACULAR_SETTINGS = {
     # Only our API: Wagtail's admin API is internal to the editor.
     "PREPROCESSING_HOOKS": ["studio_site.api.schema.only_api_v1"],
 }
-SIMPLE_JWT = {"SIGNING_KEY": SECRET_KEY, "AUTH_HEADER_TYPES": ("Bearer",)}
 
-# --- Grade events from the grader -------------------------------------------------------
-# Shared secret for the HMAC-SHA256 signature on POST /progress/events/. Empty: endpoint off.
-GRADE_EVENT_SECRET = os.environ.get("LS_GRADE_EVENT_SECRET", "")
-# How old (seconds) a signed grade event may be: a captured one cannot be replayed later.
-GRADE_EVENT_MAX_AGE = int(os.environ.get("LS_GRADE_EVENT_MAX_AGE", "300"))
+# Personal API tokens (/accounts/tokens/): the lifetimes a person may choose, in days.
+API_TOKEN_LIFETIMES_DAYS = [7, 30, 90, 365]
+API_TOKEN_DEFAULT_DAYS = 90
+
+# --- Signed requests from the grader and the course import -----------------------------
+# The one shared secret (studio_contracts.signing) for POST /progress/events/ (grade events)
+# and POST /courses/sync/ (catalogue pushes). Empty: both endpoints are off (503).
+GRADE_EVENT_SECRET = os.environ.get("STUDIO_SIGNING_SECRET", "")
+# How old (seconds) a signed request may be: a captured one cannot be replayed later.
+GRADE_EVENT_MAX_AGE = int(os.environ.get("LS_GRADE_EVENT_MAX_AGE", str(signing.MAX_AGE)))
 # Catalogue sync source: a file path or an http(s) URL serving the catalogue JSON.
 CATALOGUE_SOURCE = os.environ.get("LS_CATALOGUE_SOURCE", "")
 
@@ -316,5 +327,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LS_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # Wagtail 8 runs its search-index and reference-index updates as django-tasks
+        # (immediately, in process) and logs two INFO lines per task and page save.
+        "django_tasks": {"level": "WARNING"},
+    },
 }

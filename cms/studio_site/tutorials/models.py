@@ -12,9 +12,9 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from studio_site.ai.panels import AIAssistPanel
-from studio_site.blog.models import Category
-from studio_site.home.blocks import ArticleStreamBlock
+from studio_site.base.ai_editor import AIAssistPanel
+from studio_site.base.blocks import ArticleStreamBlock
+from studio_site.base.models import Category
 
 
 class TutorialPageTag(TaggedItemBase):

@@ -21,7 +21,8 @@ from wagtail.models import Locale, Page, Site
 from wagtail.rich_text import RichText
 
 from studio_site.accounts.models import EDITORS_GROUP, MODERATORS_GROUP, User
-from studio_site.blog.models import BlogIndexPage, BlogPage, Category
+from studio_site.base.models import Category
+from studio_site.blog.models import BlogIndexPage, BlogPage
 from studio_site.catalogue.models import CatalogueIndexPage, CoursePage, Enrolment
 from studio_site.catalogue.sync import sync_catalogue
 from studio_site.community.models import Challenge, Event, Membership, StudyGroup

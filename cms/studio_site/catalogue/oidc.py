@@ -1,4 +1,7 @@
-"""The OpenID Connect claims this site issues to the hub and other relying parties."""
+"""The OpenID Connect claims this site issues to the hub and other relying parties.
+
+Here, beside the course roles, because `groups` (the claim the hub acts on) is made of them.
+"""
 
 from __future__ import annotations
 

@@ -16,8 +16,7 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.rich_text import expand_db_html
 
-from studio_site.ai.blocks import WithAIControls
-
+from .ai_editor import WithAIControls
 from .sanitise import clean_html
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ class ImageBlock(blocks.StructBlock):
 
     class Meta:
         icon = "image"
-        template = "home/blocks/image.html"
+        template = "base/blocks/image.html"
 
 
 class NotebookPreviewError(Exception):
@@ -123,7 +122,7 @@ class NotebookBlock(blocks.StructBlock):
 
 
 class ArticleStreamBlock(blocks.StreamBlock):
-    heading = blocks.CharBlock(form_classname="title", icon="title", template="home/blocks/heading.html")
+    heading = blocks.CharBlock(form_classname="title", icon="title", template="base/blocks/heading.html")
     paragraph = SafeRichTextBlock(
         features=["h2", "h3", "bold", "italic", "link", "ol", "ul", "code", "blockquote"]
     )

@@ -2,7 +2,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 from wagtail.rich_text import RichText, expand_db_html
 
-from studio_site.home.sanitise import clean_html
+from studio_site.base.sanitise import clean_html
 
 register = template.Library()
 

@@ -1,27 +1,24 @@
-"""Roles as the hub sees them: the `groups` claim of the OIDC id_token and userinfo.
+"""Course roles: who teaches and who learns which course, and the `groups` claim of the
+OIDC id_token and userinfo that the hub builds its groups from.
 
 - ``admins``: superusers of the site.
-- ``editors``: members of Wagtail's Editors or Moderators groups.
+- ``editors``: members of Wagtail's Editors or Moderators groups (User.is_editor).
 - ``instructors``: an instructor of at least one course; the grader lets this group
   create courses (GraderSettings.course_creator_group).
-- ``instructors:<course>``: an instructor of that course (catalogue enrolment role).
+- ``instructors:<course>``: an instructor of that course (an active Enrolment).
 - ``learners:<course>``: enrolled in that course as a learner.
 """
 
 from __future__ import annotations
 
-from .models import EDITORS_GROUP, MODERATORS_GROUP, User
+from .models import Enrolment
 
 
-def claim_groups(user: User) -> list[str]:
-    from studio_site.catalogue.models import Enrolment
-
+def claim_groups(user) -> list[str]:
     groups: list[str] = []
     if user.is_superuser:
         groups.append("admins")
-    if user.is_superuser or user.groups.filter(
-        name__in=[EDITORS_GROUP, MODERATORS_GROUP]
-    ).exists():
+    if user.is_editor:
         groups.append("editors")
     enrolments = list(Enrolment.objects.filter(user=user, active=True)
                       .select_related("course").order_by("course__course_id", "role"))
@@ -33,9 +30,7 @@ def claim_groups(user: User) -> list[str]:
     return groups
 
 
-def is_instructor_of(user: User, course_id: str) -> bool:
-    from studio_site.catalogue.models import Enrolment
-
+def is_instructor_of(user, course_id: str) -> bool:
     if not user.is_authenticated:
         return False
     if user.is_superuser:
