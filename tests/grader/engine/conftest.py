@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import docker
 import pytest
 from traitlets.config import Config
-
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
 
 PREFIX = "ls-test-sandbox-"
 WORK_ROOT = "/tmp/ls-test-sandboxes"
