@@ -6,12 +6,9 @@ Run: `pytest tests/cms` (SQLite), or with LS_TEST_POSTGRES_URL=postgres://... fo
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
-CMS_DIR = Path(__file__).resolve().parents[2] / "cms"
-if str(CMS_DIR) not in sys.path:
-    sys.path.insert(0, str(CMS_DIR))
+# cms/ is on the path through pytest's `pythonpath` setting (pyproject.toml)
 os.environ["DJANGO_SETTINGS_MODULE"] = "studio_site.settings.test"
 os.environ.setdefault("LS_CMS_DATA_DIR", "/tmp/ls-cms-test-data")
 
