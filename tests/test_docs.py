@@ -390,19 +390,56 @@ def check_grader_commands(doc: Doc) -> list[str]:
 MODULE_RE = re.compile(r"(?<![\w-])python[\d.]*[\"']?\s+-m\s+([A-Za-z_][\w.]*)")
 
 
+# A dotted name of the project's own code in inline code: `grader.engine.sandbox.SandboxPool`
+DOTTED_RE = re.compile(r"^(grader|hub|studio_contracts|learning_studio_lab|studio_site)"
+                       r"((?:\.[A-Za-z_]\w*)+)$")
+FILE_SUFFIXES = {"py", "sqlite", "json", "yml", "yaml", "toml", "txt", "md", "html", "csv",
+                 "ipynb", "cfg", "ini", "env", "sh", "js", "ts"}
+
+
+def _module_exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def dotted_name_problem(name: str) -> str | None:
+    """Why the dotted name of project code does not exist, or None when it does."""
+    parts = name.split(".")
+    if parts[-1] in FILE_SUFFIXES:
+        return None  # a file name such as grader.sqlite
+    for i in range(len(parts), 0, -1):
+        module = ".".join(parts[:i])
+        if _module_exists(module):
+            break
+    else:
+        return f"{name}: no module {parts[0]}"
+    if i == len(parts) or parts[0] == "studio_site":
+        return None  # a module (the site's attributes need Django set up: not followed)
+    obj = importlib.import_module(module)
+    for attr in parts[i:]:
+        if not hasattr(obj, attr):
+            return f"{name}: {'.'.join(parts[:i])} has no {attr!r}"
+        obj = getattr(obj, attr)
+    return None
+
+
 def check_python_modules(doc: Doc) -> list[str]:
     """`python -m MODULE` in code: MODULE must be importable here (the project and the
-    test environment), as `python -m hub.demo` no longer is."""
+    test environment), as `python -m hub.demo` no longer is; a dotted name of the
+    project's code in inline code (`grader.engine.sandbox.SandboxPool`) must exist."""
     problems = []
     for no, text in doc.code():
         for module in MODULE_RE.findall(text):
             module = module.rstrip(".")
-            try:
-                found = importlib.util.find_spec(module) is not None
-            except (ImportError, ValueError):
-                found = False
-            if not found:
+            if not _module_exists(module):
                 problems.append(doc.where(no, f"python -m {module}: no module {module}"))
+    for no, span in doc.inline_code():
+        if DOTTED_RE.match(span):
+            why = dotted_name_problem(span)
+            if why:
+                problems.append(doc.where(no, why))
     return problems
 
 
@@ -562,8 +599,15 @@ def test_unknown_grader_subcommand_or_option_fails(tmp_path):
 
 def test_missing_python_module_fails(tmp_path):
     doc = write(tmp_path, "`python -m grader course import`, `python3 -m pytest tests`\n"
-                "```sh\npython -m hub.demo import-courses\n```\n")
-    assert check_python_modules(doc) == [f"{doc.name}:3: python -m hub.demo: no module hub.demo"]
+                "```sh\npython -m hub.demo import-courses\n```\n"
+                "`grader.engine.sandbox.SandboxPool`, `grader.sqlite`, `studio_contracts.signing`\n"
+                "`grader.service.lessons.push_lessons` `grader.publish`\n")
+    assert check_python_modules(doc) == [
+        f"{doc.name}:3: python -m hub.demo: no module hub.demo",
+        f"{doc.name}:6: grader.service.lessons.push_lessons: grader.service.lessons has no "
+        "'push_lessons'",
+        f"{doc.name}:6: grader.publish: grader has no 'publish'",
+    ]
 
 
 def test_unknown_studio_command_fails(tmp_path):
