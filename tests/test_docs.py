@@ -12,6 +12,10 @@ instructor or learner would type or look for, and each is checked against the co
 - ``grader ...`` / ``python -m grader ...`` in a code block or inline code must name a
   subcommand whose ``--help`` exits 0, and each ``--option`` given to it must appear in
   its ``--help-all``;
+- ``python -m MODULE`` must be importable, and a dotted name of the project's code in
+  inline code (``grader.engine.sandbox.SandboxPool``) must exist;
+- a grader URL (``/services/grader/...``, or ``$G/...`` with G the API) must match a route
+  of the grader's tornado application (``{id}`` and ``<name>`` match any segment);
 - ``./studio WORD`` must be a command of the ``studio`` script (its ``case`` block);
 - relative links and repository paths in code (``grader/...``, ``hub/...``, ``docs/...``)
   must exist (``<placeholder>`` and ``*`` parts match anything; a path git ignores, such as
@@ -443,6 +447,48 @@ def check_python_modules(doc: Doc) -> list[str]:
     return problems
 
 
+# ------------------------------------------------------------------- grader URL paths
+# /services/grader/... anywhere, and $G/... where a page sets G to the grader's API
+GRADER_URL_RE = re.compile(r"(/services/grader/[^\s`'\")\]?#]*|\$G(?:/[^\s`'\")\]?#]*)?)")
+
+
+@functools.cache
+def grader_routes() -> tuple[re.Pattern, ...]:
+    """The URL patterns of the grader service, from its own tornado application."""
+    from grader.service.app import GraderApp
+    from grader.service.config import GraderSettings
+
+    app = GraderApp(service_prefix="/services/grader/")
+    app.grader_settings = GraderSettings()
+    app.gradebook = app.sandbox_pool = None
+    router = app.make_tornado_app().default_router.rules[0].target
+    return tuple(rule.matcher.regex for rule in router.rules)
+
+
+def grader_url_problem(path: str) -> str | None:
+    if re.search(r"\.\.\.|…|\*", path):
+        return None  # an elided path
+    url = path.replace("$G", "/services/grader/api").rstrip(".,;:")
+    url = re.sub(r"\{[^}]*\}|<[^>]*>|\$\w+", "1", url)
+    routes = grader_routes()
+    if any(r.fullmatch(url) or r.fullmatch(url.rstrip("/")) for r in routes):
+        return None
+    folder = url if url.endswith("/") else url + "/"
+    if any(r.pattern.startswith(folder) for r in routes):
+        return None  # a folder of routes, such as /services/grader/api/
+    return f"{path}: the grader has no such URL (grader/service/app.py, make_tornado_app)"
+
+
+def check_grader_urls(doc: Doc) -> list[str]:
+    problems = []
+    for no, line in doc.lines():
+        for path in GRADER_URL_RE.findall(line):
+            why = grader_url_problem(path)
+            if why:
+                problems.append(doc.where(no, why))
+    return problems
+
+
 # ------------------------------------------------------------------- ./studio commands
 @functools.cache
 def studio_commands() -> frozenset[str]:
@@ -536,6 +582,7 @@ CHECKS = {
     "settings": check_settings,
     "grader": check_grader_commands,
     "modules": check_python_modules,
+    "urls": check_grader_urls,
     "studio": check_studio_commands,
     "paths": check_paths,
 }
@@ -607,6 +654,17 @@ def test_missing_python_module_fails(tmp_path):
         f"{doc.name}:6: grader.service.lessons.push_lessons: grader.service.lessons has no "
         "'push_lessons'",
         f"{doc.name}:6: grader.publish: grader has no 'publish'",
+    ]
+
+
+def test_missing_grader_url_fails(tmp_path):
+    doc = write(tmp_path, "`/services/grader/api/`, `GET $G/submissions/42/files`, $G, "
+                "`/services/grader/api/courses/<course>/lessons/<slug>`, `.../openapi.json`\n"
+                "`POST $G/courses/intro/publish` and /services/grader/api/courses/{c}/grades.csv\n"
+                "/services/grader/api/submissions/abc\n")
+    assert [p.split(": ")[0] + ": " + p.split(": ")[1] for p in check_grader_urls(doc)] == [
+        f"{doc.name}:2: $G/courses/intro/publish",
+        f"{doc.name}:3: /services/grader/api/submissions/abc",
     ]
 
 
