@@ -1,7 +1,8 @@
 # An example grader_config.py for an operator who runs the grader with their own settings.
-# Put it in the service's working directory (the "cwd" of its JupyterHub service entry;
-# data/grader/ in the stack) or pass --config=FILE to any `grader` subcommand. Every
-# setting and its help: grader serve --help-all. tests/test_docs.py loads this file.
+# Put it in the service's working directory (the "cwd" of its JupyterHub service entry; in
+# the stack /srv/studio/data/grader in the hub container, on the hub-data volume) or pass
+# --config=FILE to any `grader` subcommand. Every setting and its help:
+# `grader serve --help-all`. tests/test_docs.py loads this file and checks every setting.
 c = get_config()  # noqa: F821
 
 # Where state lives (or GRADER_DATABASE_URL / GRADER_BLOB_DIR in the environment).
@@ -21,8 +22,8 @@ c.GraderSettings.max_upload_files = 50
 c.GraderSettings.instructor_group_template = "instructors:{course}"
 c.GraderSettings.learner_group_template = "learners:{course}"
 
-# Grade events to the site (or GRADER_WEBHOOK_URL / STUDIO_SIGNING_SECRET): the site's
-# receiver is /progress/events/.
+# Grade events to the site (or GRADER_WEBHOOK_URL / STUDIO_SIGNING_SECRET, the secret the
+# site has under the same name): the site's receiver is /progress/events/.
 # c.GraderSettings.webhook_url = "http://127.0.0.1:8010/progress/events/"
 # c.GraderSettings.webhook_secret = "..."
 
