@@ -5,9 +5,11 @@
 # `grader serve --help-all`. tests/test_docs.py loads this file and checks every setting.
 c = get_config()  # noqa: F821
 
-# Where state lives (or GRADER_DATABASE_URL / GRADER_BLOB_DIR in the environment).
-c.GraderSettings.database_url = "postgresql+psycopg://grader:secret@db:5432/grader"
-c.GraderSettings.blob_dir = "/srv/grader/blobs"
+# Where state lives. In the stack the hub sets GRADER_DATABASE_URL and GRADER_BLOB_DIR
+# for the grader, and a value here would win over them: set these only for a grader you
+# run yourself.
+# c.GraderSettings.database_url = "postgresql+psycopg://grader:secret@db:5432/grader"
+# c.GraderSettings.blob_dir = "/srv/grader/blobs"
 
 # Grading capacity of this process, and how the queue retries.
 c.GraderSettings.worker_count = 2
