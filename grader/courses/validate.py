@@ -22,6 +22,8 @@ from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
+from nbgrader.nbgraderformat import MetadataValidator, SchemaTooOldError, ValidationError
+from nbgrader.utils import determine_grade
 from traitlets import Bool, Integer, Unicode
 from traitlets import Callable as CallableTrait
 from traitlets import validate as validate_trait
@@ -132,8 +134,6 @@ def _error_summary(cell: NotebookNode) -> str:
 
 
 def _cell_score(cell: NotebookNode) -> tuple[float | None, float]:
-    from nbgrader.utils import determine_grade
-
     return determine_grade(cell)
 
 
@@ -323,8 +323,6 @@ class CourseValidator(LoggingConfigurable):
             self.problem(where, f"file {path} is missing", "add it or fix the path in course.yml")
             return None
         try:
-            import nbformat
-
             nb = nbformat.read(path, as_version=4)
             nbformat.validate(nb)
         except Exception as e:
@@ -336,8 +334,6 @@ class CourseValidator(LoggingConfigurable):
         self, nb: NotebookNode, where: str, grade_ids: dict[str, str]
     ) -> float:
         """nbgrader's own metadata validation plus our teaching checks; returns the points."""
-        from nbgrader.nbgraderformat import MetadataValidator, SchemaTooOldError, ValidationError
-
         try:
             MetadataValidator().validate_nb(nb)
         except SchemaTooOldError as e:

@@ -9,6 +9,7 @@ no one full marks. Manually graded cells are left to the human.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -127,6 +128,4 @@ async def check_release_async(
 
 def check_release(build: ReleaseBuild, pool: Any = None, config: Any = None) -> ReleaseCheck:
     """Blocking form of check_release_async."""
-    import asyncio
-
     return asyncio.run(check_release_async(build, pool, config))

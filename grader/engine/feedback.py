@@ -11,15 +11,13 @@ from __future__ import annotations
 import copy
 import html
 import re
-from typing import TYPE_CHECKING
 
 from nbformat import NotebookNode
 from nbgrader import utils as nbutils
 from nbgrader.preprocessors import ClearHiddenTests
 
-if TYPE_CHECKING:
-    from grader.engine.autograde import NotebookGrade
-    from grader.engine.release import ReleaseNotebook
+from grader.engine.release import ReleaseNotebook
+from grader.engine.results import NotebookGrade
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _IMAGE_TYPES = ("image/png", "image/jpeg")

@@ -27,7 +27,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
 from traitlets.config import Config
 
 from grader.engine.autograde import SandboxedExecute, setup_code
@@ -50,9 +53,6 @@ def run_on_host(nb: NotebookNode, workdir: Path, timeout: int = 60) -> NotebookN
     Only for instructor-written notebooks, which are trusted. Learner code goes through the
     grader's Sandbox instead.
     """
-    from nbgrader.preprocessors import Execute
-    from traitlets.config import Config
-
     executed = copy.deepcopy(nb)
     # IPC sockets in the scratch folder: no TCP ports on the host, and no ipykernel
     # warning about unencrypted TCP on every run.
@@ -81,9 +81,6 @@ class WarmKernels:
         self._starter.start()
 
     def _start_one(self) -> tuple[Any, Path]:
-        from jupyter_client.manager import AsyncKernelManager
-        from jupyter_core.utils import run_sync
-
         folder = Path(tempfile.mkdtemp(prefix="course-kernel-"))
         km = AsyncKernelManager(
             kernel_name=self.kernel_name, transport="ipc", ip=str(folder / ".kernel")
@@ -111,8 +108,6 @@ class WarmKernels:
 
     @staticmethod
     def _discard(kernel: tuple[Any, Path]) -> None:
-        from jupyter_core.utils import run_sync
-
         km, folder = kernel
         if not isinstance(km, Exception):
             try:
@@ -122,8 +117,6 @@ class WarmKernels:
         shutil.rmtree(folder, ignore_errors=True)
 
     def __call__(self, nb: NotebookNode, workdir: Path) -> NotebookNode:
-        from nbgrader.preprocessors import Execute
-
         if nb.metadata.get("kernelspec", {}).get("name", self.kernel_name) != self.kernel_name:
             return run_on_host(nb, workdir, timeout=self.timeout)
         kernel = self._ready.get()

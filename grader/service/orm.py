@@ -272,7 +272,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
 
 def alembic_config(url: str):
     """Alembic's config for the grader's migrations, without an alembic.ini file."""
-    from alembic.config import Config
+    from alembic.config import Config  # only when migrating: keeps alembic out of start-up
 
     cfg = Config()
     cfg.set_main_option("script_location", "grader.service:migrations")

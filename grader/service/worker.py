@@ -19,6 +19,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from grader.engine.autograde import autograde_async
+from grader.engine.sandbox import SandboxError
 from grader.service.gradebook import Gradebook
 from grader.service.orm import Submission
 from grader.service.queue import ClaimedJob, LeaseLost
@@ -75,9 +77,6 @@ class GradingWorker:
 
     async def grade(self, job: ClaimedJob) -> str:
         """Grade one claimed job; returns the job's new state."""
-        from grader.engine.autograde import autograde_async
-        from grader.engine.sandbox import SandboxError
-
         context, build, tree = await asyncio.to_thread(self._load, job)
         extra = {k: context[k] for k in ("user", "course", "assignment")}
         log.info("grading submission %s (job %s, attempt %s)", job.submission_id, job.id,
