@@ -3,32 +3,31 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import nbfactory as f
 import pytest
+from tooling import VENV_BIN
 
 pytestmark = [pytest.mark.docker]
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _run(*args):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=300)
+def _run(*args, entry=(sys.executable, "-m", "grader")):
+    return subprocess.run([*entry, *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)
 
 
-@pytest.mark.parametrize("entry", [["grader", "autograde"], ["grader.engine.cli"]])
+@pytest.mark.parametrize("entry", [(sys.executable, "-m", "grader"), (str(VENV_BIN / "grader"),)])
 def test_autograde_json_contract(tmp_path, docker_client, entry):
     source = f.reference_assignment(tmp_path / "source" / "ps1")
     from grader.engine.release import build_release
 
     build_release(source).write_student_version(tmp_path / "student")
     sub = f.submission_from(tmp_path / "student", tmp_path / "sub", f.CORRECT)
-    proc = _run(*entry, str(source), str(sub), "--json")
+    proc = _run("autograde", str(source), str(sub), "--json", entry=entry)
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert set(data) == {"score", "max_score", "needs_manual_grade", "notebooks"}
@@ -43,6 +42,6 @@ def test_autograde_json_contract(tmp_path, docker_client, entry):
 
 
 def test_bad_arguments_are_named(tmp_path):
-    proc = _run("grader.engine.cli", str(tmp_path / "missing"), str(tmp_path), "--json")
+    proc = _run("autograde", str(tmp_path / "missing"), str(tmp_path), "--json")
     assert proc.returncode == 2
     assert "SOURCE_DIR" in proc.stderr and "is not a folder" in proc.stderr
