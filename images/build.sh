@@ -61,7 +61,7 @@ case "$what" in
                  tar -C extensions --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
                      -cf images/learner/extension-src.stage.tar \
                      --exclude=node_modules --exclude=lib --exclude=labextension \
-                     --exclude=tsconfig.tsbuildinfo --exclude=.yarn learning_studio_lab
+                     --exclude=tsconfig.tsbuildinfo --exclude=.yarn --exclude=__pycache__ learning_studio_lab
                  (cd courses && tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
                      -cf ../images/learner/course-library.stage.tar \
                      */course.yml */lessons)
