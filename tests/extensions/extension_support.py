@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 from service_support import source_notebook
+from studio_contracts import slug
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -17,6 +18,8 @@ COURSE = "python-foundations"
 # manifest baked into the learner image (here: the repository's courses/)
 IMAGE_COURSE = "data-analysis-pandas"
 WELCOME_MARKER = "WELCOME-FROM-THE-GRADER"
+# the shared table of good and bad names every side runs through its own validator
+SLUG_CASES = json.loads(Path(slug.__file__).with_name("slug_cases.json").read_text())
 HINTS = ["Think of range(1, n + 1).", "A list comprehension: [i * i for i in ...]"]
 
 
