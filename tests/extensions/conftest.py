@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO / "tests" / "grader" / "service"))
 sys.path.insert(0, str(REPO / "extensions" / "learning_studio_lab"))
 
 import service_support  # noqa: E402
-from extension_support import COURSE, publish, server_config  # noqa: E402
+from extension_support import COURSE, LEARNER_IMAGE, publish, server_config  # noqa: E402
 
 # pytest-jupyter's fixtures (jp_fetch, jp_serverapp, ...), for this folder only: a
 # non-root conftest may not declare pytest_plugins.
@@ -39,6 +39,7 @@ c.GraderSettings.check_releases = False
 c.GraderSettings.poll_seconds = 0.2
 c.GraderSettings.user_cache_seconds = 1
 c.DockerSandbox.name_prefix = "{DOCKER_PREFIX}"
+c.DockerSandbox.image = "{LEARNER_IMAGE}"
 c.SandboxPool.warm = 1
 c.SandboxPool.concurrency = 1
 """
@@ -72,9 +73,9 @@ def grading_hub(tmp_path_factory):
     session, as starting it and its warm sandbox is the slow part. Tests that share it
     use different learners or assignments."""
     _need_proxy()
-    if subprocess.run(["docker", "image", "inspect", "learning-studio/learner:latest"],
+    if subprocess.run(["docker", "image", "inspect", LEARNER_IMAGE],
                       capture_output=True).returncode != 0:
-        pytest.fail("image learning-studio/learner:latest is missing: bash images/build.sh learner")
+        pytest.fail(f"image {LEARNER_IMAGE} is missing: bash images/build.sh learner")
     proc, hub = service_support.start_hub(tmp_path_factory.mktemp("ghub"), GRADING, {})
     publish(hub)
     yield hub

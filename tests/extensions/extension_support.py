@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -11,6 +12,9 @@ from service_support import source_notebook
 from studio_contracts import slug
 
 REPO = Path(__file__).resolve().parents[2]
+# the learner image under test: the one the stack would run (STUDIO_LEARNER_IMAGE, as in
+# hub/settings.py), so a branch can test its own build without retagging :latest
+LEARNER_IMAGE = os.environ.get("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest")
 
 # the slug of a real course in courses/; the grader holds one lesson of it (WELCOME)
 COURSE = "python-foundations"

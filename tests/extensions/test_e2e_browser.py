@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import re
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from playwright.sync_api import expect
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 
-from extension_support import COURSE, hinted_source  # noqa: E402
+from extension_support import COURSE, LEARNER_IMAGE, hinted_source  # noqa: E402
 from service_support import answered, free_port  # noqa: E402
 from stack import Stack  # noqa: E402
 
@@ -39,7 +38,6 @@ from grader.lessons import push_lessons  # noqa: E402
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow,
               pytest.mark.timeout(900)]
 
-LEARNER_IMAGE = os.environ.get("STUDIO_TEST_LEARNER_IMAGE", "learning-studio/learner:latest")
 ARTIFACTS = REPO / "test-artifacts" / "extensions"
 PASSWORD = "e2e-password"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",

@@ -3,15 +3,14 @@ its server answers the extension's routes with the image's own configuration."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 
 import pytest
+from extension_support import LEARNER_IMAGE as IMAGE
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(300)]
 
-IMAGE = os.environ.get("STUDIO_TEST_LEARNER_IMAGE", "learning-studio/learner:latest")
 PREFIX = "ls-test-ext-image-"
 
 # Runs inside the container: start the server as jupyterhub-singleuser would (same config
