@@ -30,7 +30,7 @@ progress() {
             Step\ *) printf '[build] %-8s %s\n' "$name" "${line:0:110}" >&2 ;;
             Collecting\ *|Get:*) printf '[build] %-8s   %s\n' "$name" "${line:0:100}" >&2 ;;
             Successfully\ installed*) printf '[build] %-8s   installed %s packages\n' "$name" "$(wc -w <<<"$line")" >&2 ;;
-            *rror*|*ERROR*|*failed*) printf '[build] %-8s   %s\n' "$name" "$line" >&2 ;;
+            *Error*|*ERROR*|error*|*[!A-Za-z]error*|*failed*) printf '[build] %-8s   %s\n' "$name" "$line" >&2 ;;
         esac
     done
     log "$name done in $((SECONDS - start))s"
