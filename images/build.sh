@@ -30,7 +30,7 @@ progress() {
             Step\ *) printf '[build] %-8s %s\n' "$name" "${line:0:110}" >&2 ;;
             Collecting\ *|Get:*) printf '[build] %-8s   %s\n' "$name" "${line:0:100}" >&2 ;;
             Successfully\ installed*) printf '[build] %-8s   installed %s packages\n' "$name" "$(wc -w <<<"$line")" >&2 ;;
-            *rror*|*ERROR*|*failed*) printf '[build] %-8s   %s\n' "$name" "$line" >&2 ;;
+            *Error*|*ERROR*|error*|*[!A-Za-z]error*|*failed*) printf '[build] %-8s   %s\n' "$name" "$line" >&2 ;;
         esac
     done
     log "$name done in $((SECONDS - start))s"
@@ -56,14 +56,22 @@ bash images/base/bootstrap.sh
 case "$what" in
     learner|all) cp images/.build/ca-certificates.crt images/learner/ca-certificates.crt
                  trap 'rm -f images/learner/ca-certificates.crt images/learner/*.stage.tar' EXIT
-                 # the JupyterLab extension's source (built from source in the image) and the
-                 # courses' lesson notebooks, staged into the learner build context
-                 tar -C extensions --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
-                     -cf images/learner/extension-src.stage.tar \
+                 # staged into the learner build context: the JupyterLab extension's npm
+                 # manifest and lock (a layer of their own), its source (built from source in
+                 # the image), contracts/ (a dependency of its server extension) and the
+                 # courses' lesson notebooks. Fixed order, times and owners: an unchanged
+                 # folder gives the same tar, so Docker reuses its cached layers.
+                 stage() { tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner "$@"; }
+                 stage -C extensions -cf images/learner/extension-deps.stage.tar \
+                     learning_studio_lab/package.json learning_studio_lab/yarn.lock \
+                     learning_studio_lab/.yarnrc.yml
+                 stage -C extensions -cf images/learner/extension-src.stage.tar \
                      --exclude=node_modules --exclude=lib --exclude=labextension \
-                     --exclude=tsconfig.tsbuildinfo --exclude=.yarn --exclude=__pycache__ learning_studio_lab
-                 (cd courses && tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
-                     -cf ../images/learner/course-library.stage.tar \
+                     --exclude=tsconfig.tsbuildinfo --exclude=.yarn --exclude=dist \
+                     --exclude=__pycache__ learning_studio_lab
+                 stage -C contracts -cf images/learner/contracts.stage.tar \
+                     --exclude=__pycache__ --exclude='*.egg-info' --exclude=dist .
+                 (cd courses && stage -cf ../images/learner/course-library.stage.tar \
                      */course.yml */lessons)
                  build learner "$LEARNER" images/learner/Dockerfile images/learner ;;&
     hub|all)     build hub "$HUB" images/hub/Dockerfile . ;;&

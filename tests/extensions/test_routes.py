@@ -13,6 +13,7 @@ from extension_support import (
     COURSE,
     HINTS,
     IMAGE_COURSE,
+    SLUG_CASES,
     WELCOME_MARKER,
     answer,
     error,
@@ -250,6 +251,22 @@ def test_names_that_leave_the_folder_are_refused(studio):
     code, err = fails(studio, "courses", COURSE, "assignments", ".hidden", "fetch",
                             method="POST")
     assert code == 400 and err["code"] == "InvalidRequest"
+
+
+def test_the_slug_tables_names_through_a_route(studio):
+    """The shared table (slug_cases.json) as path segments of the fetch route: bad names are
+    refused here with the rule, good ones go on to the grader (which released no such assignment)."""
+    for name in SLUG_CASES["bad"]:
+        if name in ("", ".", "..") or "/" in name:
+            continue  # not one path segment: no route matches it at all
+        code, err = fails(studio, "courses", COURSE, "assignments", name, "fetch",
+                          method="POST")
+        assert code == 400 and err["code"] == "InvalidRequest", name
+        assert f"assignment {name!r} is not a valid name" in err["message"], err
+    for name in SLUG_CASES["good"]:
+        code, err = fails(studio, "courses", name, "assignments", "not-released", "fetch",
+                          method="POST")
+        assert code in (403, 404) and err["code"] != "InvalidRequest", (name, err)
 
 
 def test_another_learners_submission_is_not_found(studio, jp_root_dir, hub):

@@ -16,6 +16,8 @@ import nbformat
 from traitlets import Integer, Unicode
 from traitlets.config import Configurable
 
+from studio_contracts import slug
+
 from .errors import (
     InvalidRequest,
     NotAnAssignmentNotebook,
@@ -24,14 +26,14 @@ from .errors import (
     WorkWouldBeOverwritten,
 )
 
-SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-
 
 def check_slug(value: str, what: str) -> str:
-    """Course and assignment names become folder names: refuse anything path-like."""
-    if not SLUG.match(value or "") or ".." in value:
-        raise InvalidRequest(f"{what} {value!r} is not a valid name (letters, digits, . _ -)")
-    return value
+    """Course, assignment and lesson names become folder names and grader paths: the
+    project's one slug rule (studio_contracts.slug), refused as the panel's InvalidRequest."""
+    try:
+        return slug.check_slug(value, what)
+    except slug.InvalidSlug as e:
+        raise InvalidRequest(str(e)) from None
 
 
 class SubmissionRules(Configurable):
