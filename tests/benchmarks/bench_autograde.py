@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "grader" / "engine")]
+# the engine tests' notebook factory
+sys.path[:0] = [str(ROOT / "tests" / "grader" / "engine")]
 
 import nbfactory as f  # noqa: E402
 from traitlets.config import Config  # noqa: E402

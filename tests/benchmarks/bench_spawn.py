@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE.parent.parent))
+sys.path.insert(0, str(HERE.parent))  # tests/stack.py, the tests' own helpers
 
 import docker  # noqa: E402
 from stack import VENV_BIN, Stack, run_code  # noqa: E402
