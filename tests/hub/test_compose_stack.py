@@ -251,7 +251,7 @@ def test_down_then_up_keeps_learner_files(stack):
     assert listed == [], "learner containers survived ./studio down"
 
     again = studio(env, "up")
-    assert "python-foundations: up to date" in again.stderr
+    assert "grader: python-foundations: up to date" in again.stdout
     start_server(stack, "grace")
     assert requests.get(url, headers=uh, timeout=10).json()["content"] == "still here"
     # the site kept its data too: grace still signs in
