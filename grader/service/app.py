@@ -21,6 +21,7 @@ from tornado.httpserver import HTTPServer
 from traitlets import Bool, Integer, Unicode, default
 from traitlets.config import Application
 
+from grader.engine.sandbox import DockerSandbox, SandboxPool
 from grader.service.apihandlers import courses, lessons, login, openapi, submissions
 from grader.service.auth import make_hub_auth
 from grader.service.config import GraderSettings
@@ -37,8 +38,6 @@ def make_sandbox_pool(config, remove_stale: bool | None = None):
     remove_stale=False for short-lived CLI pools: a CLI run next to a running service
     must not remove the service's sandboxes (they share the container name prefix).
     """
-    from grader.engine.sandbox import SandboxPool
-
     if remove_stale is None:
         return SandboxPool(config=config)
     return SandboxPool(config=config, remove_stale=remove_stale)
@@ -93,13 +92,7 @@ class GraderApp(Application):
 
     @property
     def classes(self):
-        try:
-            from grader.engine.sandbox import DockerSandbox, SandboxPool
-
-            engine = [SandboxPool, DockerSandbox]
-        except ImportError:
-            engine = []
-        return [GraderApp, GraderSettings, *engine]
+        return [GraderApp, GraderSettings, SandboxPool, DockerSandbox]
 
     def initialize(self, argv=None) -> None:
         super().initialize(argv)
