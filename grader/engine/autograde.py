@@ -138,6 +138,27 @@ class OutputFlood(Exception):
     pass
 
 
+def message_size(msg: dict) -> int:
+    """Roughly the bytes a kernel message holds here: its content's keys, strings and
+    containers, and its binary buffers."""
+    size = sum(getattr(b, "nbytes", None) or len(b) for b in msg.get("buffers") or ())
+    stack: list[Any] = [msg.get("content")]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str | bytes | bytearray):
+            size += len(value)
+        elif isinstance(value, dict):
+            size += 8 * len(value)
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            size += 8 * len(value)
+            stack.extend(value)
+        else:
+            size += 8
+    return size
+
+
 class SandboxedExecute(Execute):
     """nbgrader's Execute preprocessor, with the kernel in a sandbox and output capped."""
 
@@ -148,14 +169,16 @@ class SandboxedExecute(Execute):
         self.output_bytes = 0
         self.learner_code_ran = False
 
-    def output(self, outs: list, msg: dict, display_id: str | None, cell_index: int) -> Any:
-        content = msg.get("content", {})
-        size = sum(len(str(v)) for v in content.values()) if isinstance(content, dict) else 0
-        self.output_bytes += size
-        if self.output_bytes > self.output_limit:
-            self.on_flood()
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+    def process_message(self, msg: dict, cell: NotebookNode, cell_index: int) -> Any:
+        """Every iopub message counts against the output budget, not only stream and
+        display outputs: update_display_data and comm messages (with their binary buffers)
+        would otherwise let a notebook make this trusted process hold gigabytes."""
+        if msg.get("msg_type") != "status":
+            self.output_bytes += message_size(msg)
+            if self.output_bytes > self.output_limit:
+                self.on_flood()
+                return None
+        return super().process_message(msg, cell, cell_index)
 
     async def async_start_new_kernel_client(self) -> Any:
         """Use the sandbox's client, connected and subscribed while the sandbox warmed up."""

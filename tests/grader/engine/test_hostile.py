@@ -92,6 +92,18 @@ HOSTILE = {
     ),
     "huge_output": "while True:\n    print('x' * 10000)",
     "one_huge_message": "print('y' * (40 * 1024 * 1024))",
+    # Floods of messages that are not outputs: each replaces what it updates, so a grader
+    # that counted only stream/display outputs would hold every last update (gigabytes).
+    "update_display_flood": (
+        "from IPython.display import display\n"
+        "handles = [display('x', display_id=True) for _ in range(400)]\n"
+        "for h in handles:\n    h.update('u' * 200000)"
+    ),
+    "comm_flood": (
+        "from ipykernel.comm import Comm\n"
+        "comm = Comm(target_name='flood')\n"
+        "for _ in range(400):\n    comm.send({'d': 'c' * 200000}, buffers=[b'b' * 200000])"
+    ),
 }
 
 
@@ -175,7 +187,7 @@ def test_hostile_submission_is_graded(hostile, name):
     # Output floods and the wall clock kill the whole sandbox, and say so; so does a
     # submission that kills the sandbox's own launcher.
     if name in ("infinite_loop_ignoring_interrupt", "huge_output", "one_huge_message",
-                "kill_the_launcher"):
+                "update_display_flood", "comm_flood", "kill_the_launcher"):
         if p2.cells["test_total"].score != 3.0:
             assert p2.messages, "a notebook that did not run says why"
     elif name not in ("fork_bomb", "disk_fill"):
@@ -244,7 +256,7 @@ def test_exits_are_explained(hostile):
 
 
 def test_output_floods_are_cut(hostile):
-    for name in ("huge_output", "one_huge_message"):
+    for name in ("huge_output", "one_huge_message", "update_display_flood", "comm_flood"):
         r = hostile["results"][name]
         # cut by the output cap, or, when the kernel buffers faster than it can send,
         # by the memory limit: either way stopped and explained
