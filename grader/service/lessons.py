@@ -71,6 +71,9 @@ class Lessons(GradebookPart):
     ) -> dict:
         """Create or replace a lesson (instructors); ``path`` names its notebook in files."""
         check_slug(lesson_slug, "lesson")
+        with self.sessions() as s:
+            # who may store lessons is decided before anything is written to the blob store
+            self.permissions.require(s, person, slug, "instructor")
         files = validate_upload(files, self.settings)
         if not path or not path.endswith(".ipynb") or path not in files:
             raise InvalidUpload(

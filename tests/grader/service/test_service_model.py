@@ -15,6 +15,7 @@ from tornado import httpserver, web
 from grader.engine.autograde import CellGrade, GradeResult, NotebookGrade
 from grader.engine.late import notebook_penalty, seconds_late
 from grader.service.blobstore import BlobNotFound, DirectoryBlobStore
+from grader.service.errors import Forbidden, NotFound
 from grader.service.orm import (
     Base,
     Submission,
@@ -334,3 +335,27 @@ async def test_sandbox_outage_defers_jobs_without_using_attempts(gradebook):
     assert status["counts"]["queued"] == 1 and status["counts"]["failed"] == 0
     (reason,) = gradebook.reports.waiting_reasons()
     assert "waiting for a sandbox" in reason
+
+
+def _blob_files(book) -> set[str]:
+    return {p.relative_to(book.blobs.root).as_posix()
+            for p in book.blobs.root.rglob("*") if p.is_file()}
+
+
+def test_refused_uploads_write_nothing(gradebook):
+    """Authorise, then store: a request that is refused leaves no bytes behind."""
+    _release(gradebook)
+    before = _blob_files(gradebook)
+    stranger = Person("mallory", frozenset())
+    learner = Person("ann", frozenset({"learners:algo"}))
+    unique = b'{"cells": [], "x": "' + b"z" * 5000 + b'"}'
+    with pytest.raises(NotFound):
+        gradebook.submissions.submit(stranger, "algo", "ps1", {"ps1.ipynb": unique})
+    with pytest.raises(Forbidden):
+        gradebook.lessons.store(learner, "algo", "intro", {"l.ipynb": unique}, path="l.ipynb")
+    with pytest.raises(Forbidden):
+        gradebook.lessons.store(stranger, "algo", "intro", {"l.ipynb": unique}, path="l.ipynb")
+    assert _blob_files(gradebook) == before
+    # the same upload from someone allowed is stored
+    gradebook.submissions.submit(learner, "algo", "ps1", {"ps1.ipynb": unique})
+    assert len(_blob_files(gradebook)) > len(before)
