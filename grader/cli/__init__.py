@@ -11,6 +11,7 @@ lists them all.
     grader grade                          grade queued jobs now, with a progress bar
     grader export COURSE                  grades as CSV
     grader status                         the grading queue, with a progress bar
+    grader blobs usage | blobs gc         storage per course; remove unreferenced files
     grader autograde SOURCE SUB --json    grade one folder in a sandbox (no database; a
                                           fixed contract, see grader.engine.results)
     grader course validate PATH...        check courses (notebooks run in sandboxes)
@@ -46,6 +47,8 @@ class GraderCLI(GraderCommand):
         "grade": ("grader.cli.service.GradeCommand", "grade the queued submissions now"),
         "status": ("grader.cli.service.StatusCommand", "the grading queue"),
         "export": ("grader.cli.service.ExportCommand", "a course's grades as CSV"),
+        "blobs": ("grader.cli.service.BlobsCommand",
+                  "the blob store: usage per course, garbage collection"),
         "autograde": ("grader.cli.service.AutogradeCommand",
                       "grade one folder in a sandbox (--json: the contract)"),
         "course": ("grader.cli.course.CourseCommand",

@@ -276,3 +276,55 @@ class AutogradeCommand(GraderCommand):
             for message in result.messages:
                 print(f"  {message}")
         return 0
+
+
+# --------------------------------------------------------------------------- blob store
+class BlobsGc(GraderCommand):
+    name = "blobs gc"
+    description = """Remove stored files nothing refers to (left by refused or failed
+    requests, or by deleted rows) once they are older than --older-than seconds (default
+    GraderSettings.blob_retention_seconds). The service does this every
+    GraderSettings.blob_gc_interval."""
+
+    older_than = Float(-1.0, help="Seconds; -1: GraderSettings.blob_retention_seconds.").tag(
+        config=True)
+    dry_run = Bool(False, help="Only say what would be removed.").tag(config=True)
+    aliases = {**GraderCommand.aliases, "older-than": "BlobsGc.older_than"}
+    flags = {**GraderCommand.flags,
+             "dry-run": ({"BlobsGc": {"dry_run": True}}, "only say what would be removed")}
+
+    def run(self) -> int:
+        report = self.gradebook().storage.collect_garbage(
+            None if self.older_than < 0 else self.older_than, dry_run=self.dry_run)
+        verb = "would remove" if self.dry_run else "removed"
+        print(f"{verb} {report['removed']} unreferenced file(s), {report['removed_bytes']} "
+              f"bytes (older than {report['retention_seconds']:g} s)")
+        return 0
+
+
+class BlobsUsage(GraderCommand):
+    name = "blobs usage"
+    description = "Bytes the blob store holds per course, in all, and unreferenced."
+
+    json_output = Bool(False, help="Print one JSON object.").tag(config=True)
+    flags = {**GraderCommand.flags,
+             "json": ({"BlobsUsage": {"json_output": True}}, "print one JSON object")}
+
+    def run(self) -> int:
+        usage = self.gradebook().storage.usage()
+        if self.json_output:
+            print(json.dumps(usage))
+            return 0
+        for course, size in usage["courses"].items():
+            print(f"{course}\t{size}")
+        print(f"total\t{usage['total_bytes']}\nunreferenced\t{usage['unreferenced_bytes']}")
+        return 0
+
+
+class BlobsCommand(GraderCommand):
+    name = "blobs"
+    description = "The blob store: usage per course, garbage collection."
+    subcommands = {
+        "gc": (BlobsGc, "remove files nothing refers to"),
+        "usage": (BlobsUsage, BlobsUsage.description),
+    }

@@ -191,6 +191,8 @@ class GraderApp(Application):
                 log.error("sandboxes could not be started (%s): grading jobs will wait and "
                           "retry; check Docker and the learner image", e)
         tasks = [asyncio.ensure_future(self.notifier.run(stop))]
+        if settings.blob_gc_interval > 0:
+            tasks.append(asyncio.ensure_future(self.collect_garbage(stop)))
         base = worker_id()
         for i in range(settings.worker_count):
             worker = GradingWorker(self.gradebook, self.sandbox_pool, name=f"{base}-w{i}")
@@ -202,6 +204,23 @@ class GraderApp(Application):
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.sandbox_pool.close()
+
+    async def collect_garbage(self, stop: asyncio.Event) -> None:
+        """Remove unreferenced blobs every blob_gc_interval seconds (grader.service.storage)."""
+        interval = self.grader_settings.blob_gc_interval
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+                return
+            except TimeoutError:
+                pass
+            try:
+                report = await asyncio.to_thread(self.gradebook.storage.collect_garbage)
+                if report["removed"]:
+                    log.info("blob store: removed %d unreferenced file(s), %d bytes",
+                             report["removed"], report["removed_bytes"])
+            except Exception:
+                log.exception("blob garbage collection failed; it is tried again later")
 
     def start(self) -> None:
         asyncio.run(self.start_async())

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -32,6 +33,13 @@ class BlobStore:
         raise NotImplementedError
 
     def exists(self, sha: str) -> bool:
+        raise NotImplementedError
+
+    def stored(self) -> Iterator[tuple[str, int, float]]:
+        """Every blob as (sha, size in bytes, time stored), for garbage collection."""
+        raise NotImplementedError
+
+    def delete(self, sha: str) -> None:
         raise NotImplementedError
 
     def put_tree(self, files: dict[str, bytes]) -> str:
@@ -99,3 +107,19 @@ class DirectoryBlobStore(BlobStore):
             return self._path(sha).exists()
         except BlobNotFound:
             return False
+
+    def stored(self) -> Iterator[tuple[str, int, float]]:
+        for folder in sorted(self.root.iterdir()):
+            if len(folder.name) != 2 or not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.name.startswith("."):
+                    continue  # an upload being written (.incoming-*)
+                st = path.stat()
+                yield folder.name + path.name, st.st_size, st.st_mtime
+
+    def delete(self, sha: str) -> None:
+        try:
+            self._path(sha).unlink()
+        except FileNotFoundError:
+            pass

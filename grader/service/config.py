@@ -97,6 +97,19 @@ class GraderSettings(Configurable):
         help="Longest accepted relative file path in a submission.",
     ).tag(config=True)
 
+    blob_retention_seconds = Float(
+        24 * 3600.0,
+        help="""How old a stored file that nothing refers to must be before garbage
+        collection removes it (`grader blobs gc`, and the service every blob_gc_interval).
+        The wait keeps files of requests still in progress.""",
+    ).tag(config=True)
+
+    blob_gc_interval = Float(
+        3600.0,
+        help="""Seconds between the service's garbage collections of the blob store;
+        0 turns them off (run `grader blobs gc` yourself).""",
+    ).tag(config=True)
+
     file_name_pattern = Unicode(
         r"^[A-Za-z0-9_][A-Za-z0-9_. ()+\-]*$",
         help="""Regular expression each path segment of an uploaded file must match. The

@@ -9,7 +9,8 @@ go through one Gradebook, so the rules cannot differ between them:
 - ``submissions``: handing in, reading back, regrading;
 - ``results``: grades stored by the worker, manual grades, feedback, grade events;
 - ``reports``: CSV export, statistics, the queue's state;
-- ``lessons``: lesson notebooks of a course.
+- ``lessons``: lesson notebooks of a course;
+- ``storage``: blob usage per course, and removing blobs nothing refers to.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from grader.service.queue import GradingQueue
 from grader.service.releases import Releases
 from grader.service.reports import Reports
 from grader.service.results import Results
+from grader.service.storage import Storage
 from grader.service.submissions import Submissions
 
 
@@ -50,6 +52,7 @@ class Gradebook:
         self.results = Results(self)
         self.reports = Reports(self)
         self.lessons = Lessons(self)
+        self.storage = Storage(self)
 
 
 def open_gradebook(settings: GraderSettings, upgrade: bool = False) -> Gradebook:

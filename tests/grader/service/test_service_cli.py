@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -85,3 +86,22 @@ def test_grade_command_grades_the_queue_with_a_progress_bar(tmp_path):
     rows = list(csv.DictReader(io.StringIO(grader(tmp_path, "export", "intro").stdout)))
     assert {(row["username"], float(row["score"])) for row in rows} == {("a", 2.0), ("b", 0.0)}
     assert "2/2 graded" in grader(tmp_path, "status").stdout
+
+
+def test_blobs_usage_and_gc(tmp_path):
+    grader(tmp_path, "db", "upgrade")
+    course = tmp_path / "intro"
+    write_source(course / "source" / "ps1")
+    grader(tmp_path, "release", "intro", "ps1", str(course / "source" / "ps1"), "--no-check")
+    orphan = tmp_path / "blobs" / "ab" / ("c" * 62)
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"nothing refers to me")
+    usage = json.loads(grader(tmp_path, "blobs", "usage", "--json").stdout)
+    assert usage["courses"]["intro"] > 0 and usage["unreferenced_bytes"] == 20
+    r = grader(tmp_path, "blobs", "gc", "--dry-run", "--older-than", "0")
+    assert "would remove 1 unreferenced file(s), 20 bytes" in r.stdout and orphan.exists()
+    assert "removed 0" in grader(tmp_path, "blobs", "gc").stdout  # younger than a day
+    assert "removed 1" in grader(tmp_path, "blobs", "gc", "--older-than", "0").stdout
+    assert not orphan.exists()
+    assert json.loads(grader(tmp_path, "blobs", "usage", "--json").stdout)["courses"] == \
+        usage["courses"]

@@ -359,3 +359,40 @@ def test_refused_uploads_write_nothing(gradebook):
     # the same upload from someone allowed is stored
     gradebook.submissions.submit(learner, "algo", "ps1", {"ps1.ipynb": unique})
     assert len(_blob_files(gradebook)) > len(before)
+
+
+def test_garbage_collection_removes_only_old_unreferenced_files(gradebook):
+    import os
+    import time
+
+    _release(gradebook)
+    learner = Person("ann", frozenset({"learners:algo"}))
+    sub = gradebook.submissions.submit(learner, "algo", "ps1", {"ps1.ipynb": b'{"cells": []}'})
+    _store(gradebook, sub["id"], _result(2.0))
+    gradebook.lessons.store(OPERATOR, "algo", "intro", {"l/a.ipynb": b"{}", "l/d.csv": b"a\n"},
+                            path="l/a.ipynb")
+    referenced = _blob_files(gradebook)
+    orphan_old = gradebook.blobs.put(b"left by a refused request")
+    orphan_new = gradebook.blobs.put(b"an upload still in flight")
+    old = time.time() - 2 * 24 * 3600
+    os.utime(gradebook.blobs._path(orphan_old), (old, old))
+    for rel in referenced:  # being old does not make a referenced file garbage
+        os.utime(gradebook.blobs.root / rel, (old, old))
+
+    usage = gradebook.storage.usage()
+    assert set(usage["courses"]) == {"algo"} and usage["courses"]["algo"] > 0
+    assert usage["unreferenced_bytes"] == len(b"left by a refused request") + len(
+        b"an upload still in flight")
+    dry = gradebook.storage.collect_garbage(dry_run=True)
+    assert dry["removed"] == 1 and gradebook.blobs.exists(orphan_old)
+    report = gradebook.storage.collect_garbage()
+    assert report == {"removed": 1, "removed_bytes": len(b"left by a refused request"),
+                      "dry_run": False, "retention_seconds": 24 * 3600.0}
+    assert not gradebook.blobs.exists(orphan_old) and gradebook.blobs.exists(orphan_new)
+    # everything the course refers to is still readable
+    assert gradebook.submissions.files(learner, sub["id"]) == {"ps1.ipynb": b'{"cells": []}'}
+    assert gradebook.lessons.lesson(OPERATOR, "algo", "intro")["files"]["l/d.csv"] == b"a\n"
+    assert gradebook.releases.student_release(learner, "algo", "ps1")["files"]
+    assert gradebook.submissions.feedback(learner, sub["id"], "ps1")
+    # with no retention the in-flight one goes too
+    assert gradebook.storage.collect_garbage(older_than=0)["removed"] == 1
