@@ -97,6 +97,13 @@ class GraderSettings(Configurable):
         help="Longest accepted relative file path in a submission.",
     ).tag(config=True)
 
+    submission_rate = Integer(
+        6,
+        help="""Most submissions one learner may make in a minute, all assignments
+        together; more are refused with 429 and when to try again, so one learner cannot
+        fill the grading queue. 0: no limit.""",
+    ).tag(config=True)
+
     blob_retention_seconds = Float(
         24 * 3600.0,
         help="""How old a stored file that nothing refers to must be before garbage

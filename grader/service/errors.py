@@ -61,3 +61,13 @@ class ReleaseRejected(GraderError):
 class InvalidRequest(GraderError):
     pass
 
+
+class TooManyRequests(GraderError):
+    """A learner submitting faster than GraderSettings.submission_rate allows."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+

@@ -7,6 +7,13 @@ for one row must not both get it. On PostgreSQL the claim is ``SELECT ... FOR UP
 LOCKED``; on SQLite (one writer at a time) an ``UPDATE ... WHERE state='queued'`` that
 only one writer can win. Finishing is conditional too: a worker whose lease was taken
 over cannot store its (duplicate) grade, so nothing is graded twice.
+
+Why the order is not first-come: one learner who submits slow notebooks again and again
+must not hold every worker. A learner with a job running gets no second one at the same
+time, and among the others the learner whose last grading started longest ago (or who was
+never graded) comes first; a learner's own jobs go oldest first. So the queue serves
+learners round-robin, and a flood of one learner's submissions waits behind everyone
+else's.
 """
 
 from __future__ import annotations
@@ -15,9 +22,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from grader.service.orm import GradingJob, utcnow
+from grader.service.orm import GradingJob, Submission, utcnow
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
@@ -74,8 +81,38 @@ class GradingQueue:
             )
             return result.rowcount or 0
 
+    def _candidates(self, now: dt.datetime, limit: int):
+        """Claimable jobs in fair order (see the module's docstring): (job id, learner)."""
+        claimable = or_(
+            GradingJob.state == QUEUED,
+            (GradingJob.state == RUNNING) & (GradingJob.lease_expires_at < now),
+        )
+        running = aliased(GradingJob)
+        running_sub = aliased(Submission)
+        busy = (
+            select(running_sub.username)
+            .join(running, running.submission_id == running_sub.id)
+            .where(running.state == RUNNING, running.lease_expires_at >= now)
+        )
+        started = aliased(GradingJob)
+        started_sub = aliased(Submission)
+        last_started = (
+            select(func.max(started.started_at))
+            .join(started_sub, started.submission_id == started_sub.id)
+            .where(started_sub.username == Submission.username)
+            .scalar_subquery()
+        )
+        return (
+            select(GradingJob.id, Submission.username, GradingJob.state, GradingJob.lease_owner)
+            .join(Submission, GradingJob.submission_id == Submission.id)
+            .where(claimable, Submission.username.not_in(busy))
+            # never-graded learners first, then the one waiting longest since their last
+            .order_by(last_started.is_not(None), last_started, GradingJob.id)
+            .limit(limit)
+        )
+
     def claim(self, owner: str) -> ClaimedJob | None:
-        """Take the oldest claimable job for owner, or None when there is nothing to do."""
+        """Take the next job in fair order for owner, or None when there is nothing to do."""
         self.fail_exhausted()
         now = utcnow()
         claimable = or_(
@@ -84,32 +121,35 @@ class GradingQueue:
         )
         with self.sessions.begin() as s:
             if s.bind.dialect.name == "postgresql":
-                job = s.scalars(
-                    select(GradingJob)
-                    .where(claimable)
-                    .order_by(GradingJob.id)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                ).first()
-                if job is None:
-                    return None
-                job.state, job.lease_owner = RUNNING, owner
-                job.lease_expires_at = self._lease_until()
-                job.attempts += 1
-                job.started_at = now
-                return ClaimedJob(job.id, job.submission_id, job.attempts, owner)
-        # SQLite and others: optimistic claim, retried if another worker won the row.
+                for job_id, username, _, _ in s.execute(self._candidates(now, 20)).all():
+                    # one claimer per learner at a time, so two workers cannot both start
+                    # one of the same learner's jobs; then the job row itself
+                    if not s.scalar(select(func.pg_try_advisory_xact_lock(
+                            func.hashtext(f"grader-learner:{username}")))):
+                        continue
+                    if s.scalar(select(func.count()).select_from(GradingJob).join(
+                            Submission, GradingJob.submission_id == Submission.id).where(
+                            Submission.username == username, GradingJob.state == RUNNING,
+                            GradingJob.lease_expires_at >= now)):
+                        continue  # another worker started one of theirs meanwhile
+                    job = s.scalars(select(GradingJob).where(GradingJob.id == job_id, claimable)
+                                    .with_for_update(skip_locked=True)).first()
+                    if job is None:
+                        continue
+                    job.state, job.lease_owner = RUNNING, owner
+                    job.lease_expires_at = self._lease_until()
+                    job.attempts += 1
+                    job.started_at = now
+                    return ClaimedJob(job.id, job.submission_id, job.attempts, owner)
+                return None
+        # SQLite and others (one writer at a time): optimistic claim of the first candidate,
+        # retried if another worker won the row.
         for _ in range(20):
             with self.sessions.begin() as s:
-                candidate = s.execute(
-                    select(GradingJob.id, GradingJob.state, GradingJob.lease_owner)
-                    .where(claimable)
-                    .order_by(GradingJob.id)
-                    .limit(1)
-                ).first()
+                candidate = s.execute(self._candidates(now, 1)).first()
                 if candidate is None:
                     return None
-                job_id, state, previous_owner = candidate
+                job_id, _, state, previous_owner = candidate
                 won = s.execute(
                     update(GradingJob)
                     .where(

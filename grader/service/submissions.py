@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from grader.service.errors import Conflict, InvalidUpload, NotFound, SubmissionLimitReached
+from grader.service.errors import (
+    Conflict,
+    InvalidUpload,
+    NotFound,
+    SubmissionLimitReached,
+    TooManyRequests,
+)
 from grader.service.orm import Submission, utcnow
 from grader.service.parts import GradebookPart
 from grader.service.permissions import Person
@@ -30,8 +37,9 @@ class Submissions(GradebookPart):
     def submit(self, person: Person, slug: str, assignment_slug: str, files: dict[str, bytes]):
         files = validate_upload(files, self.settings)
         with self.sessions() as s:
-            # who may submit is decided before anything is written to the blob store
+            # who may submit, and how often, is decided before anything is stored
             self.permissions.require(s, person, slug, "member")
+            self._check_rate(s, person)
         tree = self.blobs.put_tree(files)
         for _ in range(20):
             try:
@@ -41,6 +49,24 @@ class Submissions(GradebookPart):
                 # number; the loser tries again with the next one
                 continue
         raise Conflict("too many simultaneous submissions: wait a moment and submit again")
+
+    def _check_rate(self, s, person: Person) -> None:
+        limit = self.settings.submission_rate
+        if not limit:
+            return
+        since = utcnow() - dt.timedelta(seconds=60)
+        recent = s.scalars(
+            select(Submission.submitted_at)
+            .where(Submission.username == person.name, Submission.submitted_at > since)
+            .order_by(Submission.submitted_at)
+        ).all()
+        if len(recent) >= limit:
+            wait = max(1, int((recent[0] - since).total_seconds()) + 1)
+            raise TooManyRequests(
+                f"{person.name} has submitted {len(recent)} times in the last minute, the "
+                f"most the grader takes: submit again in {wait} s",
+                retry_after=wait,
+            )
 
     def _submit(self, person, slug, assignment_slug, files, tree) -> dict:
         with self.sessions.begin() as s:

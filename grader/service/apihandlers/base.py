@@ -114,6 +114,8 @@ class GraderAPIHandler(HubOAuthenticated, web.RequestHandler):
             body = {"error": {"code": exc.code, "message": exc.message}}
             if getattr(exc, "report", None):
                 body["error"]["report"] = exc.report
+            if getattr(exc, "retry_after", None):
+                self.set_header("Retry-After", str(exc.retry_after))
         elif isinstance(exc, SandboxUnavailable):
             self.set_status(503)
             body = {"error": {"code": "SandboxUnavailable", "message": str(exc)}}

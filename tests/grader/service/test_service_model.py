@@ -396,3 +396,21 @@ def test_garbage_collection_removes_only_old_unreferenced_files(gradebook):
     assert gradebook.submissions.feedback(learner, sub["id"], "ps1")
     # with no retention the in-flight one goes too
     assert gradebook.storage.collect_garbage(older_than=0)["removed"] == 1
+
+
+def test_a_learner_submitting_too_fast_is_told_when_to_try_again(gradebook):
+    from grader.service.errors import TooManyRequests
+
+    gradebook.settings.submission_rate = 3
+    _release(gradebook)
+    ann = Person("ann", frozenset({"learners:algo"}))
+    bob = Person("bob", frozenset({"learners:algo"}))
+    for _ in range(3):
+        gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})
+    with pytest.raises(TooManyRequests, match=r"3 times in the last minute.*again in \d+ s") as e:
+        gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": b'{"new": 1}'})
+    assert e.value.status == 429 and 1 <= e.value.retry_after <= 61
+    assert not gradebook.blobs.exists(hashlib.sha256(b'{"new": 1}').hexdigest())  # not stored
+    gradebook.submissions.submit(bob, "algo", "ps1", {"ps1.ipynb": b"{}"})  # others go on
+    gradebook.settings.submission_rate = 0
+    gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})  # 0: no limit

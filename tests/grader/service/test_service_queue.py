@@ -21,8 +21,9 @@ from grader.service.queue import LeaseLost
 pytestmark = pytest.mark.timeout(120)
 
 
-def make_submissions(book, n: int) -> list[int]:
-    """Rows for n submissions of one assignment, each with a queued job."""
+def make_submissions(book, n: int, users: list[str] | None = None) -> list[int]:
+    """Rows for n submissions of one assignment, each with a queued job (of user u<i>, or
+    users[i])."""
     tree = book.blobs.put_tree({"ps1.ipynb": b"{}"})
     with book.sessions.begin() as s:
         course = Course(slug="q", title="Queue")
@@ -37,8 +38,10 @@ def make_submissions(book, n: int) -> list[int]:
         s.flush()
         ids = []
         for i in range(n):
-            sub = Submission(assignment_id=a.id, release_id=r.id, username=f"u{i}", attempt=1,
-                             tree=tree)
+            user = users[i] if users else f"u{i}"
+            attempt = 1 + sum(1 for u in (users or [])[:i] if u == user)
+            sub = Submission(assignment_id=a.id, release_id=r.id, username=user,
+                             attempt=attempt, tree=tree)
             s.add(sub)
             s.flush()
             book.queue.enqueue(s, sub.id)
@@ -244,3 +247,59 @@ def test_several_grader_processes_share_one_queue(gradebook, db_url):
     assert sorted(claimed) == sorted(j.id for j in job_rows(gradebook))
     assert len(claimed) == len(set(claimed)) == 40
     assert {(j.state, j.attempts) for j in job_rows(gradebook)} == {("done", 1)}
+
+
+def _learner_of(book, job) -> str:
+    with book.sessions() as s:
+        return s.get(Submission, job.submission_id).username
+
+
+def test_one_learner_s_flood_holds_one_worker_and_waits_behind_the_others(gradebook):
+    """Six submissions of `flood` queued first, then one each of a, b, c: with three
+    workers, `flood` never has two jobs running, and a, b and c are all started before
+    `flood`'s second job."""
+    users = ["flood"] * 6 + ["a", "b", "c"]
+    make_submissions(gradebook, len(users), users)
+    q = gradebook.queue
+    first = [q.claim(f"w{i}") for i in range(3)]
+    started = [_learner_of(gradebook, j) for j in first]
+    assert started.count("flood") == 1 and set(started) - {"flood"} <= {"a", "b", "c"}
+    order = list(started)
+    running = {j.owner: j for j in first}
+    while True:
+        # the worker holding flood's job finishes first; others take turns
+        owner = next((o for o, j in running.items() if _learner_of(gradebook, j) == "flood"),
+                     next(iter(running)))
+        with gradebook.sessions.begin() as s:
+            q.finish(s, running.pop(owner))
+        job = q.claim(owner)
+        if job is None:
+            break
+        running[owner] = job
+        order.append(_learner_of(gradebook, job))
+        now_running = [_learner_of(gradebook, j) for j in running.values()]
+        assert now_running.count("flood") <= 1, now_running
+    assert sorted(order) == sorted(users)
+    second_flood = [i for i, u in enumerate(order) if u == "flood"][1]
+    assert {"a", "b", "c"} <= set(order[:second_flood]), order
+    assert order[-5:] == ["flood"] * 5  # the flood runs last, one at a time
+
+
+def test_fair_order_under_concurrent_claims(gradebook):
+    """Many workers claiming at once still give each learner at most one running job."""
+    users = ["x"] * 5 + ["y"] * 5 + ["z"]
+    make_submissions(gradebook, len(users), users)
+    claimed, lock = [], threading.Lock()
+
+    def worker(i):
+        job = gradebook.queue.claim(f"c{i}")
+        if job is not None:
+            with lock:
+                claimed.append(_learner_of(gradebook, job))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == ["x", "y", "z"]
