@@ -22,6 +22,8 @@ import nbformat
 import requests
 from tooling import start_process, stop_process
 
+from grader.service.orm import Assignment, Course, Release, Submission
+
 REPO = Path(__file__).resolve().parents[3]
 ADMIN_TOKEN = secrets.token_hex(16)
 SERVICE = "grader"
@@ -204,3 +206,29 @@ def stop_hub(proc: subprocess.Popen) -> None:
     stop_process(proc)
 
 
+def make_submissions(book, n: int, users: list[str] | None = None) -> list[int]:
+    """Rows for n submissions of one assignment, each with a queued job (of user u<i>, or
+    users[i])."""
+    tree = book.blobs.put_tree({"ps1.ipynb": b"{}"})
+    with book.sessions.begin() as s:
+        course = Course(slug="q", title="Queue")
+        s.add(course)
+        s.flush()
+        a = Assignment(course_id=course.id, slug="ps1")
+        s.add(a)
+        s.flush()
+        r = Release(assignment_id=a.id, version=1, source_tree=tree, student_tree=tree,
+                    build_blob=tree)
+        s.add(r)
+        s.flush()
+        ids = []
+        for i in range(n):
+            user = users[i] if users else f"u{i}"
+            attempt = 1 + sum(1 for u in (users or [])[:i] if u == user)
+            sub = Submission(assignment_id=a.id, release_id=r.id, username=user,
+                             attempt=attempt, tree=tree)
+            s.add(sub)
+            s.flush()
+            book.queue.enqueue(s, sub.id)
+            ids.append(sub.id)
+        return ids

@@ -26,9 +26,12 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared helpers
+from service_support import make_submissions  # noqa: E402
+
 from grader.service.config import GraderSettings
 from grader.service.gradebook import open_gradebook
-from grader.service.orm import Assignment, Course, GradingJob, Release, Submission, utcnow
+from grader.service.orm import GradingJob, Submission
 from grader.service.queue import GradingQueue
 
 WORKERS, LEARNERS, FLOOD = 2, 20, 12
@@ -56,26 +59,8 @@ def run(flood: bool, fair: bool) -> dict:
                                   blob_dir=str(Path(tmp) / "blobs"), lease_seconds=60)
         book = open_gradebook(settings, upgrade=True)
         queue = book.queue if fair else _first_come_candidates(book.queue)
-        tree = book.blobs.put_tree({"ps1.ipynb": b"{}"})
         users = (["flood"] * FLOOD if flood else []) + [f"l{i}" for i in range(LEARNERS)]
-        with book.sessions.begin() as s:
-            course = Course(slug="q", title="Q")
-            s.add(course)
-            s.flush()
-            a = Assignment(course_id=course.id, slug="ps1")
-            s.add(a)
-            s.flush()
-            r = Release(assignment_id=a.id, version=1, source_tree=tree, student_tree=tree,
-                        build_blob=tree)
-            s.add(r)
-            s.flush()
-            for n, user in enumerate(users):
-                sub = Submission(assignment_id=a.id, release_id=r.id, username=user,
-                                 attempt=n + 1 if user == "flood" else 1, tree=tree,
-                                 submitted_at=utcnow())
-                s.add(sub)
-                s.flush()
-                queue.enqueue(s, sub.id)
+        make_submissions(book, len(users), users)
         t0 = time.monotonic()
         waits: dict[str, float] = {}
         running: dict[str, int] = {}

@@ -12,41 +12,13 @@ import threading
 import time
 
 import pytest
-from service_support import REPO
+from service_support import REPO, make_submissions
 from sqlalchemy import select
 
-from grader.service.orm import Assignment, Course, GradingJob, Release, Submission
+from grader.service.orm import GradingJob, Submission
 from grader.service.queue import LeaseLost
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def make_submissions(book, n: int, users: list[str] | None = None) -> list[int]:
-    """Rows for n submissions of one assignment, each with a queued job (of user u<i>, or
-    users[i])."""
-    tree = book.blobs.put_tree({"ps1.ipynb": b"{}"})
-    with book.sessions.begin() as s:
-        course = Course(slug="q", title="Queue")
-        s.add(course)
-        s.flush()
-        a = Assignment(course_id=course.id, slug="ps1")
-        s.add(a)
-        s.flush()
-        r = Release(assignment_id=a.id, version=1, source_tree=tree, student_tree=tree,
-                    build_blob=tree)
-        s.add(r)
-        s.flush()
-        ids = []
-        for i in range(n):
-            user = users[i] if users else f"u{i}"
-            attempt = 1 + sum(1 for u in (users or [])[:i] if u == user)
-            sub = Submission(assignment_id=a.id, release_id=r.id, username=user,
-                             attempt=attempt, tree=tree)
-            s.add(sub)
-            s.flush()
-            book.queue.enqueue(s, sub.id)
-            ids.append(sub.id)
-        return ids
 
 
 def job_rows(book) -> list[GradingJob]:
