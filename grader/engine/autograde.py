@@ -26,6 +26,7 @@ import copy
 import json
 import logging
 import re
+import secrets
 import tempfile
 import time
 from collections.abc import Mapping
@@ -51,6 +52,7 @@ from nbgrader.preprocessors import (
 from traitlets.config import Config
 
 from grader.engine.feedback import render_feedback
+from grader.engine.kernel_guard import SEAL_OUT, cell_marker, seal_valid
 from grader.engine.release import ReleaseBuild, ReleaseNotebook, build_release, other_files
 from grader.engine.results import CellGrade, GradeResult, NotebookGrade
 from grader.engine.sandbox import INBOX, Sandbox, SandboxError, SandboxKernelManager, SandboxPool
@@ -162,17 +164,31 @@ def message_size(msg: dict) -> int:
 class SandboxedExecute(Execute):
     """nbgrader's Execute preprocessor, with the kernel in a sandbox and output capped."""
 
-    def __init__(self, *, output_limit: int, on_flood: Any, **kwargs: Any):
+    def __init__(self, *, output_limit: int, on_flood: Any, key: bytes | None = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
         self.output_limit = output_limit
         self.on_flood = on_flood
         self.output_bytes = 0
         self.learner_code_ran = False
+        # Sealed tests (grader.engine.kernel_guard): the kernel's guard key, the nonce sent
+        # with each test cell, and the seals its output carried.
+        self.key = key
+        self.nonces: dict[int, str] = {}
+        self.seals: dict[int, list[tuple[str, str, str]]] = {}
 
     def process_message(self, msg: dict, cell: NotebookNode, cell_index: int) -> Any:
         """Every iopub message counts against the output budget, not only stream and
         display outputs: update_display_data and comm messages (with their binary buffers)
-        would otherwise let a notebook make this trusted process hold gigabytes."""
+        would otherwise let a notebook make this trusted process hold gigabytes.
+
+        Seals are taken out of stream text before anything else (they are the grader's, not
+        the learner's output), whoever printed them."""
+        if msg.get("msg_type") == "stream":
+            text = msg.get("content", {}).get("text")
+            if isinstance(text, str) and SEAL_OUT in text:
+                msg["content"]["text"], found = take_seals(text)
+                self.seals.setdefault(cell_index, []).extend(found)
         if msg.get("msg_type") != "status":
             self.output_bytes += message_size(msg)
             if self.output_bytes > self.output_limit:
@@ -212,7 +228,19 @@ class SandboxedExecute(Execute):
                 for index, cell in enumerate(self.nb.cells):
                     progress[0] = index
                     self.learner_code_ran = True
-                    await self.async_execute_cell(cell, index, store_history=True)
+                    if self.key is None or not is_sealed_test(cell):
+                        await self.async_execute_cell(cell, index, store_history=True)
+                        continue
+                    # The kernel gets the test with a seal marker; the notebook keeps the
+                    # cell as released.
+                    nonce = secrets.token_hex(12)
+                    self.nonces[index] = nonce
+                    source = cell.source
+                    cell.source = cell_marker(source, nonce, self.key)
+                    try:
+                        await self.async_execute_cell(cell, index, store_history=True)
+                    finally:
+                        cell.source = source
                 progress[0] = len(self.nb.cells)
             self.set_widgets_metadata()
         finally:
@@ -220,6 +248,65 @@ class SandboxedExecute(Execute):
             atexit.unregister(self._cleanup_kernel)
             if self.kc is not None:
                 self.kc.stop_channels()
+
+
+_SEAL_RE = re.compile(r"\n?" + re.escape(SEAL_OUT)
+                      + r"([0-9a-f]{1,64}) (pass(?: \S+)?|unsealable) ([0-9a-f]{64})##\n?")
+
+
+def take_seals(text: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """Stream text without its seal lines, and the seals: (nonce, outcome, mac)."""
+    found = [(m.group(1), m.group(2), m.group(3)) for m in _SEAL_RE.finditer(text)]
+    return _SEAL_RE.sub("", text), found
+
+
+def is_sealed_test(cell: NotebookNode) -> bool:
+    """An autograded test: a locked graded code cell (not an autograded answer, which is
+    the learner's own code and passes when it runs)."""
+    return (cell.cell_type == "code" and nbutils.is_grade(cell)
+            and not nbutils.is_solution(cell))
+
+
+def _seal_score(outcome: str, max_points: float) -> float:
+    """The points a seal vouches for: nbgrader's partial credit on the sealed value."""
+    _, _, value = outcome.partition(" ")
+    if not value or value == "other":
+        return max_points
+    try:
+        return nbutils.get_partial_grade(
+            {"data": {"text/plain": value}}, max_points)  # type: ignore[arg-type]
+    except ValueError:
+        return max_points
+
+
+def check_seals(nb: NotebookNode, cells: Mapping[str, CellGrade], key: bytes | None,
+                nonces: Mapping[int, str],
+                seals: Mapping[int, list[tuple[str, str, str]]]) -> list[str]:
+    """Why this notebook's scores cannot be trusted (empty when they can).
+
+    A test cell scores at most what its seal vouches for: a kernel that reports a pass (or
+    more partial credit) without a valid seal had its tests' outcome changed."""
+    reasons: list[str] = []
+    if key is None:
+        return reasons
+    for index, nonce in nonces.items():
+        cell = nb.cells[index]
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        grade = cells.get(grade_id)
+        if grade is None or grade.auto_score is None:
+            continue
+        outcome = next((o for n, o, tag in seals.get(index, ())
+                        if n == nonce and seal_valid(key, n, o, tag)), None)
+        if outcome == "unsealable":
+            continue
+        vouched = 0.0 if outcome is None else _seal_score(outcome, grade.max_score)
+        if grade.auto_score > vouched + 1e-9:
+            reasons.append(
+                f"test cell {grade_id} reported {grade.auto_score:g} point(s), but the test "
+                + ("did not run to its end" if outcome is None
+                   else f"only earned {vouched:g}")
+                + " (the kernel's replies were tampered with)")
+    return reasons
 
 
 def _stop_output(reason: str) -> NotebookNode:
@@ -359,7 +446,9 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
     try:
         await asyncio.to_thread(sandbox.put_files, files)
         killed: str | None = None  # why the sandbox was killed, if it was
+        review: list[str] = []
         for index, (name, nb, changes) in enumerate(to_run):
+            executor = None
             master = release.notebooks[name]
             t0 = time.monotonic()
             messages = list(f"{c}." for c in changes)
@@ -370,7 +459,7 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
                     if cell.cell_type == "code":
                         cell.outputs.append(_stop_output(stop_reason))
             else:
-                stop_reason, killed_now = await _execute_one(
+                stop_reason, killed_now, executor = await _execute_one(
                     sandbox, index, nb, master, release.assignment, config, pool,
                     setup_code(workdir, copy_files=index == 0), deadline, workdir)
                 if killed_now:
@@ -379,11 +468,18 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
                 messages.append(stop_reason)
                 slog.warning("[%s] %s/%s: %s", ctx, release.assignment, name, stop_reason)
             cells = score_notebook(nb, master, config, release.assignment)
+            if executor is not None:
+                review += [f"{name}: {r}" for r in check_seals(
+                    nb, cells, executor.key, executor.nonces, executor.seals)]
             nbg = NotebookGrade(name, cells, messages, graded_notebook=json.loads(
                 nbformat.writes(nb)))
             nbg.feedback_html = render_feedback(nb, master, nbg)
             nbg.seconds = time.monotonic() - t0
             result.notebooks[name] = nbg
+        if review:
+            slog.warning("[%s] %s: sent to the instructor for review: %s", ctx,
+                         release.assignment, "; ".join(review))
+            result.send_to_review(review)
     finally:
         await pool.release(sandbox)
     result.timings["run"] = time.monotonic() - deadline + pool.wall_timeout
@@ -422,11 +518,12 @@ def _files_for_sandbox(release: ReleaseBuild, submission_dir: Path, pool: Sandbo
 
 async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: ReleaseNotebook,
                        assignment: str, config: Config, pool: SandboxPool, setup_code: str,
-                       deadline: float, workdir: str) -> tuple[str | None, bool]:
+                       deadline: float, workdir: str
+                       ) -> tuple[str | None, bool, SandboxedExecute]:
     """Run one notebook in kernel ``index``.
 
-    Returns why it was stopped early (None if it was not) and whether the whole sandbox was
-    killed.
+    Returns why it was stopped early (None if it was not), whether the whole sandbox was
+    killed, and the executor (with the seals of the notebook's tests).
     """
     loop = asyncio.get_running_loop()
     progress = [0]
@@ -445,7 +542,7 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
                 task.cancel()
 
     executor = SandboxedExecute(
-        config=config, output_limit=pool.output_limit,
+        config=config, output_limit=pool.output_limit, key=sandbox.keys.get(index),
         on_flood=lambda: stop(
             f"The notebook printed more than {pool.output_limit // 1024 // 1024} MB of output; "
             "it was stopped there and the cells after it were not run (they score 0)."),
@@ -482,14 +579,14 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
         stop(f"Execution stopped: {e.__class__.__name__}: {str(e)[:300]}; the cells that did "
              "not run score 0.", kill=False)
     if task.done() and not task.cancelled() and task.exception() is None and not reason:
-        return None, False
+        return None, False, executor
     # Every code cell from the one that was running on gets an error output, so its tests
     # fail, exactly as a kernel error would make them fail.
     why = reason[0] if reason else "the sandbox stopped"
     for cell in nb.cells[progress[0]:]:
         if cell.cell_type == "code":
             cell.outputs.append(_stop_output(why))
-    return why, killed[0]
+    return why, killed[0], executor
 
 
 def autograde(

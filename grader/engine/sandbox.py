@@ -35,6 +35,7 @@ import collections
 import json
 import logging
 import os
+import queue
 import secrets
 import shutil
 import socket
@@ -53,7 +54,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from grader.engine import kernel_launcher
+from grader.engine import kernel_guard, kernel_launcher
 
 log = logging.getLogger("grader.engine.sandbox")
 
@@ -65,6 +66,8 @@ LEARNER_UID = 1000
 # The kernel launcher runs inside the container with the learner image's Python, which
 # does not have the grader: its source is copied into the inbox (grader.engine.kernel_launcher).
 LAUNCHER = Path(kernel_launcher.__file__).read_text()
+GUARD = Path(kernel_guard.__file__).read_text()
+ARM_CODE = "__import__('sys').audit('learning_studio.arm')"
 
 
 # Which grader process started a sandbox: several may share one Docker host, and each
@@ -174,6 +177,31 @@ async def _until_subscribed(kc: AsyncKernelClient) -> None:
                 return
 
 
+async def _arm(kc: AsyncKernelClient, timeout: float = 10.0) -> bytes:
+    """Arm a kernel's guard; its key is in that request's output (and nowhere else)."""
+    msg_id = kc.execute(ARM_CODE, silent=False, store_history=False)
+    text = []
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = await kc.iopub_channel.get_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            text.append(msg["content"]["text"])
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    while True:
+        reply = await kc.shell_channel.get_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            break
+    out = "".join(text)
+    start = out.find(kernel_guard.ARM_OUT)
+    end = out.find("##", start + len(kernel_guard.ARM_OUT)) if start >= 0 else -1
+    if start < 0 or end < 0:
+        raise RuntimeError(f"the kernel's guard did not arm (output {out[:300]!r})")
+    return bytes.fromhex(out[start + len(kernel_guard.ARM_OUT):end])
+
+
 class Sandbox:
     """One container with ``kernels`` IPython kernels, for one submission only."""
 
@@ -190,6 +218,8 @@ class Sandbox:
         self.used = False
         self.started_at = 0.0
         self.clients: dict[int, AsyncKernelClient] = {}
+        # each kernel's guard key (grader.engine.kernel_guard), read when it was armed
+        self.keys: dict[int, bytes] = {}
         self.dead: dict[int, int] = {}  # kernel index -> wait status, from the launcher
         self.launcher_gone = False
         self._status_task: asyncio.Task | None = None
@@ -222,6 +252,7 @@ class Sandbox:
             self.ipc.mkdir()
             os.chmod(self.dir, 0o755)
             (self.inbox / "launch.py").write_text(LAUNCHER)
+            (self.inbox / "guard.py").write_text(GUARD)
             for i in range(self.kernels):
                 info = self._connection_info(i, IPC)
                 (self.inbox / f"kernel-{i}.json").write_text(json.dumps(info))
@@ -283,13 +314,16 @@ class Sandbox:
             kc.hb_channel.time_to_dead = self.runner.heartbeat_timeout
             kc.start_channels()
             await _until_subscribed(kc)
+            # Arm the guard now, before the sandbox serves any submission: no learner code
+            # (not even another notebook's, which could reach this kernel) has run yet.
+            self.keys[i] = await _arm(kc)
             self.clients[i] = kc
 
         try:
             await asyncio.wait_for(
                 asyncio.gather(*(one(i) for i in range(self.kernels))), timeout
             )
-        except (TimeoutError, RuntimeError) as e:
+        except (TimeoutError, RuntimeError, queue.Empty) as e:
             self.stop_clients()
             logs = await asyncio.to_thread(self.logs)
             await asyncio.to_thread(self.remove)
