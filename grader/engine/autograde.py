@@ -54,7 +54,7 @@ from traitlets.config import Config
 from grader.engine.feedback import render_feedback
 from grader.engine.kernel_guard import SEAL_OUT, cell_marker, seal_valid
 from grader.engine.release import ReleaseBuild, ReleaseNotebook, build_release, other_files
-from grader.engine.results import CellGrade, GradeResult, NotebookGrade
+from grader.engine.results import REVIEW_MESSAGE, CellGrade, GradeResult, NotebookGrade
 from grader.engine.sandbox import INBOX, Sandbox, SandboxError, SandboxKernelManager, SandboxPool
 
 log = logging.getLogger("grader.engine.autograde")
@@ -189,6 +189,8 @@ class SandboxedExecute(Execute):
             if isinstance(text, str) and SEAL_OUT in text:
                 msg["content"]["text"], found = take_seals(text)
                 self.seals.setdefault(cell_index, []).extend(found)
+                if not msg["content"]["text"]:
+                    return None
         if msg.get("msg_type") != "status":
             self.output_bytes += message_size(msg)
             if self.output_bytes > self.output_limit:
@@ -447,6 +449,7 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
         await asyncio.to_thread(sandbox.put_files, files)
         killed: str | None = None  # why the sandbox was killed, if it was
         review: list[str] = []
+        rendered: list[tuple[NotebookNode, ReleaseNotebook, NotebookGrade]] = []
         for index, (name, nb, changes) in enumerate(to_run):
             executor = None
             master = release.notebooks[name]
@@ -476,10 +479,15 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
             nbg.feedback_html = render_feedback(nb, master, nbg)
             nbg.seconds = time.monotonic() - t0
             result.notebooks[name] = nbg
+            rendered.append((nb, master, nbg))
         if review:
             slog.warning("[%s] %s: sent to the instructor for review: %s", ctx,
                          release.assignment, "; ".join(review))
             result.send_to_review(review)
+            note = f'<p class="note review">{REVIEW_MESSAGE}</p>'
+            for nb, master, nbg in rendered:  # the learner's page says so, not why
+                page = render_feedback(nb, master, nbg)
+                nbg.feedback_html = page.replace("</h1>", "</h1>" + note, 1)
     finally:
         await pool.release(sandbox)
     result.timings["run"] = time.monotonic() - deadline + pool.wall_timeout

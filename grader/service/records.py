@@ -122,6 +122,9 @@ def submission_json(
         scores = totals(sub, result)
         out.update(scores)
         out["message"] = result.message
+        out["in_review"] = bool(result.review_reason)
+        if instructor and result.review_reason:
+            out["review_reason"] = result.review_reason
         out["graded_at"] = iso(result.graded_at)
         out["feedback_notebooks"] = sorted(result.feedback)
     if cells and result is not None:

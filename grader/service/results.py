@@ -68,9 +68,12 @@ class Results(GradebookPart):
         if submission.result is None:
             submission.result = SubmissionResult(submission_id=submission.id)
         res = submission.result
-        res.auto_score = float(data["score"])
+        review = "; ".join(getattr(result, "review_reasons", None) or [])
+        # Sent to review: no automatic points, every cell waits for the instructor.
+        res.auto_score = 0.0 if review else float(data["score"])
         res.max_score = float(data["max_score"])
-        res.needs_manual_grade = bool(data["needs_manual_grade"])
+        res.needs_manual_grade = bool(review) or bool(data["needs_manual_grade"])
+        res.review_reason = review
         res.seconds_late = late
         res.message = "\n".join(messages)
         res.feedback = feedback_blobs
