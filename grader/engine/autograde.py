@@ -50,6 +50,7 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
+from grader.engine import redact
 from grader.engine.feedback import render_feedback
 from grader.engine.release import ReleaseBuild, ReleaseNotebook, build_release, other_files
 from grader.engine.results import CellGrade, GradeResult, NotebookGrade
@@ -356,6 +357,10 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
     sandbox: Sandbox = await pool.acquire(len(to_run))
     deadline = time.monotonic() + pool.wall_timeout
     result.timings["wait_sandbox"] = deadline - pool.wall_timeout - t_wait
+    # What the learner sees (grader.engine.redact): from the first cell holding hidden
+    # tests on, in the order the notebooks run, learner code could read those tests back.
+    hidden = redact.HiddenSource.of(release)
+    point = redact.first_hidden_cell((nb, release.notebooks[name]) for name, nb, _ in to_run)
     try:
         await asyncio.to_thread(sandbox.put_files, files)
         killed: str | None = None  # why the sandbox was killed, if it was
@@ -363,6 +368,11 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
             master = release.notebooks[name]
             t0 = time.monotonic()
             messages = list(f"{c}." for c in changes)
+            withheld_from = redact.withhold_from(point, index)
+            snapshot = run_config = None
+            if withheld_from:  # cells before the hidden tests, in this notebook: as they were
+                snapshot = redact.Snapshot(nb, withheld_from)
+                run_config = redact.snapshot_config(config, snapshot)
             if killed is not None:
                 stop_reason = (f"Not run: the sandbox was stopped while an earlier notebook "
                                f"ran ({killed}); its tests score 0.")
@@ -371,7 +381,7 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
                         cell.outputs.append(_stop_output(stop_reason))
             else:
                 stop_reason, killed_now = await _execute_one(
-                    sandbox, index, nb, master, release.assignment, config, pool,
+                    sandbox, index, nb, master, release.assignment, run_config or config, pool,
                     setup_code(workdir, copy_files=index == 0), deadline, workdir)
                 if killed_now:
                     killed = f"{name}: {stop_reason}"
@@ -379,9 +389,14 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
                 messages.append(stop_reason)
                 slog.warning("[%s] %s/%s: %s", ctx, release.assignment, name, stop_reason)
             cells = score_notebook(nb, master, config, release.assignment)
-            nbg = NotebookGrade(name, cells, messages, graded_notebook=json.loads(
-                nbformat.writes(nb)))
-            nbg.feedback_html = render_feedback(nb, master, nbg)
+            nbg = NotebookGrade(
+                name, cells, redact.learner_messages(messages, withheld_from is not None, hidden),
+                graded_notebook=json.loads(nbformat.writes(nb)))
+            view = redact.learner_notebook(
+                nb, master, hidden, withheld_from=withheld_from,
+                before=snapshot.outputs if snapshot else None, config=config)
+            nbg.learner_notebook = json.loads(nbformat.writes(view))
+            nbg.feedback_html = render_feedback(view, nbg)
             nbg.seconds = time.monotonic() - t0
             result.notebooks[name] = nbg
     finally:

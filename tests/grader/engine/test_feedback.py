@@ -10,6 +10,7 @@ from traitlets.config import Config
 
 from grader.engine.autograde import score_notebook
 from grader.engine.feedback import render_feedback
+from grader.engine.redact import HiddenSource, learner_notebook
 from grader.engine.release import build_release
 
 
@@ -38,7 +39,8 @@ def test_hidden_tests_are_withheld_and_outputs_escaped(tmp_path):
     cells = score_notebook(nb, master, Config(), "ps1")
     assert cells["test_squares_hidden"].score == 0  # the error output fails it
     grade = NotebookGrade("problem1", cells)
-    html = render_feedback(nb, master, grade)
+    view = learner_notebook(nb, master, HiddenSource.of(build), withheld_from=None)
+    html = render_feedback(view, grade)
     assert "[-1] == 81" not in html  # neither the hidden code nor its traceback
     assert "Hidden tests: failed" in html
     assert "assert squares(0) == []" in html  # the visible part stays
