@@ -385,12 +385,16 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
                     setup_code(workdir, copy_files=index == 0), deadline, workdir)
                 if killed_now:
                     killed = f"{name}: {stop_reason}"
+            after_hidden = withheld_from is not None
             if stop_reason:
                 messages.append(stop_reason)
-                slog.warning("[%s] %s/%s: %s", ctx, release.assignment, name, stop_reason)
+                # `grader autograde` logs to stderr, which a learner's CI may show: the
+                # learner's version here; the full reason is in the graded notebook's cells
+                slog.warning("[%s] %s/%s: %s", ctx, release.assignment, name,
+                             redact.learner_messages([stop_reason], after_hidden, hidden)[0])
             cells = score_notebook(nb, master, config, release.assignment)
             nbg = NotebookGrade(
-                name, cells, redact.learner_messages(messages, withheld_from is not None, hidden),
+                name, cells, redact.learner_messages(messages, after_hidden, hidden),
                 graded_notebook=json.loads(nbformat.writes(nb)))
             view = redact.learner_notebook(
                 nb, master, hidden, withheld_from=withheld_from,

@@ -170,6 +170,11 @@ def error_name(cell: NotebookNode) -> str | None:
     return None
 
 
+def _count(value: Any) -> int | None:
+    """An execution count, which the kernel sends: a number or nothing."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _text(value: Any) -> str:
     if isinstance(value, list):
         return "".join(str(v) for v in value)
@@ -201,7 +206,7 @@ def _learner_output(out: dict, hidden: HiddenSource) -> NotebookNode | None:
             return None
         if kind == "execute_result":
             return nbformat.v4.new_output(kind, data=kept,
-                                          execution_count=out.get("execution_count"))
+                                          execution_count=_count(out.get("execution_count")))
         return nbformat.v4.new_output(kind, data=kept)
     return None
 
@@ -247,7 +252,7 @@ def learner_notebook(nb: NotebookNode, master: ReleaseNotebook, hidden: HiddenSo
                 if name:
                     meta[VIEW_KEY]["error"] = name
         else:
-            count = cell.get("execution_count")
+            count = _count(cell.get("execution_count"))
             raw = cell.get("outputs", [])
             rewritable = withheld_from is not None  # same executor as the hidden tests
             if rewritable and before is not None and index in before:

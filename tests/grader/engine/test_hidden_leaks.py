@@ -113,7 +113,7 @@ ATTACKS: dict[str, tuple[str, list[str], str, float]] = {
     # an earlier cell's display (kept: it ran before the hidden tests) rewritten afterwards
     "update_earlier_display": (
         "from IPython.display import display\n_box = display('nothing yet', display_id=True)\n"
-        + SQUARES, ["for form in _forms(_i):\n    _box.update(form)\n    break"], TOTAL, 6.5),
+        + SQUARES, ["_box.update(_forms(_i)[3])"], TOTAL, 6.5),
     "widget_state": (
         SQUARES, ["from ipykernel.comm import Comm\n"
                   "Comm(target_name='jupyter.widget',\n"
@@ -219,12 +219,12 @@ def test_the_attack_reads_the_hidden_test_but_the_learner_sees_none_of_it(graded
         stolen = ["[3, 0, 10]", base64.b64encode(b"[3, 0, 10]").decode()]
         assert all(s in full for s in stolen), "the attack did not record the arguments"
         assert leaks(learner_texts(result), stolen + FORBIDDEN) == []
-    elif name == "grader_exception":
-        # nbformat refuses the message: the notebook is stopped with the grader's message
-        messages = "\n".join(result.messages)
-        assert "Execution stopped" in messages, messages
-        assert leaks(learner_texts(result)) == []
     else:
+        if name == "grader_exception":
+            # nbformat refuses the message, and its exception's text quotes it: the notebook
+            # is stopped, and the instructor's notebook has that text as the cell's error
+            messages = "\n".join(result.messages)
+            assert "Execution stopped: an error in the grader (its details" in messages
         # the hidden code did come out of the kernel: the instructor's notebook holds it ...
         assert any(form in full for form in FORBIDDEN), f"{name}: the attack found nothing"
         # ... and nothing a learner can reach does
@@ -248,7 +248,7 @@ def test_cells_before_the_hidden_tests_keep_their_outputs(graded):
     assert "nothing yet" in json.dumps(squares["outputs"])
     graded_squares = next(c for c in r.notebooks["problem1"].graded_notebook["cells"]
                           if c["metadata"].get("nbgrader", {}).get("grade_id") == "squares")
-    assert HIDDEN_LINE in json.dumps(graded_squares["outputs"])
+    assert HIDDEN_LINE.encode().hex() in json.dumps(graded_squares["outputs"])
     assert "nothing yet" in r.notebooks["problem1"].feedback_html
     visible = _cells(r)["test_squares"]  # a visible test before the hidden one: as ever
     assert visible["outputs"][0]["text"] == "visible ok\n"
@@ -293,7 +293,7 @@ def test_cli_json_and_feedback_files_hold_no_hidden_code(graded, tmp_path):
     config = tmp_path / "config.py"
     config.write_text(f"c.DockerSandbox.name_prefix = {PREFIX!r}\n"
                       f"c.DockerSandbox.work_root = {WORK_ROOT!r}\n")
-    sub = graded["subs"]["later_visible_test"]
+    sub = graded["subs"]["grader_exception"]  # it makes the grader log a stopped notebook
     out = tmp_path / "feedback"
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "autograde", str(graded["source"]), str(sub),
@@ -301,6 +301,7 @@ def test_cli_json_and_feedback_files_hold_no_hidden_code(graded, tmp_path):
         capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["score"] == 6.5
+    assert "Execution stopped" in proc.stderr
     texts = {"stdout": proc.stdout, "stderr": proc.stderr,
              **{p.name: html.unescape(p.read_text()) for p in out.iterdir()}}
     assert set(texts) == {"stdout", "stderr", "problem1.html", "problem2.html"}
