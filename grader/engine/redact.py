@@ -211,6 +211,15 @@ def _learner_output(out: dict, hidden: HiddenSource) -> NotebookNode | None:
     return None
 
 
+def _safe_output(out: Any, hidden: HiddenSource) -> NotebookNode | None:
+    """``_learner_output``; an output the kernel shaped so that it cannot be shown is left
+    out instead of failing the grading."""
+    try:
+        return _learner_output(out, hidden) if isinstance(out, dict) else None
+    except Exception:  # noqa: BLE001 - kernel-made content, any shape
+        return None
+
+
 def _trimmed(outputs: list, config: Config | None) -> list:
     """nbgrader's output trimming (IgnorePattern, LimitOutput), as scoring applies it."""
     cell = nbformat.v4.new_code_cell("", outputs=copy.deepcopy(outputs))
@@ -263,7 +272,7 @@ def learner_notebook(nb: NotebookNode, master: ReleaseNotebook, hidden: HiddenSo
                 if rich:
                     meta[VIEW_KEY] = {"withheld": WITHHELD_DISPLAY}
                 raw = [o for o in raw if o not in rich]
-            outputs = [o for o in (_learner_output(o, hidden) for o in raw) if o is not None]
+            outputs = [o for o in (_safe_output(o, hidden) for o in raw) if o is not None]
         view.cells.append(nbformat.v4.new_code_cell(source, metadata=meta, outputs=outputs,
                                                     execution_count=count))
     return view
