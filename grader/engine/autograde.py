@@ -51,6 +51,7 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
+from grader.engine import redact
 from grader.engine.feedback import render_feedback
 from grader.engine.kernel_guard import SEAL_OUT, cell_marker, seal_valid
 from grader.engine.release import ReleaseBuild, ReleaseNotebook, build_release, other_files
@@ -445,16 +446,25 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
     sandbox: Sandbox = await pool.acquire(len(to_run))
     deadline = time.monotonic() + pool.wall_timeout
     result.timings["wait_sandbox"] = deadline - pool.wall_timeout - t_wait
+    # What the learner sees (grader.engine.redact): from the first cell holding hidden
+    # tests on, in the order the notebooks run, learner code could read those tests back.
+    hidden = redact.HiddenSource.of(release)
+    point = redact.first_hidden_cell((nb, release.notebooks[name]) for name, nb, _ in to_run)
     try:
         await asyncio.to_thread(sandbox.put_files, files)
         killed: str | None = None  # why the sandbox was killed, if it was
         review: list[str] = []
-        rendered: list[tuple[NotebookNode, ReleaseNotebook, NotebookGrade]] = []
+        rendered: list[tuple[NotebookNode, NotebookGrade]] = []
         for index, (name, nb, changes) in enumerate(to_run):
             executor = None
             master = release.notebooks[name]
             t0 = time.monotonic()
             messages = list(f"{c}." for c in changes)
+            withheld_from = redact.withhold_from(point, index)
+            snapshot = run_config = None
+            if withheld_from:  # cells before the hidden tests, in this notebook: as they were
+                snapshot = redact.Snapshot(nb, withheld_from)
+                run_config = redact.snapshot_config(config, snapshot)
             if killed is not None:
                 stop_reason = (f"Not run: the sandbox was stopped while an earlier notebook "
                                f"ran ({killed}); its tests score 0.")
@@ -463,30 +473,39 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
                         cell.outputs.append(_stop_output(stop_reason))
             else:
                 stop_reason, killed_now, executor = await _execute_one(
-                    sandbox, index, nb, master, release.assignment, config, pool,
+                    sandbox, index, nb, master, release.assignment, run_config or config, pool,
                     setup_code(workdir, copy_files=index == 0), deadline, workdir)
                 if killed_now:
                     killed = f"{name}: {stop_reason}"
+            after_hidden = withheld_from is not None
             if stop_reason:
                 messages.append(stop_reason)
-                slog.warning("[%s] %s/%s: %s", ctx, release.assignment, name, stop_reason)
+                # `grader autograde` logs to stderr, which a learner's CI may show: the
+                # learner's version here; the full reason is in the graded notebook's cells
+                slog.warning("[%s] %s/%s: %s", ctx, release.assignment, name,
+                             redact.learner_messages([stop_reason], after_hidden, hidden)[0])
             cells = score_notebook(nb, master, config, release.assignment)
             if executor is not None:
                 review += [f"{name}: {r}" for r in check_seals(
                     nb, cells, executor.key, executor.nonces, executor.seals)]
-            nbg = NotebookGrade(name, cells, messages, graded_notebook=json.loads(
-                nbformat.writes(nb)))
-            nbg.feedback_html = render_feedback(nb, master, nbg)
+            nbg = NotebookGrade(
+                name, cells, redact.learner_messages(messages, after_hidden, hidden),
+                graded_notebook=json.loads(nbformat.writes(nb)))
+            view = redact.learner_notebook(
+                nb, master, hidden, withheld_from=withheld_from,
+                before=snapshot.outputs if snapshot else None, config=config)
+            nbg.learner_notebook = json.loads(nbformat.writes(view))
+            nbg.feedback_html = render_feedback(view, nbg)
             nbg.seconds = time.monotonic() - t0
             result.notebooks[name] = nbg
-            rendered.append((nb, master, nbg))
+            rendered.append((view, nbg))
         if review:
             slog.warning("[%s] %s: sent to the instructor for review: %s", ctx,
                          release.assignment, "; ".join(review))
             result.send_to_review(review)
             note = f'<p class="note review">{REVIEW_MESSAGE}</p>'
-            for nb, master, nbg in rendered:  # the learner's page says so, not why
-                page = render_feedback(nb, master, nbg)
+            for view, nbg in rendered:  # the learner's page says so, not why
+                page = render_feedback(view, nbg)
                 nbg.feedback_html = page.replace("</h1>", "</h1>" + note, 1)
     finally:
         await pool.release(sandbox)

@@ -38,11 +38,17 @@ class CellGrade:
 
 @dataclass
 class NotebookGrade:
+    """One notebook's grades. What a learner may see of it: the scores, ``messages``,
+    ``feedback_html`` and ``learner_notebook`` (the learner view, grader.engine.redact).
+    ``graded_notebook`` is the executed notebook with hidden tests and every output: for
+    instructors only."""
+
     name: str
     cells: dict[str, CellGrade]
     messages: list[str] = field(default_factory=list)
     feedback_html: str = ""
     graded_notebook: dict[str, Any] | None = None
+    learner_notebook: dict[str, Any] | None = None
     seconds: float = 0.0
 
     @property
@@ -110,7 +116,11 @@ class GradeResult:
     def to_json(self) -> dict[str, Any]:
         """The CLI contract (``python -m grader autograde ... --json``).
 
-        A submission sent to review has a null score and says why (``review_reason``)."""
+        A learner may read it (a course's CI grading their own work), so it holds numbers
+        only: anything text added here must come from the learner view
+        (grader.engine.redact), never from ``graded_notebook``. A submission sent to review
+        has a null score and says why (``review_reason``: the grader's words, naming test
+        cells and points, nothing of their code)."""
         out: dict[str, Any] = {
             "score": None if self.review_reasons else self.score,
             "max_score": self.max_score,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.engine.late import seconds_late
+from grader.engine.redact import HiddenSource
 from grader.service.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from grader.service.orm import Grade, Submission, SubmissionResult, WebhookDelivery, utcnow
 from grader.service.parts import GradebookPart
@@ -153,6 +154,9 @@ class Results(GradebookPart):
                     f"submission {submission_id} is not graded yet: release feedback once the "
                     "grader has graded it (or regrade it)"
                 )
+            # Defence in depth: an instructor's own feedback (nbgrader generate_feedback)
+            # may quote hidden tests; their lines are taken out as in the grader's feedback.
+            html = HiddenSource.of(self.book.releases.load_build(sub.release)).scrub_html(html)
             # a new dict: the JSON column notices assignment, not in-place changes
             sub.result.feedback = {**sub.result.feedback,
                                    notebook: self.blobs.put(html.encode())}
