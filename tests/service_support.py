@@ -24,7 +24,9 @@ from tooling import start_process, stop_process
 
 from grader.service.orm import Assignment, Course, Release, Submission
 
-REPO = Path(__file__).resolve().parents[3]
+# this tree, so the hub and the grader it starts run the code under test (not whatever the
+# editable install in the venv points at)
+REPO = Path(__file__).resolve().parents[1]
 ADMIN_TOKEN = secrets.token_hex(16)
 SERVICE = "grader"
 
@@ -135,6 +137,12 @@ class Hub:
         return s
 
 
+def _pythonpath() -> str:
+    """This tree first, then whatever the tests themselves run with (contracts/ ...)."""
+    rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return os.pathsep.join([str(REPO), *(p for p in rest if p != str(REPO))])
+
+
 ADMIN_SCOPES = ["admin:users", "admin:groups", "tokens", "list:users"]
 
 
@@ -144,7 +152,7 @@ def start_hub(root: Path, grader_config: str, env: dict[str, str],
     port, hub_port, api_port, grader_port = (free_port() for _ in range(4))
     (root / "grader_config.py").write_text(grader_config)
     service_env = {
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": _pythonpath(),
         "GRADER_DATABASE_URL": env.get("GRADER_DATABASE_URL", f"sqlite:///{root / 'grader.sqlite'}"),
         "GRADER_BLOB_DIR": str(root / "blobs"),
         **{k: v for k, v in env.items() if k != "GRADER_DATABASE_URL"},
@@ -185,7 +193,7 @@ def start_hub(root: Path, grader_config: str, env: dict[str, str],
     proc = start_process(
         [sys.executable, "-m", "jupyterhub", "-f", str(root / "jupyterhub_config.py")],
         cwd=root, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": _pythonpath()},
     )
     hub = Hub(f"http://127.0.0.1:{port}", root)
     deadline = time.monotonic() + 60
