@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
 import subprocess
+import sys
 import time
 import uuid
 
 import nbformat
 import pytest
 from extension_support import COURSE, LEARNER_IMAGE, REPO
-from service_support import answered, free_port, source_notebook
+from service_support import answered, free_port, source_notebook, write_source
 
-pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.timeout(900)
 
 ASSIGNMENT = "isafe"
 PREFIX = "ls-test-ext-isafe-"
@@ -212,6 +215,8 @@ def wait_graded(hub, usernames) -> dict[str, dict]:
         time.sleep(1)
 
 
+@pytest.mark.docker
+@pytest.mark.slow
 def test_documented_instructor_workflow_never_runs_learner_code_with_their_token(
         grading_hub, instructor):
     hub = grading_hub
@@ -274,10 +279,36 @@ def test_documented_instructor_workflow_never_runs_learner_code_with_their_token
     assert gradebook == expected
     assert gradebook["ann"]["test_squares"] == 2 and gradebook["bob"]["test_squares"] == 0
     assert gradebook["mallory"]["test_squares"] == 2
+    # the grader's grades as nbgrader lists them
+    out = instructor.nbgrader("list", "--inbound", f"--course={COURSE}")
+    assert out.returncode == 0, out.text
+    for user, sub in graded.items():
+        assert (f"{COURSE} {ASSIGNMENT} {user} {sub['submitted_at']} graded "
+                f"{sub['score']:g}/{sub['max_score']:g}") in out.text
     # and the instructor's own feedback replaced the grader's for each learner
     ann_feedback = hub.client(hub.token("ann")).get(
         f"{hub.grader}/submissions/{graded['ann']['id']}/feedback/ps1").text
     assert ann_feedback == instructor.read(f"{COURSE_DIR}/feedback/ann/{ASSIGNMENT}/ps1.html")
+
+    # A gradebook made from other tests than the grader ran: refused, not run here
+    out = instructor.sh(
+        f"cp -r {COURSE_DIR} {HOME}/changed && cd {HOME}/changed && python - <<'EOF'\n"
+        "import nbformat\n"
+        f"path = 'source/{ASSIGNMENT}/ps1.ipynb'\n"
+        "nb = nbformat.read(path, as_version=4)\n"
+        "nb.cells[2].source += '\\nassert squares(2) == [1, 4]'\n"
+        "nbformat.write(nb, path)\n"
+        "EOF", cwd=HOME)
+    assert out.returncode == 0, out.text
+    out = instructor.nbgrader("generate_assignment", ASSIGNMENT, f"--course={COURSE}",
+                              "--force", cwd=f"{HOME}/changed")
+    assert out.returncode == 0, out.text
+    out = instructor.nbgrader("autograde", ASSIGNMENT, f"--course={COURSE}",
+                              "--student=mallory", "--force", cwd=f"{HOME}/changed")
+    assert out.returncode != 0
+    assert "differs from your gradebook's (cell 2 (test_squares) differs)" in out.text
+    assert "generate_assignment <assignment> --force" in out.text
+    assert instructor.sh(f"test -e {HOME}/{MARKER}", cwd=HOME).returncode == 1
 
     # Control: the same collected folder graded by nbgrader's own Execute step, with the
     # token even removed from the command's environment. The probe then runs here, finds
@@ -301,3 +332,85 @@ def test_documented_instructor_workflow_never_runs_learner_code_with_their_token
     assert any(code == 201 for name, code in report["calls"].items()
                if name.startswith("grader enrol")), report["calls"]
     assert "instructor" in roles(hub, "mallory")
+
+
+# ---- refusals, on this machine against a grader without workers -------------------------
+
+
+def host_nbgrader(hub, cwd, *args: str) -> subprocess.CompletedProcess:
+    """nbgrader as an instructor runs it, with the learner image's nbgrader_config.py."""
+    shutil.copy(REPO / "images" / "learner" / "nbgrader_config.py", cwd / "nbgrader_config.py")
+    paths = [str(REPO / "extensions" / "learning_studio_lab"), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p),
+           "STUDIO_GRADER_URL": f"{hub.url}/services/grader/",
+           "JUPYTERHUB_API_TOKEN": hub.token("prof")}
+    return subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=180)
+
+
+def marked_answer(student_nb: bytes, marker) -> bytes:
+    """A right answer that also leaves a file behind wherever it runs."""
+    nb = nbformat.reads(answered(student_nb, correct=True).decode(), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "squares":
+            cell.source = f"open({str(marker)!r}, 'w').write('ran')\n" + cell.source
+    return nbformat.writes(nb).encode()
+
+
+@pytest.fixture
+def course_folder(hub, tmp_path):
+    """The instructor's course folder, with the gradebook generate_assignment makes."""
+    prof = tmp_path / "prof"
+    write_source(prof / "source" / "ps1")
+    out = host_nbgrader(hub, prof, "generate_assignment", "ps1", f"--course={COURSE}")
+    assert out.returncode == 0, out.stderr
+    return prof
+
+
+def test_autograde_refuses_work_that_did_not_come_from_collect(hub, course_folder, tmp_path):
+    marker = tmp_path / "RAN-HERE"
+    release = hub.client(hub.token("ann")).get(
+        f"{hub.grader}/courses/{COURSE}/assignments/ps1/release").json()
+    mine = course_folder / "submitted" / "eve" / "ps1"
+    mine.mkdir(parents=True)
+    (mine / "ps1.ipynb").write_bytes(
+        marked_answer(base64.b64decode(release["files"]["ps1.ipynb"]), marker))
+    out = host_nbgrader(hub, course_folder, "autograde", "ps1", f"--course={COURSE}")
+    assert out.returncode != 0
+    assert "has no timestamp.txt, so it did not come from `nbgrader collect`" in out.stderr
+    assert f"nbgrader collect ps1 --course={COURSE}" in out.stderr
+    assert not marker.exists()
+    assert not list((course_folder / "autograded").rglob("*.ipynb"))
+
+
+def test_autograde_of_work_the_grader_has_not_graded_waits_then_says_so(
+        hub, course_folder, tmp_path):
+    marker = tmp_path / "RAN-HERE"
+    bob = hub.client(hub.token("bob"))
+    release = bob.get(f"{hub.grader}/courses/{COURSE}/assignments/ps1/release").json()
+    r = bob.post(f"{hub.grader}/courses/{COURSE}/assignments/ps1/submissions",
+                 files=[("files", ("ps1.ipynb", marked_answer(
+                     base64.b64decode(release["files"]["ps1.ipynb"]), marker)))])
+    assert r.status_code == 201, r.text
+    out = host_nbgrader(hub, course_folder, "collect", "ps1", f"--course={COURSE}",
+                        "--student=bob")
+    assert out.returncode == 0, out.stderr
+    started = time.monotonic()
+    out = host_nbgrader(hub, course_folder, "autograde", "ps1", f"--course={COURSE}",
+                        "--student=bob", "--GraderExecute.wait_seconds=2",
+                        "--GraderExecute.poll_seconds=0.5")
+    assert out.returncode != 0
+    assert time.monotonic() - started >= 2  # it waited for the grader first
+    assert f"the grader has not graded bob's submission {r.json()['id']} of ps1: its " \
+           "status is grading" in out.stderr
+    assert "it is not run here instead" in out.stderr
+    assert not marker.exists()
+    # a timestamp the grader does not know (a hand-edited folder): refused as well
+    (course_folder / "submitted" / "bob" / "ps1" / "timestamp.txt").write_text(
+        "2001-01-01T00:00:00Z")
+    out = host_nbgrader(hub, course_folder, "autograde", "ps1", f"--course={COURSE}",
+                        "--student=bob", "--force")
+    assert out.returncode != 0
+    assert "the grader has no submission of bob for ps1 made at 2001-01-01T00:00:00Z" \
+        in out.stderr
+    assert not marker.exists()

@@ -42,9 +42,9 @@ class NotGradedHere(Exception):
 
 
 SAFE_COMMANDS = (
-    "nothing runs learner code in your server: the grader grades every submission in its "
-    "sandbox. See its grades with `nbgrader list --inbound --course=<course>`, the "
-    "Submissions view of the Courses panel or GET .../grades.csv, and Regrade there"
+    "learner code runs only in the grader's sandboxes, never in your server. The grader's "
+    "grades: `nbgrader list --inbound --course=<course>` or the Submissions view of the "
+    "Courses panel (Regrade is there)"
 )
 
 
@@ -73,9 +73,9 @@ class GraderExecute(NbGraderPreprocessor):
         if not stamp.is_file():
             raise NotGradedHere(
                 f"{folder} has no timestamp.txt, so it did not come from `nbgrader collect` "
-                f"and the grader has no sandbox run of it. {student}'s notebooks are not run "
-                f"here; {SAFE_COMMANDS}. Collect the submission with `nbgrader collect "
-                f"{assignment} --course={coursedir.course_id}`")
+                f"and the grader has no sandbox run of it: collect it with `nbgrader collect "
+                f"{assignment} --course={coursedir.course_id}`. It is not run here: "
+                f"{SAFE_COMMANDS}")
         when = stamp.read_text().strip()
         graded = self._run(self._graded(coursedir.course_id, assignment, student, when,
                                         notebook))
@@ -113,7 +113,7 @@ class GraderExecute(NbGraderPreprocessor):
                 raise NotGradedHere(
                     f"the grader has no submission of {student} for {assignment} made at "
                     f"{when} (timestamp.txt): collect again with `nbgrader collect "
-                    f"{assignment} --course={course} --update`. Nothing is run here; "
+                    f"{assignment} --course={course} --update`. It is not run here: "
                     f"{SAFE_COMMANDS}")
             sub = subs[-1]
             if sub["status"] != "grading" or time.monotonic() >= deadline:

@@ -98,8 +98,11 @@ class GraderList(GraderExchange, ExchangeList):
                                     "student_id": sub.get("username"),
                                     "timestamp": sub.get("submitted_at"),
                                     "score": sub.get("score")})
-                        self.log.info("%s %s %s %s", course, item["assignment"],
-                                      sub.get("username"), sub.get("submitted_at"))
+                        score = (f"{sub['score']:g}/{sub.get('max_score') or 0:g}"
+                                 if sub.get("score") is not None else "-")
+                        self.log.info("%s %s %s %s %s %s", course, item["assignment"],
+                                      sub.get("username"), sub.get("submitted_at"),
+                                      sub.get("status"), score)
                     continue
                 local = Path(self.assignment_dir) / item["assignment"]
                 if local.is_dir():
