@@ -227,11 +227,21 @@ def tamper(tmp_path_factory, docker_client):
             after = await autograde_async(build, subs["after"], pool, config=_config())
         finally:
             await pool.close()
-        return dict(zip(TAMPER, results, strict=True)), after, seconds
+        # the same attack with the guard turned off (c.DockerSandbox.seal_tests = False)
+        unguarded = _config()
+        unguarded.DockerSandbox.seal_tests = False
+        bare = SandboxPool(config=unguarded, warm=0, concurrency=1)
+        try:
+            unsealed = await autograde_async(build, subs["error_messages_dropped"], bare,
+                                             config=unguarded)
+        finally:
+            await bare.close()
+        return dict(zip(TAMPER, results, strict=True)), after, seconds, unsealed
 
-    results, after, seconds = asyncio.run(run())
+    results, after, seconds, unsealed = asyncio.run(run())
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     yield {"results": results, "after": after, "seconds": seconds, "docker": docker_client,
+           "unsealed": unsealed,
            "rss_growth_mib": (rss_after - rss_before) / 1024}
     shutil.rmtree(tmp, ignore_errors=True)
 
@@ -279,6 +289,14 @@ def test_tampering_case_is_contained(tamper, name):
         assert ARM_OUT not in json.dumps(nb.graded_notebook)
     # the time bound: the sandbox's wall clock (the queue before it is not this case's)
     assert result.timings["run"] < WALL + 15, result.timings
+
+
+def test_without_seals_the_attack_earns_the_points(tamper):
+    # what the guard is for: the same rewired kernel, unguarded, is believed
+    r = tamper["unsealed"]
+    assert r.review_reasons == []
+    assert r.notebooks["problem1"].cells["test_squares"].score == 2.0
+    assert r.notebooks["problem1"].cells["test_squares_hidden"].score == 1.0
 
 
 def test_refusals_say_what_is_refused(tamper):
