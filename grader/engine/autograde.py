@@ -13,9 +13,11 @@ The path of one notebook, as ``nbgrader autograde`` takes it:
 
 Because scoring reads only the kernel's messages, student code can change its grade only
 in the ways it can under nbgrader itself. What nbgrader cannot do and we add: a kernel that
-dies (exit, crash, out of memory), floods output, or outlives the wall clock stops the
-notebook; the cells that did not run get an error output, so their tests score 0, and the
-notebook carries a message saying why.
+dies (exit, crash, out of memory), floods the grader (more than ``received_limit`` bytes, or
+one message over the maximum message size), or outlives the wall clock stops the notebook;
+the cells that did not run get an error output, so their tests score 0, and the notebook
+carries a message saying why. Output beyond ``output_limit`` is dropped, not failed: the
+cells go on running and the cell carries a note.
 """
 
 from __future__ import annotations
@@ -163,14 +165,23 @@ def message_size(msg: dict) -> int:
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute preprocessor, with the kernel in a sandbox and output capped."""
+    """nbgrader's Execute preprocessor, with the kernel in a sandbox and output capped.
 
-    def __init__(self, *, output_limit: int, on_flood: Any, key: bytes | None = None,
+    Output beyond ``output_limit`` is dropped (not kept, the cells go on running); only
+    more than ``received_limit`` bytes of messages, which would keep this trusted process
+    busy, calls ``on_flood`` (the caller stops the sandbox).
+    """
+
+    def __init__(self, *, output_limit: int, on_flood: Any,
+                 received_limit: int | None = None, key: bytes | None = None,
                  **kwargs: Any):
         super().__init__(**kwargs)
         self.output_limit = output_limit
+        self.received_limit = received_limit if received_limit is not None else 2**62
         self.on_flood = on_flood
-        self.output_bytes = 0
+        self.output_bytes = 0  # what counts against output_limit
+        self.received_bytes = 0  # every message for this notebook's cells
+        self.cut_cells: set[int] = set()  # cells some of whose output was dropped
         self.learner_code_ran = False
         # Sealed tests (grader.engine.kernel_guard): the kernel's guard key, the nonce sent
         # with each test cell, and the seals its output carried.
@@ -183,21 +194,72 @@ class SandboxedExecute(Execute):
         display outputs: update_display_data and comm messages (with their binary buffers)
         would otherwise let a notebook make this trusted process hold gigabytes.
 
+        Past the budget the outputs are dropped, as they arrive (and from then on read
+        without parsing their content); kept are only what ends the cell (status), what
+        scores it (errors, made small) and clear_output.
+
         Seals are taken out of stream text before anything else (they are the grader's, not
-        the learner's output), whoever printed them."""
-        if msg.get("msg_type") == "stream":
-            text = msg.get("content", {}).get("text")
-            if isinstance(text, str) and SEAL_OUT in text:
-                msg["content"]["text"], found = take_seals(text)
-                self.seals.setdefault(cell_index, []).extend(found)
-                if not msg["content"]["text"]:
-                    return None
-        if msg.get("msg_type") != "status":
-            self.output_bytes += message_size(msg)
-            if self.output_bytes > self.output_limit:
-                self.on_flood()
-                return None
-        return super().process_message(msg, cell, cell_index)
+        the learner's output, and are kept whatever the budget), whoever printed them."""
+        size = msg.get("wire_bytes") or message_size(msg)
+        self.received_bytes += size
+        if self.received_bytes > self.received_limit:
+            self.on_flood()
+            return None
+        msg_type = msg.get("msg_type")
+        if msg_type == "stream" and self._take_seals(msg, cell_index):
+            return None  # nothing but seals
+        if msg_type in ("status", "execute_input"):
+            return super().process_message(self._unpacked(msg), cell, cell_index)
+        self.output_bytes += size
+        if self.output_bytes <= self.output_limit:
+            return super().process_message(self._unpacked(msg), cell, cell_index)
+        if not self.cut_cells and self.kc is not None:
+            self.kc.iopub_channel.lazy_content = True
+        self.cut_cells.add(cell_index)
+        if msg_type == "error":
+            # an error decides a test's score: it is kept, whatever the budget, but small
+            return super().process_message(_small_error(self._unpacked(msg)), cell,
+                                           cell_index)
+        if msg_type == "clear_output":
+            return super().process_message(self._unpacked(msg), cell, cell_index)
+        return None
+
+    def _take_seals(self, msg: dict, cell_index: int) -> bool:
+        """Record the seals in a stream message and take them out of its text; True when
+        nothing else was in it."""
+        content = msg.get("content")
+        if isinstance(content, bytes | bytearray | memoryview):
+            if SEAL_OUT.encode() not in bytes(content):
+                return False
+            self._unpacked(msg)
+        text = msg.get("content", {}).get("text")
+        if not isinstance(text, str) or SEAL_OUT not in text:
+            return False
+        msg["content"]["text"], found = take_seals(text)
+        self.seals.setdefault(cell_index, []).extend(found)
+        return not msg["content"]["text"]
+
+    def _unpacked(self, msg: dict) -> dict:
+        content = msg.get("content")
+        if isinstance(content, bytes | bytearray | memoryview):
+            assert self.kc is not None
+            msg["content"] = self.kc.session.unpack(content)
+        return msg
+
+    def on_cell_executed(self, **kwargs: Any) -> None:
+        """nbgrader's (an error reply without its error output gets one), then the note on
+        a cell whose output was cut, and no error output larger than a small one."""
+        super().on_cell_executed(**kwargs)
+        cell, cell_index = kwargs["cell"], kwargs["cell_index"]
+        for output in cell.outputs:
+            if output.output_type == "error":
+                _shrink_error(output)
+        if cell_index in self.cut_cells:
+            cell.outputs.append(nbformat.v4.new_output(
+                "display_data", data={"text/plain": f"[{self.cut_note()}]"}))
+
+    def cut_note(self) -> str:
+        return f"output beyond {_mb(self.output_limit)} MB was dropped"
 
     async def async_start_new_kernel_client(self) -> Any:
         """Use the sandbox's client, connected and subscribed while the sandbox warmed up."""
@@ -310,6 +372,36 @@ def check_seals(nb: NotebookNode, cells: Mapping[str, CellGrade], key: bytes | N
                    else f"only earned {vouched:g}")
                 + " (the kernel's replies were tampered with)")
     return reasons
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:g}"
+
+
+ERROR_KEEP = 16 * 1024  # characters of an error's name, value and traceback kept past the budget
+
+
+def _shrink_error(output: dict) -> None:
+    """Make an error output small: a name, a value and a traceback of ERROR_KEEP chars."""
+    output["ename"] = str(output.get("ename", ""))[:200]
+    value = str(output.get("evalue", ""))
+    if len(value) > ERROR_KEEP:
+        output["evalue"] = value[:ERROR_KEEP] + " ... (cut)"
+    tb = [str(line) for line in output.get("traceback") or []]
+    if sum(len(line) for line in tb) > ERROR_KEEP:
+        kept, budget = [], ERROR_KEEP
+        for line in reversed(tb):  # the end of a traceback says what failed
+            if budget <= 0:
+                break
+            kept.append(line[-budget:])
+            budget -= len(kept[-1])
+        output["traceback"] = ["... (traceback cut)", *reversed(kept)]
+
+
+def _small_error(msg: dict) -> dict:
+    content = dict(msg.get("content") or {})
+    _shrink_error(content)
+    return {**msg, "content": content}
 
 
 def _stop_output(reason: str) -> NotebookNode:
@@ -549,8 +641,9 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
                        ) -> tuple[str | None, bool, SandboxedExecute]:
     """Run one notebook in kernel ``index``.
 
-    Returns why it was stopped early (None if it was not), whether the whole sandbox was
-    killed, and the executor (with the seals of the notebook's tests).
+    Returns why it was stopped early or what of its output was dropped (None if neither),
+    whether the whole sandbox was killed, and the executor (with the seals of the
+    notebook's tests).
     """
     loop = asyncio.get_running_loop()
     progress = [0]
@@ -569,14 +662,17 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
                 task.cancel()
 
     executor = SandboxedExecute(
-        config=config, output_limit=pool.output_limit, key=sandbox.keys.get(index),
+        config=config, output_limit=pool.output_limit, received_limit=pool.received_limit,
+        key=sandbox.keys.get(index),
         on_flood=lambda: stop(
-            f"The notebook printed more than {pool.output_limit // 1024 // 1024} MB of output; "
-            "it was stopped there and the cells after it were not run (they score 0)."),
+            f"The notebook sent more than {_mb(pool.received_limit)} MB of output (its "
+            f"first {_mb(pool.output_limit)} MB were kept); it was stopped there and the "
+            "cells after it were not run (they score 0)."),
     )
     resources = _resources(assignment, master.name, path=workdir)
     km = SandboxKernelManager(sandbox, index)
     task = asyncio.ensure_future(executor.run(nb, resources, km, setup_code, progress))
+    watch = asyncio.ensure_future(_watch_connection(sandbox, index, stop))
     remaining = deadline - time.monotonic()
     try:
         await asyncio.wait_for(asyncio.shield(task), max(remaining, 0.1))
@@ -593,10 +689,11 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
     except DeadKernelError:
         oom = await asyncio.to_thread(sandbox.oom_killed)
         # Only this notebook's kernel is gone: the submission's other notebooks still run.
-        stop("The kernel ran out of memory (limit " + sandbox.runner.mem_limit + ")"
-             if oom else "The kernel died (exit, crash or os._exit)", kill=False)
-        reason[0] += (": the cells from the one that was running on were not run "
-                      "(they score 0).")
+        if not reason:  # (not when it died because the sandbox was stopped)
+            stop("The kernel ran out of memory (limit " + sandbox.runner.mem_limit + ")"
+                 if oom else "The kernel died (exit, crash or os._exit)", kill=False)
+            reason[0] += (": the cells from the one that was running on were not run "
+                          "(they score 0).")
     except Exception as e:  # noqa: BLE001 - any other failure stops this notebook only
         if index == 0 and not executor.learner_code_ran:
             # Nothing of the learner's ran in this sandbox yet: the sandbox is at fault,
@@ -605,15 +702,37 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
                                f"{e.__class__.__name__}: {e}") from e
         stop(f"Execution stopped: {e.__class__.__name__}: {str(e)[:300]}; the cells that did "
              "not run score 0.", kill=False)
+    finally:
+        watch.cancel()
+    cut = (f"The notebook printed more than {_mb(pool.output_limit)} MB of output; the "
+           f"{executor.cut_note()} and the cells went on running." if executor.cut_cells
+           else None)
     if task.done() and not task.cancelled() and task.exception() is None and not reason:
-        return None, False, executor
+        return cut, False, executor
     # Every code cell from the one that was running on gets an error output, so its tests
     # fail, exactly as a kernel error would make them fail.
     why = reason[0] if reason else "the sandbox stopped"
     for cell in nb.cells[progress[0]:]:
         if cell.cell_type == "code":
             cell.outputs.append(_stop_output(why))
-    return why, killed[0], executor
+    return (f"{cut} {why}" if cut else why), killed[0], executor
+
+
+async def _watch_connection(sandbox: Sandbox, index: int, stop: Any) -> None:
+    """Stop the sandbox when kernel ``index`` sends a message over the maximum size.
+
+    libzmq cuts the connection on such a message and nothing would arrive any more: the
+    notebook would wait for its timeouts. A kernel that dies cuts it too; that case is
+    left to nbclient, which reports a dead kernel."""
+    what, certain = await sandbox.connection_cut(index)
+    if not certain:
+        await asyncio.sleep(1.0)  # the launcher reports a dead kernel within milliseconds
+        if not await sandbox.kernel_alive(index):
+            return
+    limit = _mb(sandbox.runner.max_message_size)
+    stop(f"The kernel sent a message larger than {limit} MB ({what}; the limit is "
+         "DockerSandbox.max_message_size); the sandbox was stopped and the cells from the "
+         "one that was running on were not run (they score 0).")
 
 
 def autograde(
