@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import resource
 import shutil
 import socket
 import threading
@@ -177,10 +178,13 @@ def hostile(tmp_path_factory, docker_client):
             await pool.close()
         return dict(zip(HOSTILE, results, strict=True)), after
 
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     results, after = asyncio.run(run())
+    rss_growth_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1024
     stop.set()
     server.close()
-    yield {"results": results, "after": after, "accepted": accepted, "docker": docker_client}
+    yield {"results": results, "after": after, "accepted": accepted, "docker": docker_client,
+           "rss_growth_mib": rss_growth_mib}
     shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -217,6 +221,20 @@ def test_hostile_submission_is_graded(hostile, name):
     if name not in ("disk_fill", "network", "read_hidden_tests", "huge_print_then_answer",
                     "sigstop", "close_std_streams", "threads_left_spinning"):
         assert _p1(result, "test_squares") == 0.0
+    # a hostile submission is graded, not sent to review: it did not forge a verdict
+    assert result.review_reasons == [], result.review_reasons
+    # nothing of the hidden tests comes back to the learner
+    assert HIDDEN_SNIPPET not in json.dumps(data)
+    for nb in result.notebooks.values():
+        assert HIDDEN_SNIPPET not in nb.feedback_html
+        assert HIDDEN_SNIPPET not in json.dumps(nb.learner_notebook or {})
+    # the time bound: the sandbox's wall clock, with the removal after it
+    assert result.timings["run"] < WALL + 15, result.timings
+
+
+def test_grader_memory_stays_bounded(hostile):
+    # every flood above went through this process: it held none of them
+    assert hostile["rss_growth_mib"] < 600, hostile["rss_growth_mib"]
 
 
 def test_memory_bomb_is_killed_with_a_message(hostile):
