@@ -62,6 +62,11 @@ IPC = "/sandbox/ipc"
 # The user the learner image runs as; the kernels run as this user in the sandbox too.
 LEARNER_UID = 1000
 
+# Host threads gVisor's sentry and gofer need per kernel of a sandbox (measured with the
+# ptrace platform: 74 for one idle kernel, 96 for two, 179 for four; a little more once they ran
+# code): added to the pids limit under gVisor (DockerSandbox.host_pids_limit).
+GVISOR_PIDS_PER_KERNEL = 64
+
 # The kernel launcher runs inside the container with the learner image's Python, which
 # does not have the grader: its source is copied into the inbox (grader.engine.kernel_launcher).
 LAUNCHER = Path(kernel_launcher.__file__).read_text()
@@ -252,7 +257,7 @@ class Sandbox:
                 mem_limit=r.mem_limit,
                 memswap_limit=r.mem_limit,
                 nano_cpus=int(r.cpu_limit * 1e9),
-                pids_limit=r.pids_limit,
+                pids_limit=r.host_pids_limit(self.kernels),
                 ulimits=[Ulimit(name="nofile", soft=1024, hard=1024)],
                 environment={"NBGRADER_EXECUTION": "autograde", "HOME": "/home/learner"},
                 working_dir="/home/learner",
@@ -261,6 +266,7 @@ class Sandbox:
                     str(self.ipc): {"bind": IPC, "mode": "rw"},
                 },
                 labels={"learning-studio.role": "sandbox", OWNER_LABEL: OWNER},
+                runtime=r.runtime or None,
                 # Kernel stdout/stderr at the fd level goes to the container log: cap it so
                 # a flood cannot fill the docker host's disk.
                 log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
@@ -270,6 +276,10 @@ class Sandbox:
                 f"Sandbox image {r.image!r} not found: build it (images/learner) or set "
                 "DockerSandbox.image."
             ) from e
+        except docker.errors.APIError as e:
+            if r.runtime and "runtime" in str(e.explanation or "").lower():
+                raise SandboxUnavailable(r.unknown_runtime_message()) from e
+            raise SandboxError(f"Could not start sandbox container {self.name}: {e}") from e
         except docker.errors.DockerException as e:
             raise SandboxError(f"Could not start sandbox container {self.name}: {e}") from e
 
@@ -351,6 +361,7 @@ class Sandbox:
         # are its children, so read the cgroup's own OOM kill counter where it is visible.
         cid = getattr(self.container, "id", "")
         for path in (f"/sys/fs/cgroup/memory/docker/{cid}/memory.oom_control",
+                     f"/sys/fs/cgroup/memory/system.slice/docker-{cid}.scope/memory.oom_control",
                      f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.events",
                      f"/sys/fs/cgroup/docker/{cid}/memory.events"):
             try:
@@ -361,9 +372,16 @@ class Sandbox:
                 key, _, value = line.partition(" ")
                 if key == "oom_kill" and value.strip().isdigit():
                     return int(value) > 0
+        # No cgroup: the whole container is gone or going. Under gVisor that is how an OOM
+        # kill looks (the host kills the sandbox's own process: every kernel dies at once),
+        # and Docker records it once the container has exited: wait for that, briefly.
         try:
+            if self.runner.gvisor and self.is_running():
+                self.container.wait(timeout=5)
             self.container.reload()
         except docker.errors.NotFound:
+            return False
+        except Exception:  # noqa: BLE001 - still running after 5 s: not an OOM kill
             return False
         return bool(self.container.attrs.get("State", {}).get("OOMKilled"))
 
@@ -442,6 +460,12 @@ class DockerSandbox(LoggingConfigurable):
         help="Seconds without a heartbeat reply before a kernel counts as dead (it then "
         "scores as crashed). Generous, so that a busy machine does not kill live kernels.",
     ).tag(config=True)
+    runtime = Unicode(
+        "",
+        help="OCI runtime of the sandbox containers, as registered with the Docker engine "
+        "(daemon.json \"runtimes\"): empty is the engine's default (runc); \"runsc\" runs "
+        "them under gVisor, which must be registered with --host-uds=all.",
+    ).tag(config=True)
     docker_base_url = Unicode(
         "", help="Docker engine URL; empty means from the environment (DOCKER_HOST)."
     ).tag(config=True)
@@ -453,6 +477,7 @@ class DockerSandbox(LoggingConfigurable):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._docker: Any = None
+        self._gvisor: bool | None = None
         # Sandboxes started and not removed yet: close() removes whatever is left.
         self.live: set[Sandbox] = set()
         # No zmq MAXMSGSIZE: an oversized message would silently cut the connection and
@@ -502,6 +527,14 @@ class DockerSandbox(LoggingConfigurable):
             raise SandboxUnavailable(
                 f"the Docker engine is not reachable ({e.__cause__ or e}); start it (and "
                 "build the learner image: ./studio build)") from None
+        if self.runtime:
+            try:
+                runtimes = client.info().get("Runtimes") or {}
+            except docker.errors.DockerException as e:
+                raise SandboxUnavailable(
+                    f"the Docker engine did not say which runtimes it has ({e})") from None
+            if self.runtime not in runtimes:
+                raise SandboxUnavailable(self.unknown_runtime_message(sorted(runtimes)))
         try:
             client.images.get(self.image)
         except docker.errors.ImageNotFound:
@@ -511,6 +544,46 @@ class DockerSandbox(LoggingConfigurable):
         except docker.errors.DockerException as e:
             raise SandboxUnavailable(
                 f"the Docker engine did not answer about image {self.image!r} ({e})") from None
+
+    @property
+    def gvisor(self) -> bool:
+        """Whether the sandboxes run under gVisor (the runtime is Docker's runsc binary)."""
+        if not self.runtime:
+            return False
+        if self._gvisor is None:
+            try:
+                found = (self.docker.info().get("Runtimes") or {}).get(self.runtime) or {}
+            except docker.errors.DockerException:
+                found = {}
+            path = found.get("path") or found.get("runtimeType") or self.runtime
+            self._gvisor = "runsc" in os.path.basename(path) or self.runtime == "runsc"
+        return self._gvisor
+
+    def host_pids_limit(self, kernels: int) -> int:
+        """The pids limit Docker puts on a sandbox's cgroup.
+
+        Under gVisor the host's cgroup holds gVisor's own threads (about 40 plus 30 per
+        kernel, measured) and, with the ptrace platform, a host thread for each of the
+        learner's threads and a stub process per process: the limit leaves room for them,
+        else the sandbox dies before its kernels answer. A fork bomb is still stopped by it.
+        """
+        if not self.gvisor:
+            return self.pids_limit
+        return 2 * self.pids_limit + GVISOR_PIDS_PER_KERNEL * kernels
+
+    def unknown_runtime_message(self, known: list[str] | None = None) -> str:
+        have = f" (it has: {', '.join(known)})" if known else ""
+        hint = (
+            "install gVisor (Debian: apt-get install runsc), register it with "
+            "`runsc install --runtime=runsc -- --platform=ptrace --network=none "
+            "--host-uds=all` (this edits /etc/docker/daemon.json) and reload the engine "
+            "(kill -HUP $(cat /var/run/docker.pid), or systemctl reload docker)"
+            if self.runtime == "runsc" else
+            "register it under \"runtimes\" in /etc/docker/daemon.json and reload the "
+            "engine (systemctl reload docker)")
+        return (f"the Docker engine has no runtime {self.runtime!r}{have}, which "
+                f"c.DockerSandbox.runtime names: {hint}; or set c.DockerSandbox.runtime = \"\" "
+                "for the engine's default runtime")
 
     def remove_all(self, only_orphans: bool = True) -> int:
         """Remove sandboxes with this runner's name prefix left by grader processes of this
