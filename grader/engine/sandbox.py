@@ -303,9 +303,10 @@ class Sandbox:
             self.stop_clients()
             logs = await asyncio.to_thread(self.logs)
             await asyncio.to_thread(self.remove)
+            hint = self.runner.gvisor_problem()
             raise SandboxError(
-                f"Kernels in sandbox {self.name} did not start within {timeout:.0f} s. "
-                f"Container log:\n{logs[-2000:]}"
+                f"Kernels in sandbox {self.name} did not start within {timeout:.0f} s"
+                + (f": {hint}" if hint else "") + f". Container log:\n{logs[-2000:]}"
             ) from e
         # Every socket exists now: no new files are needed in the ipc directory.
         os.chown(self.ipc, 0, 0)
@@ -477,7 +478,7 @@ class DockerSandbox(LoggingConfigurable):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._docker: Any = None
-        self._gvisor: bool | None = None
+        self._runtime: dict[str, Any] | None = None
         # Sandboxes started and not removed yet: close() removes whatever is left.
         self.live: set[Sandbox] = set()
         # No zmq MAXMSGSIZE: an oversized message would silently cut the connection and
@@ -535,6 +536,8 @@ class DockerSandbox(LoggingConfigurable):
                     f"the Docker engine did not say which runtimes it has ({e})") from None
             if self.runtime not in runtimes:
                 raise SandboxUnavailable(self.unknown_runtime_message(sorted(runtimes)))
+            if problem := self.gvisor_problem():
+                raise SandboxUnavailable(problem)
         try:
             client.images.get(self.image)
         except docker.errors.ImageNotFound:
@@ -545,19 +548,37 @@ class DockerSandbox(LoggingConfigurable):
             raise SandboxUnavailable(
                 f"the Docker engine did not answer about image {self.image!r} ({e})") from None
 
+    def _runtime_entry(self) -> dict[str, Any]:
+        """The engine's entry for ``runtime`` (path, runtimeArgs), {} if unknown."""
+        if self._runtime is None:
+            try:
+                runtimes = self.docker.info().get("Runtimes") or {}
+            except docker.errors.DockerException:
+                return {}
+            self._runtime = runtimes.get(self.runtime) or {}
+        return self._runtime
+
     @property
     def gvisor(self) -> bool:
         """Whether the sandboxes run under gVisor (the runtime is Docker's runsc binary)."""
         if not self.runtime:
             return False
-        if self._gvisor is None:
-            try:
-                found = (self.docker.info().get("Runtimes") or {}).get(self.runtime) or {}
-            except docker.errors.DockerException:
-                found = {}
-            path = found.get("path") or found.get("runtimeType") or self.runtime
-            self._gvisor = "runsc" in os.path.basename(path) or self.runtime == "runsc"
-        return self._gvisor
+        path = self._runtime_entry().get("path") or self.runtime
+        return "runsc" in os.path.basename(path)
+
+    def gvisor_problem(self) -> str | None:
+        """Why gVisor, as registered, cannot run sandboxes (None when it can): the kernels'
+        sockets in the bind-mounted folder need host Unix sockets."""
+        if not self.gvisor:
+            return None
+        args = self._runtime_entry().get("runtimeArgs") or []
+        if any(a in ("--host-uds=all", "--host-uds=create", "--fsgofer-host-uds") for a in args):
+            return None
+        return (f"the runtime {self.runtime!r} (gVisor) is registered without --host-uds=all, "
+                "so the kernels' sockets stay inside it and no kernel can be reached: add "
+                "\"--host-uds=all\" to its runtimeArgs in /etc/docker/daemon.json (or run "
+                f"`runsc install --runtime={self.runtime} -- --platform=ptrace --network=none "
+                "--host-uds=all`) and reload the engine (kill -HUP $(cat /var/run/docker.pid))")
 
     def host_pids_limit(self, kernels: int) -> int:
         """The pids limit Docker puts on a sandbox's cgroup.

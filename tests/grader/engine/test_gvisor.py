@@ -141,6 +141,7 @@ def test_sandbox_runs_under_gvisor(docker_client):
     try:
         (text, _), interrupted, after = asyncio.run(use())
         assert sandbox.container.attrs["HostConfig"]["Runtime"] == RUNTIME
+        assert runner.gvisor and runner.gvisor_problem() is None  # registered with host-uds
         # gVisor's own kernel answers uname, not the host's
         assert text.split()[0] != os.uname().release, text
         assert text.split()[1] == "1000"
