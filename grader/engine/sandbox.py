@@ -239,6 +239,8 @@ class Sandbox:
                 f"Cannot prepare sandbox directory {self.dir} ({e}): DockerSandbox.work_root "
                 "must be writable and the grader must be allowed to chown (run it as root)."
             ) from e
+        if problem := r.gvisor_problem():
+            raise SandboxUnavailable(problem)
         tmpfs_opts = f"size={r.tmpfs_size},uid={LEARNER_UID},gid={LEARNER_UID},mode=0700"
         self.started_at = time.monotonic()
         try:
@@ -303,10 +305,9 @@ class Sandbox:
             self.stop_clients()
             logs = await asyncio.to_thread(self.logs)
             await asyncio.to_thread(self.remove)
-            hint = self.runner.gvisor_problem()
             raise SandboxError(
-                f"Kernels in sandbox {self.name} did not start within {timeout:.0f} s"
-                + (f": {hint}" if hint else "") + f". Container log:\n{logs[-2000:]}"
+                f"Kernels in sandbox {self.name} did not start within {timeout:.0f} s. "
+                f"Container log:\n{logs[-2000:]}"
             ) from e
         # Every socket exists now: no new files are needed in the ipc directory.
         os.chown(self.ipc, 0, 0)
@@ -550,12 +551,14 @@ class DockerSandbox(LoggingConfigurable):
 
     def _runtime_entry(self) -> dict[str, Any]:
         """The engine's entry for ``runtime`` (path, runtimeArgs), {} if unknown."""
-        if self._runtime is None:
+        if self._runtime is None:  # cached: a changed registration counts after a restart
             try:
                 runtimes = self.docker.info().get("Runtimes") or {}
             except docker.errors.DockerException:
                 return {}
-            self._runtime = runtimes.get(self.runtime) or {}
+            if self.runtime not in runtimes:
+                return {}
+            self._runtime = runtimes[self.runtime]
         return self._runtime
 
     @property
