@@ -36,4 +36,6 @@ c.GraderApp.ip = "0.0.0.0"
 # The grading sandboxes (grader.engine.sandbox).
 c.DockerSandbox.image = "learning-studio/learner:latest"
 c.DockerSandbox.mem_limit = "512m"
+# gVisor, once registered with the Docker engine (grader-operator.md); "" is Docker's default.
+c.DockerSandbox.runtime = ""
 c.SandboxPool.warm = 2

@@ -65,6 +65,11 @@ IPC = "/sandbox/ipc"
 # The user the learner image runs as; the kernels run as this user in the sandbox too.
 LEARNER_UID = 1000
 
+# Host threads gVisor's sentry and gofer need per kernel of a sandbox (measured with the
+# ptrace platform: 74 for one idle kernel, 96 for two, 179 for four; a little more once they ran
+# code): added to the pids limit under gVisor (DockerSandbox.host_pids_limit).
+GVISOR_PIDS_PER_KERNEL = 64
+
 # The kernel launcher runs inside the container with the learner image's Python, which
 # does not have the grader: its source is copied into the inbox (grader.engine.kernel_launcher).
 LAUNCHER = Path(kernel_launcher.__file__).read_text()
@@ -331,6 +336,8 @@ class Sandbox:
                 f"Cannot prepare sandbox directory {self.dir} ({e}): DockerSandbox.work_root "
                 "must be writable and the grader must be allowed to chown (run it as root)."
             ) from e
+        if problem := r.gvisor_problem():
+            raise SandboxUnavailable(problem)
         tmpfs_opts = f"size={r.tmpfs_size},uid={LEARNER_UID},gid={LEARNER_UID},mode=0700"
         self.started_at = time.monotonic()
         try:
@@ -349,7 +356,7 @@ class Sandbox:
                 mem_limit=r.mem_limit,
                 memswap_limit=r.mem_limit,
                 nano_cpus=int(r.cpu_limit * 1e9),
-                pids_limit=r.pids_limit,
+                pids_limit=r.host_pids_limit(self.kernels),
                 ulimits=[Ulimit(name="nofile", soft=1024, hard=1024)],
                 environment={"NBGRADER_EXECUTION": "autograde", "HOME": "/home/learner"},
                 working_dir="/home/learner",
@@ -358,6 +365,7 @@ class Sandbox:
                     str(self.ipc): {"bind": IPC, "mode": "rw"},
                 },
                 labels={"learning-studio.role": "sandbox", OWNER_LABEL: OWNER},
+                runtime=r.runtime or None,
                 # Kernel stdout/stderr at the fd level goes to the container log: cap it so
                 # a flood cannot fill the docker host's disk.
                 log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
@@ -367,6 +375,10 @@ class Sandbox:
                 f"Sandbox image {r.image!r} not found: build it (images/learner) or set "
                 "DockerSandbox.image."
             ) from e
+        except docker.errors.APIError as e:
+            if r.runtime and "runtime" in str(e.explanation or "").lower():
+                raise SandboxUnavailable(r.unknown_runtime_message()) from e
+            raise SandboxError(f"Could not start sandbox container {self.name}: {e}") from e
         except docker.errors.DockerException as e:
             raise SandboxError(f"Could not start sandbox container {self.name}: {e}") from e
 
@@ -491,6 +503,7 @@ class Sandbox:
         # are its children, so read the cgroup's own OOM kill counter where it is visible.
         cid = getattr(self.container, "id", "")
         for path in (f"/sys/fs/cgroup/memory/docker/{cid}/memory.oom_control",
+                     f"/sys/fs/cgroup/memory/system.slice/docker-{cid}.scope/memory.oom_control",
                      f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/memory.events",
                      f"/sys/fs/cgroup/docker/{cid}/memory.events"):
             try:
@@ -501,9 +514,16 @@ class Sandbox:
                 key, _, value = line.partition(" ")
                 if key == "oom_kill" and value.strip().isdigit():
                     return int(value) > 0
+        # No cgroup: the whole container is gone or going. Under gVisor that is how an OOM
+        # kill looks (the host kills the sandbox's own process: every kernel dies at once),
+        # and Docker records it once the container has exited: wait for that, briefly.
         try:
+            if self.runner.gvisor and self.is_running():
+                self.container.wait(timeout=5)
             self.container.reload()
         except docker.errors.NotFound:
+            return False
+        except Exception:  # noqa: BLE001 - still running after 5 s: not an OOM kill
             return False
         return bool(self.container.attrs.get("State", {}).get("OOMKilled"))
 
@@ -592,6 +612,12 @@ class DockerSandbox(LoggingConfigurable):
         help="Run the guard in each kernel and trust a test's pass only with its seal "
         "(grader.engine.kernel_guard). Turn off only to measure what it costs.",
     ).tag(config=True)
+    runtime = Unicode(
+        "",
+        help="OCI runtime of the sandbox containers, as registered with the Docker engine "
+        "(daemon.json \"runtimes\"): empty is the engine's default (runc); \"runsc\" runs "
+        "them under gVisor, which must be registered with --host-uds=all.",
+    ).tag(config=True)
     docker_base_url = Unicode(
         "", help="Docker engine URL; empty means from the environment (DOCKER_HOST)."
     ).tag(config=True)
@@ -615,6 +641,7 @@ class DockerSandbox(LoggingConfigurable):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._docker: Any = None
+        self._runtime: dict[str, Any] | None = None
         # Sandboxes started and not removed yet: close() removes whatever is left.
         self.live: set[Sandbox] = set()
         # Every socket of the grader's kernel clients gets a maximum message size and a
@@ -667,6 +694,16 @@ class DockerSandbox(LoggingConfigurable):
             raise SandboxUnavailable(
                 f"the Docker engine is not reachable ({e.__cause__ or e}); start it (and "
                 "build the learner image: ./studio build)") from None
+        if self.runtime:
+            try:
+                runtimes = client.info().get("Runtimes") or {}
+            except docker.errors.DockerException as e:
+                raise SandboxUnavailable(
+                    f"the Docker engine did not say which runtimes it has ({e})") from None
+            if self.runtime not in runtimes:
+                raise SandboxUnavailable(self.unknown_runtime_message(sorted(runtimes)))
+            if problem := self.gvisor_problem():
+                raise SandboxUnavailable(problem)
         try:
             client.images.get(self.image)
         except docker.errors.ImageNotFound:
@@ -676,6 +713,66 @@ class DockerSandbox(LoggingConfigurable):
         except docker.errors.DockerException as e:
             raise SandboxUnavailable(
                 f"the Docker engine did not answer about image {self.image!r} ({e})") from None
+
+    def _runtime_entry(self) -> dict[str, Any]:
+        """The engine's entry for ``runtime`` (path, runtimeArgs), {} if unknown."""
+        if self._runtime is None:  # cached: a changed registration counts after a restart
+            try:
+                runtimes = self.docker.info().get("Runtimes") or {}
+            except docker.errors.DockerException:
+                return {}
+            if self.runtime not in runtimes:
+                return {}
+            self._runtime = runtimes[self.runtime]
+        return self._runtime
+
+    @property
+    def gvisor(self) -> bool:
+        """Whether the sandboxes run under gVisor (the runtime is Docker's runsc binary)."""
+        if not self.runtime:
+            return False
+        path = self._runtime_entry().get("path") or self.runtime
+        return "runsc" in os.path.basename(path)
+
+    def gvisor_problem(self) -> str | None:
+        """Why gVisor, as registered, cannot run sandboxes (None when it can): the kernels'
+        sockets in the bind-mounted folder need host Unix sockets."""
+        if not self.gvisor:
+            return None
+        args = self._runtime_entry().get("runtimeArgs") or []
+        if any(a in ("--host-uds=all", "--host-uds=create", "--fsgofer-host-uds") for a in args):
+            return None
+        return (f"the runtime {self.runtime!r} (gVisor) is registered without --host-uds=all, "
+                "so the kernels' sockets stay inside it and no kernel can be reached: add "
+                "\"--host-uds=all\" to its runtimeArgs in /etc/docker/daemon.json (or run "
+                f"`runsc install --runtime={self.runtime} -- --platform=ptrace --network=none "
+                "--host-uds=all`) and reload the engine (kill -HUP $(cat /var/run/docker.pid))")
+
+    def host_pids_limit(self, kernels: int) -> int:
+        """The pids limit Docker puts on a sandbox's cgroup.
+
+        Under gVisor the host's cgroup holds gVisor's own threads (about 40 plus 30 per
+        kernel, measured) and, with the ptrace platform, a host thread for each of the
+        learner's threads and a stub process per process: the limit leaves room for them,
+        else the sandbox dies before its kernels answer. A fork bomb is still stopped by it.
+        """
+        if not self.gvisor:
+            return self.pids_limit
+        return 2 * self.pids_limit + GVISOR_PIDS_PER_KERNEL * kernels
+
+    def unknown_runtime_message(self, known: list[str] | None = None) -> str:
+        have = f" (it has: {', '.join(known)})" if known else ""
+        hint = (
+            "install gVisor (Debian: apt-get install runsc), register it with "
+            "`runsc install --runtime=runsc -- --platform=ptrace --network=none "
+            "--host-uds=all` (this edits /etc/docker/daemon.json) and reload the engine "
+            "(kill -HUP $(cat /var/run/docker.pid), or systemctl reload docker)"
+            if self.runtime == "runsc" else
+            "register it under \"runtimes\" in /etc/docker/daemon.json and reload the "
+            "engine (systemctl reload docker)")
+        return (f"the Docker engine has no runtime {self.runtime!r}{have}, which "
+                f"c.DockerSandbox.runtime names: {hint}; or set c.DockerSandbox.runtime = \"\" "
+                "for the engine's default runtime")
 
     def remove_all(self, only_orphans: bool = True) -> int:
         """Remove sandboxes with this runner's name prefix left by grader processes of this

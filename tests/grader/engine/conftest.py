@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import docker
 import pytest
 from traitlets.config import Config
 
-PREFIX = "ls-test-sandbox-"
-WORK_ROOT = "/tmp/ls-test-sandboxes"
+# Test sessions sharing one Docker engine (a developer's and CI's) each set their own, else
+# one session's cleanup removes the other's sandboxes mid-test.
+PREFIX = os.environ.get("LS_TEST_SANDBOX_PREFIX", "ls-test-sandbox-")
+WORK_ROOT = f"/tmp/{PREFIX.rstrip('-')}es"
 
 
 def engine_config(**execute: object) -> Config:

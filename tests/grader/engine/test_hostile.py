@@ -25,8 +25,9 @@ HIDDEN_SNIPPET = "squares(BASE)[-1] == 81"  # the hidden test's code in the refe
 WALL = 10.0
 
 
-def _config():
+def _config(runtime: str = ""):
     c = engine_config(timeout=4)
+    c.DockerSandbox.runtime = runtime
     c.DockerSandbox.mem_limit = "256m"
     c.DockerSandbox.pids_limit = 64
     c.SandboxPool.wall_timeout = WALL
@@ -136,6 +137,12 @@ def _gateway(docker_client) -> str:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory, docker_client):
+    yield from grade_hostile(tmp_path_factory, docker_client, runtime="")
+
+
+def grade_hostile(tmp_path_factory, docker_client, runtime: str):
+    """Grade every HOSTILE submission (two at a time) and then a correct one, with sandboxes
+    of the given OCI runtime (test_gvisor.py runs the same tests under gVisor)."""
     tmp = tmp_path_factory.mktemp("hostile")
     source = f.reference_assignment(tmp / "source" / "ps1")
     build = build_release(source)
@@ -169,11 +176,11 @@ def hostile(tmp_path_factory, docker_client):
     subs["after"] = f.submission_from(student, tmp / "subs" / "after", f.CORRECT)
 
     async def run():
-        pool = SandboxPool(config=_config(), warm=2, concurrency=2)
+        pool = SandboxPool(config=_config(runtime), warm=2, concurrency=2)
         try:
             results = await asyncio.gather(*(
-                autograde_async(build, subs[n], pool, config=_config()) for n in HOSTILE))
-            after = await autograde_async(build, subs["after"], pool, config=_config())
+                autograde_async(build, subs[n], pool, config=_config(runtime)) for n in HOSTILE))
+            after = await autograde_async(build, subs["after"], pool, config=_config(runtime))
         finally:
             await pool.close()
         return dict(zip(HOSTILE, results, strict=True)), after
@@ -184,7 +191,7 @@ def hostile(tmp_path_factory, docker_client):
     stop.set()
     server.close()
     yield {"results": results, "after": after, "accepted": accepted, "docker": docker_client,
-           "rss_growth_mib": rss_growth_mib}
+           "rss_growth_mib": rss_growth_mib, "runtime": runtime}
     shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -210,9 +217,13 @@ def test_hostile_submission_is_graded(hostile, name):
     # (a fork bomb's or an endless loop's leftovers may starve it: same learner, same box)
     # Output floods and the wall clock kill the whole sandbox, and say so; so does a
     # submission that kills the sandbox's own launcher.
-    if name in ("infinite_loop_ignoring_interrupt", "huge_output", "one_huge_message",
-                "oversized_message", "update_display_flood", "comm_flood",
-                "kill_the_launcher"):
+    stops_sandbox = ("infinite_loop_ignoring_interrupt", "huge_output", "one_huge_message",
+                     "oversized_message", "update_display_flood", "comm_flood",
+                     "kill_the_launcher")
+    if hostile["runtime"] == "runsc":
+        # under gVisor the memory limit kills gVisor's own process: the whole sandbox
+        stops_sandbox += ("memory_bomb",)
+    if name in stops_sandbox:
         if p2.cells["test_total"].score != 3.0:
             assert p2.messages, "a notebook that did not run says why"
     elif name not in ("fork_bomb", "disk_fill"):
@@ -253,9 +264,11 @@ def test_disk_fill_stays_in_the_sandbox(hostile):
     r = hostile["results"]["disk_fill"]
     out = _outputs(r)
     assert "'/home/learner/fill', 'OSError:28'" in out  # tmpfs full (ENOSPC)
-    assert "'/fill', 'OSError:30'" in out  # read-only root (EROFS)
+    # read-only root and inbox: EROFS; gVisor checks the permission first (EACCES)
+    refused = "PermissionError:13" if hostile["runtime"] == "runsc" else "OSError:30"
+    assert f"'/fill', '{refused}'" in out
     assert "'/sandbox/ipc/fill', 'PermissionError:13'" in out  # taken back by the grader
-    assert "'/sandbox/inbox/files/fill', 'OSError:30'" in out
+    assert f"'/sandbox/inbox/files/fill', '{refused}'" in out
     assert _p1(r, "test_squares") == 2.0  # and the answer still grades
 
 
