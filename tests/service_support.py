@@ -24,7 +24,9 @@ from tooling import start_process, stop_process
 
 from grader.service.orm import Assignment, Course, Release, Submission
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[1]
+# the hub and the grader it starts run this tree's code (not whatever the venv installed)
+PYTHONPATH = os.pathsep.join([str(REPO), str(REPO / "contracts")])
 ADMIN_TOKEN = secrets.token_hex(16)
 SERVICE = "grader"
 
@@ -144,7 +146,7 @@ def start_hub(root: Path, grader_config: str, env: dict[str, str],
     port, hub_port, api_port, grader_port = (free_port() for _ in range(4))
     (root / "grader_config.py").write_text(grader_config)
     service_env = {
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": PYTHONPATH,
         "GRADER_DATABASE_URL": env.get("GRADER_DATABASE_URL", f"sqlite:///{root / 'grader.sqlite'}"),
         "GRADER_BLOB_DIR": str(root / "blobs"),
         **{k: v for k, v in env.items() if k != "GRADER_DATABASE_URL"},
@@ -185,7 +187,7 @@ def start_hub(root: Path, grader_config: str, env: dict[str, str],
     proc = start_process(
         [sys.executable, "-m", "jupyterhub", "-f", str(root / "jupyterhub_config.py")],
         cwd=root, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": PYTHONPATH},
     )
     hub = Hub(f"http://127.0.0.1:{port}", root)
     deadline = time.monotonic() + 60

@@ -182,6 +182,11 @@ def openapi_document(prefix: str) -> dict:
                 "get": _op("export grades (latest submission per learner and assignment; "
                            "?assignment= filters)", "instructors", params=C, ctype="text/csv")
             },
+            "/courses/{course}/storage": {
+                "get": _op("bytes and files the grader stores for the course, by kind "
+                           "(releases, submissions, feedback, lessons) and by assignment, "
+                           "and what is kept for how long", "instructors", params=C)
+            },
             "/submissions/{submission_id}": {
                 "get": _op("one submission with per-cell grades", "its learner, instructors",
                            params=S)
