@@ -261,7 +261,8 @@ export function storageBlock(usage: IStorage): HTMLElement {
     h.textContent = text;
     return h;
   };
-  block.append(summary, heading('By kind'), kinds, heading('By assignment'), assignments, cleanup);
+  // the clean-up rule beside "Kept", above the assignments (a long list scrolls)
+  block.append(summary, heading('By kind'), kinds, cleanup, heading('By assignment'), assignments);
   if (usage.missing_files > 0) {
     const missing = document.createElement('p');
     missing.className = 'ls-error ls-storage-missing';
