@@ -548,7 +548,9 @@ def test_learner_submitting_twice_quickly_is_told_when_to_submit_again(e2e, brow
         submit.click()
         page.click(".jp-Dialog button:has-text('Submit')")
         page.wait_for_selector("text=grading…", timeout=60_000)
-        # and at once again, as a learner who is not sure it worked
+        # and at once again, as a learner who is not sure it worked (back on the notebook's
+        # tab, in case a quick grade already opened the Feedback view)
+        page.click(".lm-TabBar-tab:has-text('squares.ipynb')")
         submit.click()
         page.click(".jp-Dialog button:has-text('Submit')")
         dialog = page.locator(".jp-Dialog", has=page.locator(".ls-rate-limit"))

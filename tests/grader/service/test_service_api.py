@@ -393,6 +393,8 @@ def test_instructors_see_their_course_storage(hub, people):
     assert people["eve"].get(f"{hub.grader}/courses/storage-demo/storage").status_code == 403
     r = prof.get(f"{hub.grader}/courses/no-such-course/storage")
     assert r.status_code == 404 and r.json()["error"]["code"] == "NotFound"
-    # and the route is in the API's document
-    assert "/courses/{course}/storage" in requests_get_json(
-        hub, f"{hub.grader}/openapi.json")["paths"]
+    # and the route is in the API's document, as is the submission's 429
+    paths = requests_get_json(hub, f"{hub.grader}/openapi.json")["paths"]
+    assert "/courses/{course}/storage" in paths
+    submit = paths["/courses/{course}/assignments/{assignment}/submissions"]["post"]
+    assert "Retry-After" in submit["responses"]["429"]["headers"]
