@@ -349,6 +349,28 @@ class StudioSettings(Configurable):
     def _grader_workers_default(self):
         return int(_env("STUDIO_GRADER_WORKERS", "2"))
 
+    grader_mem_limit = Unicode(
+        help="""Memory limit of the grader service (Docker's form: 2g, 1536m). Set, the
+        grader runs in a container of its own beside the hub's (hub/grader_container.py),
+        so a submission that exhausts the grader's memory stops the grader, not the hub;
+        the hub restarts it. Empty: the grader runs in the hub's container, without a
+        limit of its own. Env: STUDIO_GRADER_MEM_LIMIT.""",
+    ).tag(config=True)
+
+    @default("grader_mem_limit")
+    def _grader_mem_limit_default(self):
+        return _env("STUDIO_GRADER_MEM_LIMIT", "")
+
+    @validate("grader_mem_limit")
+    def _validate_grader_mem_limit(self, proposal):
+        value = proposal["value"].strip()
+        if value:
+            try:
+                parse_memory(value)
+            except StudioConfigError as e:
+                raise StudioConfigError(f"STUDIO_GRADER_MEM_LIMIT: {e}") from None
+        return value
+
     grade_webhook_url = Unicode(
         help="""Where the grader sends signed grade events (the site's receiver); empty
         turns them off. Env: STUDIO_GRADE_WEBHOOK_URL.""",
@@ -391,7 +413,8 @@ class StudioSettings(Configurable):
         super().__init__(**kwargs)
         # Defaults computed from the environment skip traitlets' validation; run it
         # now, so that a bad STUDIO_* value stops the hub before it starts.
-        for name in ("prefix", "mem_limit", "cpu_limit", "network_policy", "login"):
+        for name in ("prefix", "mem_limit", "cpu_limit", "network_policy", "login",
+                     "grader_mem_limit"):
             setattr(self, name, getattr(self, name))
 
     def secret_file(self, name: str) -> str:

@@ -16,8 +16,9 @@ from docker.errors import DockerException, ImageNotFound
 
 from studio_contracts.signing import SECRET_ENV
 
+from .grader_container import own_container_id
 from .network import ensure_learner_network
-from .settings import StudioConfigError, StudioSettings, missing_image_message
+from .settings import StudioConfigError, StudioSettings, missing_image_message, parse_memory
 
 ADMIN_SERVICE = "studio-admin"
 
@@ -47,15 +48,26 @@ def grader_service(s: StudioSettings, url: str) -> dict:
     grader_dir = Path(s.data_dir) / "grader"
     (grader_dir / "blobs").mkdir(parents=True, exist_ok=True)
     Path(s.grader_work_root).mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "grader", "serve",
+        f"--DockerSandbox.image={s.learner_image}",
+        f"--DockerSandbox.work_root={s.grader_work_root}",
+        f"--DockerSandbox.name_prefix={s.prefix}-sandbox-",
+    ]
+    if s.grader_mem_limit:
+        # its own container and memory limit: a grader out of memory leaves the hub up
+        if own_container_id() is None:
+            raise StudioConfigError(
+                "STUDIO_GRADER_MEM_LIMIT is set, but the hub does not run in a Docker "
+                "container, so the grader cannot get one beside it: unset it, or run the "
+                "hub with ./studio up")
+        command = [sys.executable, "-m", "hub.grader_container",
+                   f"--mem-limit={parse_memory(s.grader_mem_limit)}", f"--name={s.prefix}-grader",
+                   "--", *command]
     return {
         "name": "grader",
         "url": url,
-        "command": [
-            sys.executable, "-m", "grader", "serve",
-            f"--DockerSandbox.image={s.learner_image}",
-            f"--DockerSandbox.work_root={s.grader_work_root}",
-            f"--DockerSandbox.name_prefix={s.prefix}-sandbox-",
-        ],
+        "command": command,
         "cwd": str(grader_dir),
         "environment": {
             "GRADER_DATABASE_URL": s.grader_db_url,

@@ -24,8 +24,9 @@ from tooling import start_process, stop_process
 
 from grader.service.orm import Assignment, Course, Release, Submission
 
+# The checkout these tests belong to (tests/ is directly under it): the grader processes the
+# tests start import the code of this checkout, whatever the virtualenv was installed from.
 REPO = Path(__file__).resolve().parents[1]
-# the hub and the grader it starts run this tree's code (not whatever the venv installed)
 PYTHONPATH = os.pathsep.join([str(REPO), str(REPO / "contracts")])
 ADMIN_TOKEN = secrets.token_hex(16)
 SERVICE = "grader"

@@ -86,6 +86,7 @@ CLASSES = {
     "GenericOAuthenticator": "oauthenticator.generic",
     # nbgrader and the learner's server
     "Execute": "nbgrader.preprocessors",
+    "Autograde": "nbgrader.converters.autograde",
     "ClearSolutions": "nbgrader.preprocessors",
     "LimitOutput": "nbgrader.preprocessors",
     "CourseDirectory": "nbgrader.coursedir",
@@ -101,6 +102,7 @@ CLASSES = {
     "GraderReleaseAssignment": "learning_studio_lab.exchange",
     "GraderReleaseFeedback": "learning_studio_lab.exchange",
     "GraderFetchFeedback": "learning_studio_lab.exchange",
+    "GraderExecute": "learning_studio_lab.autograde",
     "ServerApp": "jupyter_server.serverapp",
 }
 SETTING_RE = re.compile(r"(?<![\w.])c\.([A-Z]\w*)\.([A-Za-z_]\w*)")

@@ -13,9 +13,11 @@ The path of one notebook, as ``nbgrader autograde`` takes it:
 
 Because scoring reads only the kernel's messages, student code can change its grade only
 in the ways it can under nbgrader itself. What nbgrader cannot do and we add: a kernel that
-dies (exit, crash, out of memory), floods output, or outlives the wall clock stops the
-notebook; the cells that did not run get an error output, so their tests score 0, and the
-notebook carries a message saying why.
+dies (exit, crash, out of memory), floods the grader (more than ``received_limit`` bytes, or
+one message over the maximum message size), or outlives the wall clock stops the notebook;
+the cells that did not run get an error output, so their tests score 0, and the notebook
+carries a message saying why. Output beyond ``output_limit`` is dropped, not failed: the
+cells go on running and the cell carries a note.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import copy
 import json
 import logging
 import re
+import secrets
 import tempfile
 import time
 from collections.abc import Mapping
@@ -50,9 +53,11 @@ from nbgrader.preprocessors import (
 )
 from traitlets.config import Config
 
+from grader.engine import redact
 from grader.engine.feedback import render_feedback
+from grader.engine.kernel_guard import SEAL_OUT, cell_marker, seal_valid
 from grader.engine.release import ReleaseBuild, ReleaseNotebook, build_release, other_files
-from grader.engine.results import CellGrade, GradeResult, NotebookGrade
+from grader.engine.results import REVIEW_MESSAGE, CellGrade, GradeResult, NotebookGrade
 from grader.engine.sandbox import INBOX, Sandbox, SandboxError, SandboxKernelManager, SandboxPool
 
 log = logging.getLogger("grader.engine.autograde")
@@ -160,25 +165,101 @@ def message_size(msg: dict) -> int:
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute preprocessor, with the kernel in a sandbox and output capped."""
+    """nbgrader's Execute preprocessor, with the kernel in a sandbox and output capped.
 
-    def __init__(self, *, output_limit: int, on_flood: Any, **kwargs: Any):
+    Output beyond ``output_limit`` is dropped (not kept, the cells go on running); only
+    more than ``received_limit`` bytes of messages, which would keep this trusted process
+    busy, calls ``on_flood`` (the caller stops the sandbox).
+    """
+
+    def __init__(self, *, output_limit: int, on_flood: Any,
+                 received_limit: int | None = None, key: bytes | None = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
         self.output_limit = output_limit
+        self.received_limit = received_limit if received_limit is not None else 2**62
         self.on_flood = on_flood
-        self.output_bytes = 0
+        self.output_bytes = 0  # what counts against output_limit
+        self.received_bytes = 0  # every message for this notebook's cells
+        self.cut_cells: set[int] = set()  # cells some of whose output was dropped
         self.learner_code_ran = False
+        # Sealed tests (grader.engine.kernel_guard): the kernel's guard key, the nonce sent
+        # with each test cell, and the seals its output carried.
+        self.key = key
+        self.nonces: dict[int, str] = {}
+        self.seals: dict[int, list[tuple[str, str, str]]] = {}
 
     def process_message(self, msg: dict, cell: NotebookNode, cell_index: int) -> Any:
         """Every iopub message counts against the output budget, not only stream and
         display outputs: update_display_data and comm messages (with their binary buffers)
-        would otherwise let a notebook make this trusted process hold gigabytes."""
-        if msg.get("msg_type") != "status":
-            self.output_bytes += message_size(msg)
-            if self.output_bytes > self.output_limit:
-                self.on_flood()
-                return None
-        return super().process_message(msg, cell, cell_index)
+        would otherwise let a notebook make this trusted process hold gigabytes.
+
+        Past the budget the outputs are dropped, as they arrive (and from then on read
+        without parsing their content); kept are only what ends the cell (status), what
+        scores it (errors, made small) and clear_output.
+
+        Seals are taken out of stream text before anything else (they are the grader's, not
+        the learner's output, and are kept whatever the budget), whoever printed them."""
+        size = msg.get("wire_bytes") or message_size(msg)
+        self.received_bytes += size
+        if self.received_bytes > self.received_limit:
+            self.on_flood()
+            return None
+        msg_type = msg.get("msg_type")
+        if msg_type == "stream" and self._take_seals(msg, cell_index):
+            return None  # nothing but seals
+        if msg_type in ("status", "execute_input"):
+            return super().process_message(self._unpacked(msg), cell, cell_index)
+        self.output_bytes += size
+        if self.output_bytes <= self.output_limit:
+            return super().process_message(self._unpacked(msg), cell, cell_index)
+        if not self.cut_cells and self.kc is not None:
+            self.kc.iopub_channel.lazy_content = True
+        self.cut_cells.add(cell_index)
+        if msg_type == "error":
+            # an error decides a test's score: it is kept, whatever the budget, but small
+            return super().process_message(_small_error(self._unpacked(msg)), cell,
+                                           cell_index)
+        if msg_type == "clear_output":
+            return super().process_message(self._unpacked(msg), cell, cell_index)
+        return None
+
+    def _take_seals(self, msg: dict, cell_index: int) -> bool:
+        """Record the seals in a stream message and take them out of its text; True when
+        nothing else was in it."""
+        content = msg.get("content")
+        if isinstance(content, bytes | bytearray | memoryview):
+            if SEAL_OUT.encode() not in bytes(content):
+                return False
+            self._unpacked(msg)
+        text = msg.get("content", {}).get("text")
+        if not isinstance(text, str) or SEAL_OUT not in text:
+            return False
+        msg["content"]["text"], found = take_seals(text)
+        self.seals.setdefault(cell_index, []).extend(found)
+        return not msg["content"]["text"]
+
+    def _unpacked(self, msg: dict) -> dict:
+        content = msg.get("content")
+        if isinstance(content, bytes | bytearray | memoryview):
+            assert self.kc is not None
+            msg["content"] = self.kc.session.unpack(content)
+        return msg
+
+    def on_cell_executed(self, **kwargs: Any) -> None:
+        """nbgrader's (an error reply without its error output gets one), then the note on
+        a cell whose output was cut, and no error output larger than a small one."""
+        super().on_cell_executed(**kwargs)
+        cell, cell_index = kwargs["cell"], kwargs["cell_index"]
+        for output in cell.outputs:
+            if output.output_type == "error":
+                _shrink_error(output)
+        if cell_index in self.cut_cells:
+            cell.outputs.append(nbformat.v4.new_output(
+                "display_data", data={"text/plain": f"[{self.cut_note()}]"}))
+
+    def cut_note(self) -> str:
+        return f"output beyond {_mb(self.output_limit)} MB was dropped"
 
     async def async_start_new_kernel_client(self) -> Any:
         """Use the sandbox's client, connected and subscribed while the sandbox warmed up."""
@@ -212,7 +293,19 @@ class SandboxedExecute(Execute):
                 for index, cell in enumerate(self.nb.cells):
                     progress[0] = index
                     self.learner_code_ran = True
-                    await self.async_execute_cell(cell, index, store_history=True)
+                    if self.key is None or not is_sealed_test(cell):
+                        await self.async_execute_cell(cell, index, store_history=True)
+                        continue
+                    # The kernel gets the test with a seal marker; the notebook keeps the
+                    # cell as released.
+                    nonce = secrets.token_hex(12)
+                    self.nonces[index] = nonce
+                    source = cell.source
+                    cell.source = cell_marker(source, nonce, self.key)
+                    try:
+                        await self.async_execute_cell(cell, index, store_history=True)
+                    finally:
+                        cell.source = source
                 progress[0] = len(self.nb.cells)
             self.set_widgets_metadata()
         finally:
@@ -220,6 +313,95 @@ class SandboxedExecute(Execute):
             atexit.unregister(self._cleanup_kernel)
             if self.kc is not None:
                 self.kc.stop_channels()
+
+
+_SEAL_RE = re.compile(r"\n?" + re.escape(SEAL_OUT)
+                      + r"([0-9a-f]{1,64}) (pass(?: \S+)?|unsealable) ([0-9a-f]{64})##\n?")
+
+
+def take_seals(text: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """Stream text without its seal lines, and the seals: (nonce, outcome, mac)."""
+    found = [(m.group(1), m.group(2), m.group(3)) for m in _SEAL_RE.finditer(text)]
+    return _SEAL_RE.sub("", text), found
+
+
+def is_sealed_test(cell: NotebookNode) -> bool:
+    """An autograded test: a locked graded code cell (not an autograded answer, which is
+    the learner's own code and passes when it runs)."""
+    return (cell.cell_type == "code" and nbutils.is_grade(cell)
+            and not nbutils.is_solution(cell))
+
+
+def _seal_score(outcome: str, max_points: float) -> float:
+    """The points a seal vouches for: nbgrader's partial credit on the sealed value."""
+    _, _, value = outcome.partition(" ")
+    if not value or value == "other":
+        return max_points
+    try:
+        return nbutils.get_partial_grade(
+            {"data": {"text/plain": value}}, max_points)  # type: ignore[arg-type]
+    except ValueError:
+        return max_points
+
+
+def check_seals(nb: NotebookNode, cells: Mapping[str, CellGrade], key: bytes | None,
+                nonces: Mapping[int, str],
+                seals: Mapping[int, list[tuple[str, str, str]]]) -> list[str]:
+    """Why this notebook's scores cannot be trusted (empty when they can).
+
+    A test cell scores at most what its seal vouches for: a kernel that reports a pass (or
+    more partial credit) without a valid seal had its tests' outcome changed."""
+    reasons: list[str] = []
+    if key is None:
+        return reasons
+    for index, nonce in nonces.items():
+        cell = nb.cells[index]
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        grade = cells.get(grade_id)
+        if grade is None or grade.auto_score is None:
+            continue
+        outcome = next((o for n, o, tag in seals.get(index, ())
+                        if n == nonce and seal_valid(key, n, o, tag)), None)
+        if outcome == "unsealable":
+            continue
+        vouched = 0.0 if outcome is None else _seal_score(outcome, grade.max_score)
+        if grade.auto_score > vouched + 1e-9:
+            reasons.append(
+                f"test cell {grade_id} reported {grade.auto_score:g} point(s), but the test "
+                + ("did not run to its end" if outcome is None
+                   else f"only earned {vouched:g}")
+                + " (the kernel's replies were tampered with)")
+    return reasons
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:g}"
+
+
+ERROR_KEEP = 16 * 1024  # characters of an error's name, value and traceback kept past the budget
+
+
+def _shrink_error(output: dict) -> None:
+    """Make an error output small: a name, a value and a traceback of ERROR_KEEP chars."""
+    output["ename"] = str(output.get("ename", ""))[:200]
+    value = str(output.get("evalue", ""))
+    if len(value) > ERROR_KEEP:
+        output["evalue"] = value[:ERROR_KEEP] + " ... (cut)"
+    tb = [str(line) for line in output.get("traceback") or []]
+    if sum(len(line) for line in tb) > ERROR_KEEP:
+        kept, budget = [], ERROR_KEEP
+        for line in reversed(tb):  # the end of a traceback says what failed
+            if budget <= 0:
+                break
+            kept.append(line[-budget:])
+            budget -= len(kept[-1])
+        output["traceback"] = ["... (traceback cut)", *reversed(kept)]
+
+
+def _small_error(msg: dict) -> dict:
+    content = dict(msg.get("content") or {})
+    _shrink_error(content)
+    return {**msg, "content": content}
 
 
 def _stop_output(reason: str) -> NotebookNode:
@@ -356,13 +538,25 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
     sandbox: Sandbox = await pool.acquire(len(to_run))
     deadline = time.monotonic() + pool.wall_timeout
     result.timings["wait_sandbox"] = deadline - pool.wall_timeout - t_wait
+    # What the learner sees (grader.engine.redact): from the first cell holding hidden
+    # tests on, in the order the notebooks run, learner code could read those tests back.
+    hidden = redact.HiddenSource.of(release)
+    point = redact.first_hidden_cell((nb, release.notebooks[name]) for name, nb, _ in to_run)
     try:
         await asyncio.to_thread(sandbox.put_files, files)
         killed: str | None = None  # why the sandbox was killed, if it was
+        review: list[str] = []
+        rendered: list[tuple[NotebookNode, NotebookGrade]] = []
         for index, (name, nb, changes) in enumerate(to_run):
+            executor = None
             master = release.notebooks[name]
             t0 = time.monotonic()
             messages = list(f"{c}." for c in changes)
+            withheld_from = redact.withhold_from(point, index)
+            snapshot = run_config = None
+            if withheld_from:  # cells before the hidden tests, in this notebook: as they were
+                snapshot = redact.Snapshot(nb, withheld_from)
+                run_config = redact.snapshot_config(config, snapshot)
             if killed is not None:
                 stop_reason = (f"Not run: the sandbox was stopped while an earlier notebook "
                                f"ran ({killed}); its tests score 0.")
@@ -370,20 +564,41 @@ async def _grade_in_sandbox(release: ReleaseBuild, submission_dir: Path, pool: S
                     if cell.cell_type == "code":
                         cell.outputs.append(_stop_output(stop_reason))
             else:
-                stop_reason, killed_now = await _execute_one(
-                    sandbox, index, nb, master, release.assignment, config, pool,
+                stop_reason, killed_now, executor = await _execute_one(
+                    sandbox, index, nb, master, release.assignment, run_config or config, pool,
                     setup_code(workdir, copy_files=index == 0), deadline, workdir)
                 if killed_now:
                     killed = f"{name}: {stop_reason}"
+            after_hidden = withheld_from is not None
             if stop_reason:
                 messages.append(stop_reason)
-                slog.warning("[%s] %s/%s: %s", ctx, release.assignment, name, stop_reason)
+                # `grader autograde` logs to stderr, which a learner's CI may show: the
+                # learner's version here; the full reason is in the graded notebook's cells
+                slog.warning("[%s] %s/%s: %s", ctx, release.assignment, name,
+                             redact.learner_messages([stop_reason], after_hidden, hidden)[0])
             cells = score_notebook(nb, master, config, release.assignment)
-            nbg = NotebookGrade(name, cells, messages, graded_notebook=json.loads(
-                nbformat.writes(nb)))
-            nbg.feedback_html = render_feedback(nb, master, nbg)
+            if executor is not None:
+                review += [f"{name}: {r}" for r in check_seals(
+                    nb, cells, executor.key, executor.nonces, executor.seals)]
+            nbg = NotebookGrade(
+                name, cells, redact.learner_messages(messages, after_hidden, hidden),
+                graded_notebook=json.loads(nbformat.writes(nb)))
+            view = redact.learner_notebook(
+                nb, master, hidden, withheld_from=withheld_from,
+                before=snapshot.outputs if snapshot else None, config=config)
+            nbg.learner_notebook = json.loads(nbformat.writes(view))
+            nbg.feedback_html = render_feedback(view, nbg)
             nbg.seconds = time.monotonic() - t0
             result.notebooks[name] = nbg
+            rendered.append((view, nbg))
+        if review:
+            slog.warning("[%s] %s: sent to the instructor for review: %s", ctx,
+                         release.assignment, "; ".join(review))
+            result.send_to_review(review)
+            note = f'<p class="note review">{REVIEW_MESSAGE}</p>'
+            for view, nbg in rendered:  # the learner's page says so, not why
+                page = render_feedback(view, nbg)
+                nbg.feedback_html = page.replace("</h1>", "</h1>" + note, 1)
     finally:
         await pool.release(sandbox)
     result.timings["run"] = time.monotonic() - deadline + pool.wall_timeout
@@ -422,11 +637,13 @@ def _files_for_sandbox(release: ReleaseBuild, submission_dir: Path, pool: Sandbo
 
 async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: ReleaseNotebook,
                        assignment: str, config: Config, pool: SandboxPool, setup_code: str,
-                       deadline: float, workdir: str) -> tuple[str | None, bool]:
+                       deadline: float, workdir: str
+                       ) -> tuple[str | None, bool, SandboxedExecute]:
     """Run one notebook in kernel ``index``.
 
-    Returns why it was stopped early (None if it was not) and whether the whole sandbox was
-    killed.
+    Returns why it was stopped early or what of its output was dropped (None if neither),
+    whether the whole sandbox was killed, and the executor (with the seals of the
+    notebook's tests).
     """
     loop = asyncio.get_running_loop()
     progress = [0]
@@ -445,14 +662,17 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
                 task.cancel()
 
     executor = SandboxedExecute(
-        config=config, output_limit=pool.output_limit,
+        config=config, output_limit=pool.output_limit, received_limit=pool.received_limit,
+        key=sandbox.keys.get(index),
         on_flood=lambda: stop(
-            f"The notebook printed more than {pool.output_limit // 1024 // 1024} MB of output; "
-            "it was stopped there and the cells after it were not run (they score 0)."),
+            f"The notebook sent more than {_mb(pool.received_limit)} MB of output (its "
+            f"first {_mb(pool.output_limit)} MB were kept); it was stopped there and the "
+            "cells after it were not run (they score 0)."),
     )
     resources = _resources(assignment, master.name, path=workdir)
     km = SandboxKernelManager(sandbox, index)
     task = asyncio.ensure_future(executor.run(nb, resources, km, setup_code, progress))
+    watch = asyncio.ensure_future(_watch_connection(sandbox, index, stop))
     remaining = deadline - time.monotonic()
     try:
         await asyncio.wait_for(asyncio.shield(task), max(remaining, 0.1))
@@ -469,10 +689,11 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
     except DeadKernelError:
         oom = await asyncio.to_thread(sandbox.oom_killed)
         # Only this notebook's kernel is gone: the submission's other notebooks still run.
-        stop("The kernel ran out of memory (limit " + sandbox.runner.mem_limit + ")"
-             if oom else "The kernel died (exit, crash or os._exit)", kill=False)
-        reason[0] += (": the cells from the one that was running on were not run "
-                      "(they score 0).")
+        if not reason:  # (not when it died because the sandbox was stopped)
+            stop("The kernel ran out of memory (limit " + sandbox.runner.mem_limit + ")"
+                 if oom else "The kernel died (exit, crash or os._exit)", kill=False)
+            reason[0] += (": the cells from the one that was running on were not run "
+                          "(they score 0).")
     except Exception as e:  # noqa: BLE001 - any other failure stops this notebook only
         if index == 0 and not executor.learner_code_ran:
             # Nothing of the learner's ran in this sandbox yet: the sandbox is at fault,
@@ -481,15 +702,37 @@ async def _execute_one(sandbox: Sandbox, index: int, nb: NotebookNode, master: R
                                f"{e.__class__.__name__}: {e}") from e
         stop(f"Execution stopped: {e.__class__.__name__}: {str(e)[:300]}; the cells that did "
              "not run score 0.", kill=False)
+    finally:
+        watch.cancel()
+    cut = (f"The notebook printed more than {_mb(pool.output_limit)} MB of output; the "
+           f"{executor.cut_note()} and the cells went on running." if executor.cut_cells
+           else None)
     if task.done() and not task.cancelled() and task.exception() is None and not reason:
-        return None, False
+        return cut, False, executor
     # Every code cell from the one that was running on gets an error output, so its tests
     # fail, exactly as a kernel error would make them fail.
     why = reason[0] if reason else "the sandbox stopped"
     for cell in nb.cells[progress[0]:]:
         if cell.cell_type == "code":
             cell.outputs.append(_stop_output(why))
-    return why, killed[0]
+    return (f"{cut} {why}" if cut else why), killed[0], executor
+
+
+async def _watch_connection(sandbox: Sandbox, index: int, stop: Any) -> None:
+    """Stop the sandbox when kernel ``index`` sends a message over the maximum size.
+
+    libzmq cuts the connection on such a message and nothing would arrive any more: the
+    notebook would wait for its timeouts. A kernel that dies cuts it too; that case is
+    left to nbclient, which reports a dead kernel."""
+    what, certain = await sandbox.connection_cut(index)
+    if not certain:
+        await asyncio.sleep(1.0)  # the launcher reports a dead kernel within milliseconds
+        if not await sandbox.kernel_alive(index):
+            return
+    limit = _mb(sandbox.runner.max_message_size)
+    stop(f"The kernel sent a message larger than {limit} MB ({what}; the limit is "
+         "DockerSandbox.max_message_size); the sandbox was stopped and the cells from the "
+         "one that was running on were not run (they score 0).")
 
 
 def autograde(

@@ -1,27 +1,24 @@
-"""Feedback HTML for one graded notebook, safe to show the learner.
+"""Feedback HTML for one graded notebook, rendered from its learner view.
 
-Everything the learner's code produced is escaped (outputs are learner-controlled), rich
-HTML and JavaScript outputs are shown as their plain-text form, and a test cell that holds
-hidden tests shows only its visible part and whether it passed: its outputs could quote the
-hidden code in a traceback.
+What a learner may see is decided in one place, ``grader.engine.redact`` (the learner view:
+outputs of cells that ran after hidden tests withheld, hidden tests reduced to their visible
+part); this module only renders that view. Everything the learner's code produced is escaped
+(outputs are learner-controlled), and rich HTML and JavaScript outputs are shown as their
+plain-text form.
 """
 
 from __future__ import annotations
 
-import copy
 import html
 import re
 
 from nbformat import NotebookNode
 from nbgrader import utils as nbutils
-from nbgrader.preprocessors import ClearHiddenTests
 
-from grader.engine.release import ReleaseNotebook
+from grader.engine.redact import HIDDEN_NOTE, VIEW_KEY, strip_ansi
 from grader.engine.results import NotebookGrade
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _IMAGE_TYPES = ("image/png", "image/jpeg")
-
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}
 .cell{border:1px solid #ddd;border-radius:4px;margin:1rem 0;padding:.5rem 1rem}
@@ -32,12 +29,6 @@ pre{white-space:pre-wrap;background:#f6f8fa;padding:.5rem;overflow-x:auto}
 """
 
 
-def _hidden_removed(cell: NotebookNode) -> tuple[str, bool]:
-    c = copy.deepcopy(cell)
-    removed = ClearHiddenTests()._remove_hidden_test_region(c)
-    return c.source, removed
-
-
 def _outputs_html(cell: NotebookNode) -> str:
     parts = []
     for out in cell.get("outputs", []):
@@ -45,7 +36,7 @@ def _outputs_html(cell: NotebookNode) -> str:
         if kind == "stream":
             parts.append(f'<div class="output"><pre>{html.escape(out.get("text", ""))}</pre></div>')
         elif kind == "error":
-            tb = _ANSI.sub("", "\n".join(out.get("traceback", [])))
+            tb = strip_ansi("\n".join(out.get("traceback", [])))
             parts.append(f'<div class="output error"><pre>{html.escape(tb)}</pre></div>')
         elif kind in ("execute_result", "display_data"):
             data = out.get("data", {})
@@ -58,8 +49,9 @@ def _outputs_html(cell: NotebookNode) -> str:
     return "".join(parts)
 
 
-def render_feedback(nb: NotebookNode, master: ReleaseNotebook, grade: NotebookGrade) -> str:
-    """The learner's feedback page for one graded notebook."""
+def render_feedback(view: NotebookNode, grade: NotebookGrade) -> str:
+    """The learner's feedback page for one graded notebook, from its learner view
+    (``grader.engine.redact.learner_notebook``) and its grades."""
     body = [
         f"<h1>{html.escape(grade.name)}</h1>",
         f'<p class="grade">Score: {grade.score:g} / {grade.max_score:g}'
@@ -68,12 +60,10 @@ def render_feedback(nb: NotebookNode, master: ReleaseNotebook, grade: NotebookGr
     ]
     for message in grade.messages:
         body.append(f'<p class="note">{html.escape(message)}</p>')
-    for cell in nb.cells:
+    for cell in view.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         cg = grade.cells.get(grade_id) if grade_id and nbutils.is_grade(cell) else None
-        source, hidden = (cell.source, False)
-        if grade_id and grade_id in master.cells and master.cells[grade_id].grade:
-            source, hidden = _hidden_removed(cell)
+        shown = cell.metadata.get(VIEW_KEY, {})
         label = ""
         if cg is not None:
             if cg.score is None:
@@ -86,13 +76,16 @@ def render_feedback(nb: NotebookNode, master: ReleaseNotebook, grade: NotebookGr
         body.append('<div class="cell">')
         if label:
             body.append(f'<p class="grade">{html.escape(grade_id)}: {label}</p>')
-        body.append(f"<pre>{html.escape(source)}</pre>")
-        if hidden:
+        body.append(f"<pre>{html.escape(cell.source)}</pre>")
+        if shown.get("hidden_tests"):
             state = "passed" if cg is not None and cg.score == cg.max_score else "failed"
-            body.append(f'<p class="note">Hidden tests: {state}. Their code and output are '
-                        "not shown.</p>")
+            body.append(f'<p class="note">{html.escape(HIDDEN_NOTE.format(state=state))}</p>')
         elif cell.cell_type == "code":
             body.append(_outputs_html(cell))
+            if shown.get("error"):
+                body.append(f'<p class="note">It raised {html.escape(shown["error"])}.</p>')
+            if shown.get("withheld"):
+                body.append(f'<p class="note">{html.escape(shown["withheld"])}</p>')
         body.append("</div>")
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>Feedback: {html.escape(grade.name)}</title><style>{_CSS}</style></head>"

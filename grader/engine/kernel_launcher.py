@@ -7,6 +7,10 @@ beside it, which saves the import time of every kernel after the first. It tells
 at once, over the Unix socket STATUS_SOCKET, when a kernel exits (a crash, ``os._exit``,
 out of memory) as lines ``"<index> <wait status>"``.
 
+Each kernel installs the grader's guard (``guard.py`` beside this file, the source of
+``grader.engine.kernel_guard``) before it starts, so before any learner code: the grader
+then arms it and gets test verdicts the kernel's replies cannot forge.
+
 Only the standard library and ipykernel may be imported here: the file runs where the
 grader package is not installed.
 """
@@ -27,6 +31,7 @@ def preload_kernel_modules() -> None:
     a third of the sandbox's start-up CPU. Learner code can still import debugpy."""
     sys.modules["debugpy"] = None  # type: ignore[assignment]
     try:
+        import ctypes  # noqa: F401 - the guard uses it before it refuses it to learner code
         import faulthandler  # noqa: F401
         import pdb  # noqa: F401
         import sqlite3  # noqa: F401
@@ -38,9 +43,12 @@ def preload_kernel_modules() -> None:
         del sys.modules["debugpy"]
 
 
-def start_kernel(connection_file: str) -> None:
+def start_kernel(connection_file: str, guard=None) -> None:
     """Become one kernel (in a forked child); never returns."""
     from ipykernel import kernelapp
+
+    if guard is not None:
+        guard.install()
 
     sys.argv = ["ipykernel_launcher", "-f", connection_file,
                 "--HistoryManager.hist_file=:memory:"]
@@ -55,6 +63,12 @@ def main(argv: list[str]) -> None:
     # Idle kernels ignore SIGINT (ipykernel does), so a SIGINT sent to the whole process
     # group interrupts only the busy one; the launcher itself ignores it too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    guard = None
+    if os.path.exists(os.path.join(here, "guard.py")):
+        sys.path.insert(0, here)
+        import guard  # type: ignore[import-not-found]
+
+        del sys.modules["guard"]
     # the inbox (this file's folder) is not a place to import learner-visible code from
     sys.path[:] = [p for p in sys.path if p not in ("", here)]
     preload_kernel_modules()
@@ -66,7 +80,7 @@ def main(argv: list[str]) -> None:
         pid = os.fork()
         if pid == 0:
             status.close()
-            start_kernel(os.path.join(here, f"kernel-{i}.json"))
+            start_kernel(os.path.join(here, f"kernel-{i}.json"), guard)
         children[pid] = i
     conn, _ = status.accept()
     while children:

@@ -38,11 +38,17 @@ class CellGrade:
 
 @dataclass
 class NotebookGrade:
+    """One notebook's grades. What a learner may see of it: the scores, ``messages``,
+    ``feedback_html`` and ``learner_notebook`` (the learner view, grader.engine.redact).
+    ``graded_notebook`` is the executed notebook with hidden tests and every output: for
+    instructors only."""
+
     name: str
     cells: dict[str, CellGrade]
     messages: list[str] = field(default_factory=list)
     feedback_html: str = ""
     graded_notebook: dict[str, Any] | None = None
+    learner_notebook: dict[str, Any] | None = None
     seconds: float = 0.0
 
     @property
@@ -72,16 +78,32 @@ class NotebookGrade:
         }
 
 
+REVIEW_MESSAGE = "Sent to your instructor for review."
+
+
 @dataclass
 class GradeResult:
     notebooks: dict[str, NotebookGrade]
     messages: list[str] = field(default_factory=list)
     # seconds: waiting for a sandbox, running the notebooks, total (benchmarks, logs)
     timings: dict[str, float] = field(default_factory=dict)
+    # Why this submission gets no automatic points and waits for its instructor: a kernel
+    # reported a test as passed that did not run to its end (grader.engine.kernel_guard).
+    review_reasons: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
         return sum(nb.score for nb in self.notebooks.values())
+
+    def send_to_review(self, reasons: list[str]) -> None:
+        """No automatic points: every graded cell waits for the instructor."""
+        self.review_reasons.extend(reasons)
+        for nb in self.notebooks.values():
+            for cell in nb.cells.values():
+                cell.auto_score = None
+                cell.needs_manual_grade = True
+        if REVIEW_MESSAGE not in self.messages:
+            self.messages.insert(0, REVIEW_MESSAGE)
 
     @property
     def max_score(self) -> float:
@@ -92,12 +114,21 @@ class GradeResult:
         return any(nb.needs_manual_grade for nb in self.notebooks.values())
 
     def to_json(self) -> dict[str, Any]:
-        """The CLI contract (``python -m grader autograde ... --json``)."""
-        return {
-            "score": self.score,
+        """The CLI contract (``python -m grader autograde ... --json``).
+
+        A learner may read it (a course's CI grading their own work), so it holds numbers
+        only: anything text added here must come from the learner view
+        (grader.engine.redact), never from ``graded_notebook``. A submission sent to review
+        has a null score and says why (``review_reason``: the grader's words, naming test
+        cells and points, nothing of their code)."""
+        out: dict[str, Any] = {
+            "score": None if self.review_reasons else self.score,
             "max_score": self.max_score,
             "needs_manual_grade": self.needs_manual_grade,
             "notebooks": {name: nb.to_json() for name, nb in self.notebooks.items()},
         }
+        if self.review_reasons:
+            out["review_reason"] = "; ".join(self.review_reasons)
+        return out
 
 

@@ -35,6 +35,7 @@ import collections
 import json
 import logging
 import os
+import queue
 import secrets
 import shutil
 import socket
@@ -47,13 +48,15 @@ from typing import Any
 
 import docker
 import docker.errors
+import zmq
 import zmq.asyncio
 from docker.types import LogConfig, Ulimit
 from jupyter_client.asynchronous import AsyncKernelClient
-from traitlets import Bool, Float, Integer, Unicode, default
+from jupyter_client.channels import AsyncZMQSocketChannel
+from traitlets import Bool, Float, Integer, Type, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from grader.engine import kernel_launcher
+from grader.engine import kernel_guard, kernel_launcher
 
 log = logging.getLogger("grader.engine.sandbox")
 
@@ -65,6 +68,8 @@ LEARNER_UID = 1000
 # The kernel launcher runs inside the container with the learner image's Python, which
 # does not have the grader: its source is copied into the inbox (grader.engine.kernel_launcher).
 LAUNCHER = Path(kernel_launcher.__file__).read_text()
+GUARD = Path(kernel_guard.__file__).read_text()
+ARM_CODE = "__import__('sys').audit('learning_studio.arm')"
 
 
 # Which grader process started a sandbox: several may share one Docker host, and each
@@ -97,6 +102,50 @@ class SandboxUnavailable(SandboxError):
     built, or the process is not root. An operator's problem; the message says the fix."""
 
 
+class MessageTooLarge(Exception):
+    """A kernel message larger than the grader's maximum message size."""
+
+
+class BoundedChannel(AsyncZMQSocketChannel):
+    """A kernel channel that reads a message frame by frame and refuses one whose frames
+    together pass the socket's MAXMSGSIZE.
+
+    libzmq bounds each frame (it cuts the connection on a larger one) but not their sum:
+    a kernel could send one message of a thousand 60 MB frames, all views of the same
+    bytes in its own memory, and ``recv_multipart`` would hold them all here.
+    """
+
+    on_oversize: Any = None  # called with the size seen so far
+    # True: leave each message's content packed (bytes): a reader that drops most messages
+    # (output past its budget) then pays for no JSON parsing; it unpacks what it keeps.
+    lazy_content = False
+
+    async def _recv(self, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        sock = self.socket
+        assert sock is not None
+        limit = sock.getsockopt(zmq.MAXMSGSIZE)
+        frames: list[bytes] | None = []
+        total = 0
+        while True:
+            frame = await sock.recv(copy=False)
+            total += len(frame)
+            if frames is not None:
+                if 0 <= limit < total:
+                    frames = None  # drop what was read, drain the rest of this message
+                else:
+                    frames.append(frame.bytes)
+            if not frame.more:
+                break
+        if frames is None:
+            if self.on_oversize is not None:
+                self.on_oversize(total)
+            raise MessageTooLarge(f"a kernel message of {total} bytes (limit {limit})")
+        _ident, smsg = self.session.feed_identities(frames)
+        msg = self.session.deserialize(smsg, content=not self.lazy_content)
+        msg["wire_bytes"] = total  # what the message cost to receive, all frames
+        return msg
+
+
 class SandboxKernelClient(AsyncKernelClient):
     """A kernel client whose "is the kernel alive" comes from the sandbox's launcher.
 
@@ -106,6 +155,10 @@ class SandboxKernelClient(AsyncKernelClient):
 
     sandbox: Any = None
     index: int = 0
+    shell_channel_class = Type(BoundedChannel)  # type: ignore[assignment]
+    iopub_channel_class = Type(BoundedChannel)  # type: ignore[assignment]
+    stdin_channel_class = Type(BoundedChannel)  # type: ignore[assignment]
+    control_channel_class = Type(BoundedChannel)  # type: ignore[assignment]
 
     async def is_alive(self) -> bool:  # type: ignore[override]
         if self.sandbox is None:
@@ -142,7 +195,9 @@ class SandboxKernelManager:
 
     async def interrupt_kernel(self) -> None:
         # tini (the image's PID 1, run with -g) forwards SIGINT to the launcher's process
-        # group: the busy kernel gets KeyboardInterrupt, idle kernels ignore it.
+        # group: the busy kernel gets KeyboardInterrupt, idle kernels ignore it. SIGCONT
+        # first: a kernel that stopped itself (SIGSTOP) would not see the interrupt.
+        await asyncio.to_thread(self.sandbox.signal, "SIGCONT")
         await asyncio.to_thread(self.sandbox.signal, "SIGINT")
 
     async def shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
@@ -174,6 +229,40 @@ async def _until_subscribed(kc: AsyncKernelClient) -> None:
                 return
 
 
+async def _arm(kc: AsyncKernelClient, timeout: float = 10.0) -> bytes:
+    """Arm a kernel's guard; its key is in that request's output (and nowhere else)."""
+    msg_id = kc.execute(ARM_CODE, silent=False, store_history=False)
+    text = []
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = await kc.iopub_channel.get_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "stream":
+            text.append(msg["content"]["text"])
+        elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    while True:
+        reply = await kc.shell_channel.get_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            break
+    out = "".join(text)
+    start = out.find(kernel_guard.ARM_OUT)
+    end = out.find("##", start + len(kernel_guard.ARM_OUT)) if start >= 0 else -1
+    if start < 0 or end < 0:
+        raise RuntimeError(f"the kernel's guard did not arm (output {out[:300]!r})")
+    return bytes.fromhex(out[start + len(kernel_guard.ARM_OUT):end])
+
+
+def _cancel(task: asyncio.Task) -> None:
+    """Cancel a task from its loop's thread or another one (remove() may run in a worker
+    thread)."""
+    try:
+        task.get_loop().call_soon_threadsafe(task.cancel)
+    except RuntimeError:  # its loop is closed: nothing left to cancel
+        pass
+
+
 class Sandbox:
     """One container with ``kernels`` IPython kernels, for one submission only."""
 
@@ -190,10 +279,16 @@ class Sandbox:
         self.used = False
         self.started_at = 0.0
         self.clients: dict[int, AsyncKernelClient] = {}
+        # each kernel's guard key (grader.engine.kernel_guard), read when it was armed
+        self.keys: dict[int, bytes] = {}
         self.dead: dict[int, int] = {}  # kernel index -> wait status, from the launcher
         self.launcher_gone = False
         self._status_task: asyncio.Task | None = None
         self.zmq_context = runner.zmq_context
+        # kernel index -> why its connection is no longer to be trusted (see _cut)
+        self.cuts: dict[int, tuple[str, bool]] = {}
+        self._cut_events: dict[int, asyncio.Event] = {}
+        self._monitors: list[tuple[Any, Any, asyncio.Task]] = []
 
     # -- connection files -------------------------------------------------------------
     def _connection_info(self, index: int, ipc_dir: str) -> dict[str, Any]:
@@ -222,6 +317,8 @@ class Sandbox:
             self.ipc.mkdir()
             os.chmod(self.dir, 0o755)
             (self.inbox / "launch.py").write_text(LAUNCHER)
+            if r.seal_tests:
+                (self.inbox / "guard.py").write_text(GUARD)
             for i in range(self.kernels):
                 info = self._connection_info(i, IPC)
                 (self.inbox / f"kernel-{i}.json").write_text(json.dumps(info))
@@ -283,13 +380,17 @@ class Sandbox:
             kc.hb_channel.time_to_dead = self.runner.heartbeat_timeout
             kc.start_channels()
             await _until_subscribed(kc)
+            # Arm the guard now, before the sandbox serves any submission: no learner code
+            # (not even another notebook's, which could reach this kernel) has run yet.
+            if self.runner.seal_tests:
+                self.keys[i] = await _arm(kc)
             self.clients[i] = kc
 
         try:
             await asyncio.wait_for(
                 asyncio.gather(*(one(i) for i in range(self.kernels))), timeout
             )
-        except (TimeoutError, RuntimeError) as e:
+        except (TimeoutError, RuntimeError, queue.Empty) as e:
             self.stop_clients()
             logs = await asyncio.to_thread(self.logs)
             await asyncio.to_thread(self.remove)
@@ -300,8 +401,47 @@ class Sandbox:
         # Every socket exists now: no new files are needed in the ipc directory.
         os.chown(self.ipc, 0, 0)
         os.chmod(self.ipc, 0o755)
+        for i, kc in self.clients.items():
+            self._watch_connection(i, kc)
         reader, writer = await asyncio.open_unix_connection(str(self.ipc / "launcher"))
         self._status_task = asyncio.ensure_future(self._read_status(reader, writer))
+
+    # -- connection watch -------------------------------------------------------------
+    def _watch_connection(self, index: int, kc: AsyncKernelClient) -> None:
+        """Notice when a kernel message is too large: libzmq then silently cuts the
+        connection (a socket monitor sees it), or our channel refuses it (BoundedChannel).
+        Either way the notebook would otherwise wait for replies that never come."""
+        self._cut_events[index] = asyncio.Event()
+        for name in ("iopub", "shell"):
+            channel = getattr(kc, f"{name}_channel")
+            channel.on_oversize = lambda size, i=index: self._cut(
+                i, f"a kernel message of {size / 2**20:.0f} MB", certain=True)
+            sock = channel.socket
+            mon = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED)
+            task = asyncio.ensure_future(self._read_monitor(index, name, mon))
+            self._monitors.append((sock, mon, task))
+
+    async def _read_monitor(self, index: int, name: str, mon: Any) -> None:
+        try:
+            await mon.recv_multipart()
+        except (zmq.ZMQError, asyncio.CancelledError):
+            return
+        # A kernel that dies also disconnects: the caller tells the two apart.
+        self._cut(index, f"the {name} connection was cut", certain=False)
+
+    def _cut(self, index: int, why: str, certain: bool) -> None:
+        if index not in self.cuts:
+            self.cuts[index] = (why, certain)
+            event = self._cut_events.get(index)
+            if event is not None:
+                event.set()
+
+    async def connection_cut(self, index: int) -> tuple[str, bool]:
+        """Wait until kernel ``index``'s connection is cut; returns (what happened,
+        whether it is certainly an oversized message rather than a dying kernel)."""
+        event = self._cut_events.setdefault(index, asyncio.Event())
+        await event.wait()
+        return self.cuts[index]
 
     async def _read_status(self, reader: asyncio.StreamReader,
                            writer: asyncio.StreamWriter) -> None:
@@ -380,13 +520,18 @@ class Sandbox:
             return ""
 
     def stop_clients(self) -> None:
+        monitors, self._monitors = self._monitors, []
+        for sock, mon, task in monitors:
+            # (pool.release and pool.close call this in the loop before remove())
+            _cancel(task)
+            try:
+                sock.disable_monitor()
+            except Exception:  # noqa: BLE001 - the socket may be closed already
+                pass
+            mon.close(linger=0)
         if self._status_task is not None:
             task, self._status_task = self._status_task, None
-            # remove() may run in a worker thread: cancel in the task's own loop
-            try:
-                task.get_loop().call_soon_threadsafe(task.cancel)
-            except RuntimeError:  # its loop is closed: nothing left to cancel
-                pass
+            _cancel(task)
         for kc in self.clients.values():
             try:
                 kc.stop_channels()
@@ -442,8 +587,25 @@ class DockerSandbox(LoggingConfigurable):
         help="Seconds without a heartbeat reply before a kernel counts as dead (it then "
         "scores as crashed). Generous, so that a busy machine does not kill live kernels.",
     ).tag(config=True)
+    seal_tests = Bool(
+        True,
+        help="Run the guard in each kernel and trust a test's pass only with its seal "
+        "(grader.engine.kernel_guard). Turn off only to measure what it costs.",
+    ).tag(config=True)
     docker_base_url = Unicode(
         "", help="Docker engine URL; empty means from the environment (DOCKER_HOST)."
+    ).tag(config=True)
+    max_message_size = Integer(
+        64 * 1024 * 1024,
+        help="Largest kernel message the grader accepts, in bytes (ZeroMQ MAXMSGSIZE, and "
+        "the sum of a message's parts). A larger one stops the sandbox: that notebook's "
+        "running cell and the cells after it score 0, with a message saying why.",
+    ).tag(config=True)
+    receive_hwm = Integer(
+        8,
+        help="Kernel messages the grader's ZeroMQ sockets queue before they stop reading "
+        "(ZeroMQ RCVHWM): a kernel that sends faster than the grader reads waits, or "
+        "loses output, in its own sandbox's memory, not in the grader's.",
     ).tag(config=True)
 
     @default("work_root")
@@ -455,10 +617,13 @@ class DockerSandbox(LoggingConfigurable):
         self._docker: Any = None
         # Sandboxes started and not removed yet: close() removes whatever is left.
         self.live: set[Sandbox] = set()
-        # No zmq MAXMSGSIZE: an oversized message would silently cut the connection and
-        # leave the notebook waiting for timeouts. A message is bounded by the sandbox's
-        # memory limit, and the output cap (SandboxPool.output_limit) stops the flood.
+        # Every socket of the grader's kernel clients gets a maximum message size and a
+        # small receive queue, so what a kernel sends is held here only in bounded amounts.
+        # libzmq cuts the connection on an oversized message; Sandbox._watch_connection
+        # notices, so the notebook fails at once with a message instead of at a timeout.
         self.zmq_context = zmq.asyncio.Context()
+        self.zmq_context.setsockopt(zmq.MAXMSGSIZE, self.max_message_size)
+        self.zmq_context.setsockopt(zmq.RCVHWM, self.receive_hwm)
         Path(self.work_root).mkdir(parents=True, exist_ok=True)
 
     @property
@@ -552,7 +717,14 @@ class SandboxPool(LoggingConfigurable):
     ).tag(config=True)
     output_limit = Integer(
         8 * 1024 * 1024,
-        help="Bytes of output one notebook may produce; beyond it the sandbox is killed.",
+        help="Bytes of output kept for one notebook. Output beyond it is dropped, with a "
+        "note on the cell, and the cells go on running (as nbgrader grades them).",
+    ).tag(config=True)
+    received_limit = Integer(
+        256 * 1024 * 1024,
+        help="Bytes of kernel messages the grader reads for one notebook, dropped output "
+        "included; beyond it the sandbox is killed (the cells not run score 0). Bounds the "
+        "grader's work on an endless flood before the wall clock does.",
     ).tag(config=True)
     remove_stale = Bool(
         True,
@@ -642,9 +814,11 @@ class SandboxPool(LoggingConfigurable):
                 sandbox = await task
             except Exception:  # noqa: BLE001 - it never started; start() cleaned up
                 continue
+            sandbox.stop_clients()
             await asyncio.to_thread(sandbox.remove)
         # anything a cancelled task left behind
         for sandbox in list(self.runner.live):
+            sandbox.stop_clients()
             await asyncio.to_thread(sandbox.remove)
         if self._own_runner:
             self.runner.zmq_context.destroy(linger=0)

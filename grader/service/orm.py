@@ -143,6 +143,9 @@ class SubmissionResult(Base):
     # the executed notebooks with the release's tests: instructors only (hidden tests)
     graded_notebooks: Mapped[dict] = mapped_column(JSON, default=dict)  # {notebook: blob sha}
     graded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Why the grading gave no automatic points and sent the submission to the instructor
+    # (the kernel claimed a test passed that did not run to its end): instructors only.
+    review_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     submission: Mapped[Submission] = relationship(back_populates="result")
 
 

@@ -108,7 +108,8 @@ def submission_json(
         "submitted_at": iso(sub.submitted_at),
         "job": None
         if job is None
-        else {"state": job.state, "attempts": job.attempts, "error": job.error},
+        else {"state": job.state, "attempts": job.attempts,
+              "error": job.error if instructor else learner_job_error(job.error)},
     }
     if job is not None and job.state in ("queued", "running"):
         out["status"] = "grading"
@@ -122,6 +123,9 @@ def submission_json(
         scores = totals(sub, result)
         out.update(scores)
         out["message"] = result.message
+        out["in_review"] = bool(result.review_reason)
+        if instructor and result.review_reason:
+            out["review_reason"] = result.review_reason
         out["graded_at"] = iso(result.graded_at)
         out["feedback_notebooks"] = sorted(result.feedback)
     if cells and result is not None:
@@ -140,6 +144,20 @@ def submission_json(
         ]
     return out
 
+
+
+def learner_job_error(error: str | None) -> str | None:
+    """Why a grading job failed or waits, as its learner may read it. The grader's reason can
+    quote an exception raised while the notebooks ran, whose text learner code (holding the
+    hidden tests by then) may have shaped: the learner gets its kind, instructors all of it."""
+    if not error:
+        return error
+    if error.startswith("waiting for a sandbox"):
+        return "waiting for a sandbox: the grader cannot run submissions right now"
+    if error.startswith("gave up after"):
+        return error  # the queue's own words, nothing of the submission in them
+    return ("grading failed: the grader could not finish grading this submission; your "
+            "instructor sees why and can regrade it")
 
 
 def totals(sub: Submission, result: SubmissionResult) -> dict:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.engine.late import seconds_late
+from grader.engine.redact import HiddenSource
 from grader.service.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from grader.service.orm import Grade, Submission, SubmissionResult, WebhookDelivery, utcnow
 from grader.service.parts import GradebookPart
@@ -68,9 +69,12 @@ class Results(GradebookPart):
         if submission.result is None:
             submission.result = SubmissionResult(submission_id=submission.id)
         res = submission.result
-        res.auto_score = float(data["score"])
+        review = "; ".join(getattr(result, "review_reasons", None) or [])
+        # Sent to review: no automatic points, every cell waits for the instructor.
+        res.auto_score = 0.0 if review else float(data["score"])
         res.max_score = float(data["max_score"])
-        res.needs_manual_grade = bool(data["needs_manual_grade"])
+        res.needs_manual_grade = bool(review) or bool(data["needs_manual_grade"])
+        res.review_reason = review
         res.seconds_late = late
         res.message = "\n".join(messages)
         res.feedback = feedback_blobs
@@ -150,6 +154,9 @@ class Results(GradebookPart):
                     f"submission {submission_id} is not graded yet: release feedback once the "
                     "grader has graded it (or regrade it)"
                 )
+            # Defence in depth: an instructor's own feedback (nbgrader generate_feedback)
+            # may quote hidden tests; their lines are taken out as in the grader's feedback.
+            html = HiddenSource.of(self.book.releases.load_build(sub.release)).scrub_html(html)
             # a new dict: the JSON column notices assignment, not in-place changes
             sub.result.feedback = {**sub.result.feedback,
                                    notebook: self.blobs.put(html.encode())}

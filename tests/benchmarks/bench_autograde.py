@@ -36,10 +36,11 @@ from grader.engine.sandbox import SandboxPool  # noqa: E402
 PREFIX = "ls-bench-sandbox-"
 
 
-def _config() -> Config:
+def _config(seal: bool = True) -> Config:
     c = Config()
     c.DockerSandbox.name_prefix = PREFIX
     c.DockerSandbox.work_root = "/tmp/ls-bench-sandboxes"
+    c.DockerSandbox.seal_tests = seal
     return c
 
 
@@ -80,8 +81,9 @@ def _container_cpu(sandbox) -> float | None:
         return None
 
 
-async def _engine(build, subs: list[Path], warm: int, concurrency: int, singles: int):
-    pool = SandboxPool(config=_config(), warm=warm, concurrency=concurrency)
+async def _engine(build, subs: list[Path], warm: int, concurrency: int, singles: int,
+                  seal: bool = True):
+    pool = SandboxPool(config=_config(seal), warm=warm, concurrency=concurrency)
     container_cpu: list[float] = []
     release = pool.release
 
@@ -152,6 +154,9 @@ def main() -> int:
         stock_single = _nbgrader(course, "autograde", "ps1", "--student", "single")
         stock = _stock_scores(course, students)
 
+        # the defences' cost: the same batch without the kernels' guard (sealed tests)
+        unsealed = asyncio.run(_engine(build, subs, args.warm, args.concurrency, args.singles,
+                                       seal=False))
         results, batch, lat, start_one, grader_cpu, sandbox_cpu = asyncio.run(
             _engine(build, subs, args.warm, args.concurrency, args.singles))
         ours = {s: _our_scores(r) for s, r in zip(students, results, strict=True)}
@@ -170,6 +175,14 @@ def main() -> int:
         print(f"engine (sandboxed, warm={args.warm}, concurrency={args.concurrency}): "
               f"{ours_per:.3f} s/submission ({n / batch:.2f} submissions/s)")
         print(f"throughput ratio engine/stock: {stock_per / ours_per:.2f}x (target >= 3x)")
+        u_results, u_batch, u_lat = unsealed[:3]
+        print(f"defences' cost (sealed tests, kernel guard): {u_batch / n:.3f} s/submission "
+              f"without, {ours_per:.3f} s with ({ours_per / (u_batch / n):.2f}x); "
+              f"submit-to-feedback p50 {statistics.median(u_lat):.3f} s without, "
+              f"{statistics.median(lat):.3f} s with; unsealed ratio to stock "
+              f"{stock_per / (u_batch / n):.2f}x")
+        if [_our_scores(r) for r in u_results] != [ours[s] for s in students]:
+            print("MISMATCH: sealed and unsealed scores differ")
         print(f"submit-to-feedback p50 idle: {p50:.3f} s (min {min(lat):.3f}, max "
               f"{max(lat):.3f}; target < 1.5 s); stock single student {stock_single:.2f} s "
               f"-> {stock_single / p50:.1f}x faster")

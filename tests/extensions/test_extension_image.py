@@ -94,3 +94,18 @@ def test_server_in_the_image_serves_the_routes(name):
     # the region commands' cell-toolbar buttons ship with the extension's settings schema
     assert ("CELL-TOOLBAR ['learning-studio:wrap-hidden-tests', 'learning-studio:wrap-solution']"
             in out.stdout), out.stdout
+
+
+def test_the_image_grades_collected_work_only_in_the_grader(name):
+    """The image's nbgrader config is the repository's: exchange against the grader and an
+    autograde that takes the grader's sandbox run (what test_instructor_grading_safety.py
+    exercises with this file mounted at the same place)."""
+    from extension_support import REPO
+
+    out = _docker("run", "--rm", "--name", name, "--network", "none", IMAGE, "sh", "-c",
+                  "cat /opt/studio/etc/jupyter/nbgrader_config.py && python3 -c "
+                  "'from learning_studio_lab.autograde import AUTOGRADE_PREPROCESSORS as p; "
+                  "print(\"STEP\", p[0].__name__)'")
+    assert out.returncode == 0, out.stderr[-2000:]
+    config = (REPO / "images" / "learner" / "nbgrader_config.py").read_text()
+    assert out.stdout == config + "STEP GraderExecute\n"

@@ -3,7 +3,9 @@
 With these classes, ``nbgrader list``, ``release_assignment``, ``fetch_assignment``,
 ``submit``, ``collect``, ``release_feedback`` and ``fetch_feedback`` talk to the grader with
 the caller's hub token (``$JUPYTERHUB_API_TOKEN``), so a multi-node hub needs no shared
-filesystem. Enable them in ``nbgrader_config.py``::
+filesystem. The learner image's ``nbgrader_config.py`` enables them (with
+``learning_studio_lab.autograde``, so that ``nbgrader autograde`` of collected work takes
+the grader's sandbox run instead of running learner code here); elsewhere::
 
     c.ExchangeFactory.list = "learning_studio_lab.exchange.GraderList"
     c.ExchangeFactory.release_assignment = "learning_studio_lab.exchange.GraderReleaseAssignment"
@@ -98,8 +100,11 @@ class GraderList(GraderExchange, ExchangeList):
                                     "student_id": sub.get("username"),
                                     "timestamp": sub.get("submitted_at"),
                                     "score": sub.get("score")})
-                        self.log.info("%s %s %s %s", course, item["assignment"],
-                                      sub.get("username"), sub.get("submitted_at"))
+                        score = (f"{sub['score']:g}/{sub.get('max_score') or 0:g}"
+                                 if sub.get("score") is not None else "-")
+                        self.log.info("%s %s %s %s %s %s", course, item["assignment"],
+                                      sub.get("username"), sub.get("submitted_at"),
+                                      sub.get("status"), score)
                     continue
                 local = Path(self.assignment_dir) / item["assignment"]
                 if local.is_dir():

@@ -30,6 +30,7 @@ def _config():
     c.DockerSandbox.pids_limit = 64
     c.SandboxPool.wall_timeout = WALL
     c.SandboxPool.output_limit = 2 * 1024 * 1024
+    c.DockerSandbox.max_message_size = 16 * 1024 * 1024
     return c
 
 
@@ -91,6 +92,25 @@ HOSTILE = {
         "def squares(n):\n    return list(range(n))"
     ),
     "huge_output": "while True:\n    print('x' * 10000)",
+    # Output beyond the budget is cut, not failed: the cell goes on and the answer counts.
+    "huge_print_then_answer": "print('x' * 10_000_000)\n" + SQUARES_OK,
+    # One message over DockerSandbox.max_message_size (set to 16 MB here) stops the sandbox.
+    "oversized_message": "import sys\nsys.stdout.write('m' * 20_000_000)\nsys.stdout.flush()\n"
+                         + SQUARES_OK,
+    # A kernel that stops itself is resumed by the cell timeout's interrupt: the answer it
+    # defined first still counts.
+    "sigstop": SQUARES_OK + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGSTOP)",
+    "close_std_streams": (
+        "import os\nfor fd in (0, 1, 2):\n    os.close(fd)\nprint('still here')\n"
+    ) + SQUARES_OK,
+    # Threads that spin and print after their cell ended.
+    "threads_left_spinning": (
+        "import threading, time\n"
+        "def spin():\n    while True:\n        pass\n"
+        "def talk():\n    while True:\n        print('still talking')\n        time.sleep(0.05)\n"
+        "for target in (spin, spin, talk):\n"
+        "    threading.Thread(target=target, daemon=True).start()\n"
+    ) + SQUARES_OK,
     "one_huge_message": "print('y' * (40 * 1024 * 1024))",
     # Floods of messages that are not outputs: each replaces what it updates, so a grader
     # that counted only stream/display outputs would hold every last update (gigabytes).
@@ -187,13 +207,15 @@ def test_hostile_submission_is_graded(hostile, name):
     # Output floods and the wall clock kill the whole sandbox, and say so; so does a
     # submission that kills the sandbox's own launcher.
     if name in ("infinite_loop_ignoring_interrupt", "huge_output", "one_huge_message",
-                "update_display_flood", "comm_flood", "kill_the_launcher"):
+                "oversized_message", "update_display_flood", "comm_flood",
+                "kill_the_launcher"):
         if p2.cells["test_total"].score != 3.0:
             assert p2.messages, "a notebook that did not run says why"
     elif name not in ("fork_bomb", "disk_fill"):
         assert p2.cells["test_total"].score == 3.0, p2.messages
     # nobody gets the points of problem1's test by attacking the grader
-    if name not in ("disk_fill", "network", "read_hidden_tests"):
+    if name not in ("disk_fill", "network", "read_hidden_tests", "huge_print_then_answer",
+                    "sigstop", "close_std_streams", "threads_left_spinning"):
         assert _p1(result, "test_squares") == 0.0
 
 
@@ -256,14 +278,63 @@ def test_exits_are_explained(hostile):
 
 
 def test_output_floods_are_cut(hostile):
-    for name in ("huge_output", "one_huge_message", "update_display_flood", "comm_flood"):
+    for name in ("huge_output", "update_display_flood", "comm_flood"):
         r = hostile["results"][name]
-        # cut by the output cap, or, when the kernel buffers faster than it can send,
-        # by the memory limit: either way stopped and explained
-        assert any("MB of output" in m or "out of memory" in m for m in r.messages), (
-            name, r.messages)
+        # output beyond the budget dropped; or, when the kernel buffers faster than the
+        # grader reads, the kernel stopped by its own memory limit, or its buffered prints
+        # sent as one message over the maximum size: either way explained
+        assert any("output beyond 2 MB was dropped" in m or "out of memory" in m
+                   or "larger than 16 MB" in m for m in r.messages), (name, r.messages)
         size = len(json.dumps(r.notebooks["problem1"].graded_notebook))
         assert size < 4 * 1024 * 1024
+        if name != "huge_output":  # fixed-size messages: cut, and the next notebook runs
+            assert r.notebooks["problem2"].cells["test_total"].score == 3.0, r.messages
+
+
+def test_output_beyond_the_budget_is_dropped_and_the_cell_goes_on(hostile):
+    """A 10 MB print past a 2 MB budget, then a correct answer in the same cell: the
+    answer earns its points (as under stock nbgrader; test_parity's huge_print compares)."""
+    r = hostile["results"]["huge_print_then_answer"]
+    assert _p1(r, "test_squares") == 2.0
+    assert r.notebooks["problem1"].cells["test_squares_hidden"].score == 1.0
+    assert r.to_json()["score"] == 6.5
+    assert any("output beyond 2 MB was dropped" in m and "went on running" in m
+               for m in r.messages), r.messages
+    assert "[output beyond 2 MB was dropped]" in _outputs(r)
+    assert len(json.dumps(r.notebooks["problem1"].graded_notebook)) < 1024 * 1024
+
+
+def test_an_oversized_message_stops_the_sandbox_with_a_message(hostile):
+    # 20 MB and 40 MB in one message, over DockerSandbox.max_message_size (16 MB here):
+    # ZeroMQ cuts the connection; the grader notices at once instead of at a timeout
+    for name in ("oversized_message", "one_huge_message"):
+        r = hostile["results"][name]
+        assert any("larger than 16 MB" in m and "max_message_size" in m
+                   for m in r.messages), (name, r.messages)
+        assert "SandboxStopped" in _outputs(r)
+        assert not any("CellTimeoutError" in m or "s limit" in m for m in r.messages)
+
+
+def test_a_kernel_that_stops_itself_is_resumed(hostile):
+    """SIGSTOP: the cell timeout's interrupt sends SIGCONT first, so the kernel goes on;
+    the answer it defined before stopping counts, the stopped cell shows a timeout."""
+    r = hostile["results"]["sigstop"]
+    assert "CellTimeoutError" in _outputs(r)
+    assert _p1(r, "test_squares") == 2.0
+    assert r.notebooks["problem2"].cells["test_total"].score == 3.0
+    assert r.messages == []
+
+
+def test_closed_standard_streams_do_not_stop_grading(hostile):
+    r = hostile["results"]["close_std_streams"]
+    assert "still here" in _outputs(r)
+    assert r.to_json()["score"] == 6.5, r.messages
+
+
+def test_threads_left_spinning_do_not_stop_grading(hostile):
+    r = hostile["results"]["threads_left_spinning"]
+    assert _p1(r, "test_squares") == 2.0, r.messages
+    assert r.to_json()["score"] == 6.5, r.messages
 
 
 def test_next_submission_grades_normally(hostile):

@@ -115,6 +115,14 @@ def case_timeout(nbs):
          "import time\ntime.sleep(30)\ndef squares(n):\n    return [i * i for i in range(n)]")
 
 
+def case_huge_print(nbs):
+    # nbgrader keeps running the cell after a huge print, and so do we (its output is cut;
+    # 20 MB, not 50: the cell timeout here is 3 s, on a loaded machine)
+    _fill(nbs, f.CORRECT)
+    _set(nbs, "problem1", "squares",
+         "print('x' * 20_000_000)\ndef squares(n):\n    return [i * i for i in range(n)]")
+
+
 def case_infinite_loop(nbs):
     _fill(nbs, f.CORRECT)
     _set(nbs, "problem2", "total", "while True:\n    pass")
@@ -305,6 +313,8 @@ def test_cases_are_not_trivial(parity):
     assert ours["partial_credit_wrong"].notebooks["problem2"].cells["test_partial"].score == 0
     assert ours["correct"].notebooks["problem2"].cells["test_partial"].score == 0.5
     assert ours["timeout"].notebooks["problem1"].cells["test_squares"].score == 0
+    assert ours["huge_print"].notebooks["problem1"].cells["test_squares"].score == 2
+    assert any("output beyond 8 MB was dropped" in m for m in ours["huge_print"].messages)
     assert ours["invalid_notebook"].notebooks["problem1"].cells["test_squares"].score is None
     assert any("not a valid notebook" in m for m in ours["invalid_notebook"].messages)
     # the manual answer waits for a human: null, counted as 0 in the total (nbgrader)

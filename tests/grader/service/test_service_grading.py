@@ -156,6 +156,59 @@ def test_release_submit_grade_feedback_and_events(grading_hub):
         assert headers["X-Studio-Signature"] == "sha256=" + mac
 
 
+TAMPERED = """
+def squares(n):
+    return []
+sess = get_ipython().kernel.session
+orig_send = sess.send
+def send(stream, msg_or_type, content=None, *a, **kw):
+    kind = msg_or_type if isinstance(msg_or_type, str) else msg_or_type.get('msg_type')
+    if kind == 'error':
+        return None
+    if kind == 'execute_reply' and content and content.get('status') == 'error':
+        content = {**content, 'status': 'ok'}
+    return orig_send(stream, msg_or_type, content, *a, **kw)
+sess.send = send
+"""
+
+
+def test_tampered_kernel_goes_to_the_instructor(grading_hub):
+    """A kernel rewired to hide its failing tests: no automatic points, the instructor's
+    manual-grading queue with the reason, and the learner reads only that it is in review."""
+    hub, _ = grading_hub
+    hub.user("eve", groups=("learners:py",))
+    eve, prof = hub.client(hub.token("eve")), hub.client(hub.token("prof"))
+    student_nb = base64.b64decode(
+        eve.get(f"{hub.grader}/courses/py/assignments/ps1/release").json()["files"]["ps1.ipynb"])
+    nb = nbformat.reads(student_nb.decode(), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "squares":
+            cell.source = TAMPERED
+    url = f"{hub.grader}/courses/py/assignments/ps1/submissions"
+    sub = eve.post(url, json={"files": {"ps1.ipynb": _b64(nbformat.writes(nb).encode())}})
+    assert sub.status_code == 201, sub.text
+    sid = sub.json()["id"]
+    wait_graded(prof, url, [sid])
+
+    mine = eve.get(f"{hub.grader}/submissions/{sid}").json()
+    assert mine["in_review"] is True and mine["needs_manual_grade"] is True
+    assert mine["score"] == 0.0 and "Sent to your instructor for review." in mine["message"]
+    assert "review_reason" not in mine
+    fb = eve.get(f"{hub.grader}/submissions/{sid}/feedback/ps1").text
+    assert "Sent to your instructor for review." in fb and "tampered" not in fb
+
+    theirs = prof.get(f"{hub.grader}/submissions/{sid}").json()
+    assert theirs["in_review"] is True and "test_squares" in theirs["review_reason"]
+    waiting = {c["cell_id"] for c in theirs["cells"] if c["needs_manual_grade"]}
+    assert "test_squares" in waiting
+    # the instructor grades it by hand
+    r = prof.put(f"{hub.grader}/submissions/{sid}/grades/ps1/test_squares",
+                 json={"score": 0, "comment": "the kernel was rewired"})
+    assert r.status_code == 200, r.text
+    cells = {c["cell_id"]: c for c in eve.get(f"{hub.grader}/submissions/{sid}").json()["cells"]}
+    assert cells["test_squares"]["score"] == 0 and not cells["test_squares"]["needs_manual_grade"]
+
+
 def _grader_pid(hub_proc) -> int:
     for pid in os.listdir("/proc"):
         if not pid.isdigit():

@@ -12,7 +12,7 @@ import threading
 import time
 
 import pytest
-from service_support import REPO, make_submissions
+from service_support import PYTHONPATH, make_submissions
 from sqlalchemy import select
 
 from grader.service.orm import GradingJob, Submission
@@ -126,7 +126,7 @@ def test_grader_killed_mid_batch_loses_nothing_and_grades_nothing_twice(gradeboo
     make_submissions(gradebook, 6)
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_WORKER, db_url, str(gradebook.blobs.root)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": PYTHONPATH},
     )
     line = proc.stdout.readline()
     assert line.startswith("holding"), line
@@ -207,7 +207,7 @@ def test_several_grader_processes_share_one_queue(gradebook, db_url):
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", CLAIMING_PROCESS, db_url, str(gradebook.blobs.root), f"p{i}"],
-            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": PYTHONPATH},
         )
         for i in range(3)
     ]
