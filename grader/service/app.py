@@ -127,6 +127,7 @@ class GraderApp(Application):
             (route("api/courses"), courses.CoursesHandler),
             (route(f"api/courses/{c}/enrollments"), courses.EnrollmentsHandler),
             (route(f"api/courses/{c}/grades.csv"), courses.GradesCSVHandler),
+            (route(f"api/courses/{c}/storage"), courses.StorageHandler),
             (route(f"api/courses/{c}/assignments"), courses.AssignmentsHandler),
             (route(f"api/courses/{c}/lessons"), lessons.LessonsHandler),
             (route(f"api/courses/{c}/lessons/{name.format('lesson')}"), lessons.LessonHandler),

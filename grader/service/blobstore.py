@@ -6,7 +6,7 @@ is a set of named files, stored as a JSON manifest blob ``{"files": {path: sha}}
 hash identifies a whole submission or release.
 
 The directory store is the default; another backend (an object store) implements the
-same four methods of BlobStore.
+same methods of BlobStore (put, get, exists, stored, delete; size has a slow default).
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ class BlobStore:
     def stored(self) -> Iterator[tuple[str, int, float]]:
         """Every blob as (sha, size in bytes, time stored), for garbage collection."""
         raise NotImplementedError
+
+    def size(self, sha: str) -> int:
+        """Bytes of one stored blob (BlobNotFound if it is missing)."""
+        return len(self.get(sha))
 
     def delete(self, sha: str) -> None:
         raise NotImplementedError
@@ -101,6 +105,12 @@ class DirectoryBlobStore(BlobStore):
                 f"blob {sha} is missing from {self.root}: do all grader processes share "
                 "the same blob_dir?"
             ) from None
+
+    def size(self, sha: str) -> int:
+        try:
+            return self._path(sha).stat().st_size
+        except FileNotFoundError:
+            raise BlobNotFound(f"blob {sha} is missing from {self.root}") from None
 
     def exists(self, sha: str) -> bool:
         try:

@@ -49,6 +49,9 @@ c.GraderSettings.user_cache_seconds = 1
 c.DockerSandbox.name_prefix = "{prefix}-sandbox-"
 c.DockerSandbox.image = "{image}"
 c.SandboxPool.concurrency = 1
+# one submission a minute per learner: every test's learner submits once, except the one
+# that submits twice in a row to see the rate limit
+c.GraderSettings.submission_rate = 1
 """
 
 
@@ -293,7 +296,8 @@ def test_second_learner_cannot_see_the_first_ones_work(e2e, joan_submission, bro
         for path in (f"learning-studio/submissions/{sub_id}",
                      f"learning-studio/submissions/{sub_id}/feedback/squares",
                      f"learning-studio/courses/{COURSE}/assignments/squares/grades.csv",
-                     f"learning-studio/courses/{COURSE}/assignments/squares/statistics"):
+                     f"learning-studio/courses/{COURSE}/assignments/squares/statistics",
+                     f"learning-studio/courses/{COURSE}/storage"):
             status, body = page.evaluate(FETCH_AS_LAB, f"{base}/{path}")
             assert status in (403, 404), (path, status, body)
         # the same call for her own data works: the refusals above are the grader's
@@ -514,6 +518,113 @@ def test_instructor_sees_statistics_and_exports_csv(e2e, joan_submission, browse
         shot(page, "15-export")
     except Exception:
         shot(page, "failure-statistics")
+        raise
+    finally:
+        context.close()
+
+
+def test_learner_submitting_twice_quickly_is_told_when_to_submit_again(e2e, browser):
+    """The grader takes one submission a minute here: the second Submit says in how many
+    seconds the next one is taken (the grader's Retry-After, counting down), uploads
+    nothing, and leaves the notebook as it was."""
+    stack, grader = e2e["stack"], e2e["grader"]
+    r = stack.admin("POST", "users/linus")
+    assert r.status_code in (201, 409), r.text
+    r = stack.admin("POST", f"groups/learners:{COURSE}/users", json={"users": ["linus"]})
+    assert r.ok, r.text
+    context, page = login(browser, stack, "linus")
+    try:
+        open_courses(page)
+        course = page.locator(f".ls-course[data-course='{COURSE}']")
+        assert course.locator("button[data-action='Storage']").count() == 0  # instructors'
+        course.locator(".ls-assignment[data-assignment='squares'] "
+                       "button[data-action='Fetch']").click()
+        page.wait_for_selector(".jp-NotebookPanel .ls-submit", timeout=60_000)
+        notebook = page.locator(".jp-NotebookPanel:visible").first
+        panel_id = notebook.get_attribute("id")
+        answer = "def squares(n):\n    return [i * i for i in range(1, n + 1)]"
+        set_answer(page, answer)
+        submit = page.locator(f"#{panel_id} .ls-submit")
+        submit.click()
+        page.click(".jp-Dialog button:has-text('Submit')")
+        page.wait_for_selector("text=grading…", timeout=60_000)
+        # and at once again, as a learner who is not sure it worked (back on the notebook's
+        # tab, in case a quick grade already opened the Feedback view)
+        page.click(".lm-TabBar-tab:has-text('squares.ipynb')")
+        submit.click()
+        page.click(".jp-Dialog button:has-text('Submit')")
+        dialog = page.locator(".jp-Dialog", has=page.locator(".ls-rate-limit"))
+        dialog.wait_for(timeout=60_000)
+        assert "Too many submissions for now" in dialog.inner_text()
+        wait_text = dialog.locator(".ls-retry-after").inner_text()
+        m = re.fullmatch(r"You can submit again in (\d+) seconds?\.", wait_text)
+        assert m, wait_text
+        first = int(m.group(1))
+        assert 1 <= first <= 61, first  # within the grader's minute
+        assert "not uploaded" in dialog.inner_text()
+        assert "Error" not in dialog.inner_text() and "TooManyRequests" not in dialog.inner_text()
+        shot(page, "17-submit-rate-limit")
+        # it counts down
+        page.wait_for_timeout(2500)
+        later = int(re.search(r"in (\d+) second", dialog.locator(".ls-retry-after")
+                              .inner_text()).group(1))
+        assert later <= first - 2, (first, later)
+        dialog.locator("button:has-text('OK')").click()
+        dialog.wait_for(state="detached")
+
+        # nothing lost: the notebook is still open with the answer, which Submit saved
+        # before it asked the grader; the grader has the first submission only
+        assert page.locator(f"#{panel_id}").count() == 1
+        assert "return [i * i for i in range(1, n + 1)]" in page.locator(
+            f"#{panel_id} .jp-Cell", has_text="def squares").first.inner_text()
+        saved = stack.container("linus").exec_run(
+            ["cat", f"/home/learner/courses/{COURSE}/squares/squares.ipynb"]).output.decode()
+        assert "return [i * i for i in range(1, n + 1)]" in saved
+        linus = {"Authorization": f"token {stack.user_token('linus')}"}
+        subs = requests.get(f"{grader}/courses/{COURSE}/assignments/squares/submissions",
+                            headers=linus, timeout=30).json()
+        assert len(subs) == 1, subs
+    except Exception:
+        shot(page, "failure-rate-limit")
+        raise
+    finally:
+        context.close()
+
+
+def test_instructor_sees_the_courses_storage(e2e, joan_submission, browser):
+    """The Storage view shows the grader's numbers for the course: by kind, with what is
+    kept for how long, and by assignment."""
+    stack, grader = e2e["stack"], e2e["grader"]
+    context, page = login(browser, stack, "ada")
+    try:
+        open_courses(page)
+        course = page.locator(f".ls-course[data-course='{COURSE}']")
+        course.locator("button[data-action='Storage']").click()
+        view = page.locator(".jp-Dialog .ls-storage")
+        view.wait_for(timeout=60_000)
+        ada = {"Authorization": f"token {stack.user_token('ada')}"}
+        usage = requests.get(f"{grader}/courses/{COURSE}/storage", headers=ada,
+                             timeout=30).json()
+        total = view.locator(".ls-storage-total")
+        assert int(total.get_attribute("data-bytes")) == usage["total_bytes"] > 0
+        for kind, numbers in usage["kinds"].items():
+            row = view.locator(f".ls-storage-kinds tr[data-kind='{kind}']")
+            assert int(row.locator("td[data-count]").get_attribute("data-count")) == \
+                numbers["count"], kind
+            size = row.locator("td[data-bytes]")
+            assert int(size.get_attribute("data-bytes")) == numbers["bytes"], kind
+            assert int(size.get_attribute("data-files")) == numbers["files"], kind
+            assert row.locator("td[data-kept]").inner_text() == usage["kept"][kind]
+        assert usage["kinds"]["feedback"]["count"] >= 1  # joan's graded submission
+        assert usage["kinds"]["lessons"]["count"] == 10
+        squares = next(a for a in usage["assignments"] if a["assignment"] == "squares")
+        row = view.locator(".ls-storage-assignments tr[data-assignment='squares']")
+        assert int(row.locator("td[data-bytes]").last.get_attribute("data-bytes")) == \
+            squares["total_bytes"]
+        assert "removed once they are 24 h old, checked every 1 h" in view.inner_text()
+        shot(page, "18-course-storage")
+    except Exception:
+        shot(page, "failure-storage")
         raise
     finally:
         context.close()

@@ -344,3 +344,61 @@ def test_feedback_release_needs_a_graded_submission_and_an_instructor(hub):
     assert r.status_code == 404 and "ps1" in r.json()["error"]["message"]
     r = prof.put(f"{url}/ps1", json={})
     assert r.status_code == 400 and r.json()["error"]["code"] == "InvalidRequest"
+
+
+class TestSubmittingTooOften:
+    """The grader's 429 (GraderSettings.submission_rate, 6 a minute here) reaches the browser
+    with its code, its message and Retry-After; the learner's folder is left as it was."""
+
+    @pytest.fixture
+    def jp_server_config(self, hub):
+        import base64
+
+        from extension_support import hinted_source
+
+        hub.user("rita", groups=(f"learners:{COURSE}",))
+        prof = hub.client(hub.token("prof"))
+        # no submission limit on this assignment: only the rate stops rita
+        r = prof.post(f"{hub.grader}/courses/{COURSE}/assignments/rapid/release",
+                      json={"files": {"ps1.ipynb": base64.b64encode(hinted_source()).decode()}})
+        assert r.status_code == 201, r.text
+        return server_config(hub, hub.token("rita"))
+
+    def test_the_wait_is_passed_on_and_the_work_is_kept(self, studio, jp_root_dir):
+        call(studio, "courses", COURSE, "assignments", "rapid", "fetch", method="POST")
+        notebook = jp_root_dir / "courses" / COURSE / "rapid" / "ps1.ipynb"
+        answer(notebook, correct=True)
+        for _ in range(6):
+            call(studio, "courses", COURSE, "assignments", "rapid", "submissions", method="POST")
+        work = notebook.read_bytes()
+        with pytest.raises(HTTPClientError) as info:
+            call(studio, "courses", COURSE, "assignments", "rapid", "submissions", method="POST")
+        assert info.value.code == 429
+        err = error(info.value)
+        assert err["code"] == "TooManyRequests"
+        wait = int(info.value.response.headers["Retry-After"])
+        assert 1 <= wait <= 61 and err["retry_after"] == wait
+        assert f"submit again in {wait} s" in err["message"]
+        assert notebook.read_bytes() == work
+        listed = call(studio, "courses", COURSE, "assignments", "rapid", "submissions")
+        assert len(listed["submissions"]) == 6
+
+
+class TestInstructorStorage:
+    @pytest.fixture
+    def jp_server_config(self, hub):
+        return server_config(hub, hub.token("prof"))
+
+    def test_the_courses_storage_comes_from_the_grader(self, studio, hub):
+        got = call(studio, "courses", COURSE, "storage")
+        direct = hub.client(hub.token("prof")).get(f"{hub.grader}/courses/{COURSE}/storage")
+        assert direct.status_code == 200 and got == direct.json()
+        assert {a["assignment"] for a in got["assignments"]} >= {"ps1", "old1"}
+        assert got["kinds"]["lessons"]["count"] == 1 and got["total_bytes"] > 0
+
+
+def test_storage_is_for_instructors(studio):
+    code, err = fails(studio, "courses", COURSE, "storage")
+    assert code == 403 and err["code"] == "Forbidden"
+    code, err = fails(studio, "courses", ".hidden", "storage")
+    assert code == 400 and err["code"] == "InvalidRequest"

@@ -35,10 +35,11 @@ class GraderNotConfigured(StudioError):
 
 
 class GraderRefused(StudioError):
-    """The grader answered with an error; its own code and message are passed on."""
+    """The grader answered with an error; its own code and message are passed on, and
+    when to try again (its Retry-After, as ``retry_after`` seconds) when it says so."""
 
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None):
+        super().__init__(message, **({"retry_after": retry_after} if retry_after else {}))
         self.status = status
         self.grader_code = code
 

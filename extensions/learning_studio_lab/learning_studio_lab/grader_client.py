@@ -84,7 +84,8 @@ class GraderClient(Configurable):
                     f"the grader service at {self.grader_url} did not answer ({e}); your work is "
                     "safe in your folder: try again in a minute, or tell your instructor"
                 ) from None
-            raise _refusal(e.code, e.response.body) from None
+            raise _refusal(e.code, e.response.body, e.response.headers.get("Retry-After")) \
+                from None
         except OSError as e:
             raise GraderUnavailable(
                 f"the grader service at {self.grader_url} cannot be reached ({e}); your work is "
@@ -162,6 +163,9 @@ class GraderClient(Configurable):
             "GET", f"courses/{q(course)}/assignments/{q(assignment)}/statistics"
         )
 
+    async def storage(self, course: str) -> dict:
+        return await self.request("GET", f"courses/{q(course)}/storage")
+
     async def grades_csv(self, course: str, assignment: str) -> bytes:
         body, _ = await self.request(
             "GET", f"courses/{q(course)}/grades.csv?assignment={q(assignment)}", raw=True
@@ -188,10 +192,21 @@ def q(segment: str) -> str:
     return quote(segment, safe="")
 
 
-def _refusal(status: int, body: bytes | None) -> GraderRefused:
+def _refusal(status: int, body: bytes | None, retry_after: str | None = None) -> GraderRefused:
+    wait = _seconds(retry_after)
     try:
         err = json.loads(body or b"{}")["error"]
-        return GraderRefused(status, err.get("code", f"HTTP{status}"), err.get("message", ""))
+        return GraderRefused(status, err.get("code", f"HTTP{status}"), err.get("message", ""),
+                             retry_after=wait)
     except (ValueError, KeyError, TypeError):
         text = (body or b"").decode(errors="replace")[:300]
-        return GraderRefused(status, f"HTTP{status}", f"the grader answered {status}: {text}")
+        return GraderRefused(status, f"HTTP{status}", f"the grader answered {status}: {text}",
+                             retry_after=wait)
+
+
+def _seconds(retry_after: str | None) -> int | None:
+    """Retry-After in seconds (the grader sends seconds; an HTTP date is not expected)."""
+    try:
+        return max(1, int(retry_after)) if retry_after else None
+    except ValueError:
+        return None

@@ -81,6 +81,9 @@ class StudioHandler(APIHandler):
         if isinstance(exc, StudioError):
             self.set_status(exc.status)
             body = {"error": {"code": exc.code, "message": exc.message, **exc.details}}
+            if exc.details.get("retry_after"):
+                # the grader's 429: the browser learns when to submit again
+                self.set_header("Retry-After", str(exc.details["retry_after"]))
             self.log.warning(
                 "learning-studio %s %s: %s: %s %s", self.request.method, self.request.path,
                 exc.code, exc.message, self.who(),
@@ -291,6 +294,13 @@ class StatisticsHandler(StudioHandler):
         self.reply(await self.grader.statistics(course, assignment))
 
 
+class StorageHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def get(self, course):
+        """Instructor: what the grader stores for the course, by kind and assignment."""
+        self.reply(await self.grader.storage(check_slug(course, "course")))
+
+
 class GradesCSVHandler(StudioHandler):
     @tornado.web.authenticated
     async def get(self, course, assignment):
@@ -342,6 +352,7 @@ def setup_handlers(web_app, settings: dict) -> None:
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/release"), ReleaseHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/statistics"), StatisticsHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/grades.csv"), GradesCSVHandler),
+        (url_path_join(base, f"courses/{seg}/storage"), StorageHandler),
         (url_path_join(base, f"courses/{seg}/lessons/{seg}"), LessonHandler),
         (url_path_join(base, f"open/{seg}/{seg}"), OpenLessonPage),
         (url_path_join(base, r"submissions/(\d+)"), SubmissionHandler),

@@ -13,6 +13,12 @@ export class StudioError extends Error {
   ) {
     super(message);
   }
+
+  /** Seconds until the grader takes this again (its 429's Retry-After), else null. */
+  get retryAfter(): number | null {
+    const wait = Number(this.details.retry_after);
+    return Number.isFinite(wait) && wait > 0 ? Math.ceil(wait) : null;
+  }
 }
 
 export interface ISubmission {
@@ -82,6 +88,39 @@ export interface IStatistics {
   }[];
 }
 
+/** Distinct files and their bytes of one kind of stored data. */
+export interface IStorageKind {
+  count: number;
+  files: number;
+  bytes: number;
+  learners?: number;
+}
+
+/** What the grader stores for a course (instructors), by kind and by assignment. */
+export interface IStorage {
+  course: string;
+  total_bytes: number;
+  files: number;
+  kinds: {
+    releases: IStorageKind;
+    submissions: IStorageKind;
+    feedback: IStorageKind;
+    lessons: IStorageKind;
+  };
+  assignments: {
+    assignment: string;
+    title: string;
+    total_bytes: number;
+    releases: IStorageKind;
+    submissions: IStorageKind;
+    feedback: IStorageKind;
+  }[];
+  missing_files: number;
+  kept: Record<string, string>;
+  unreferenced_removed_after_seconds: number;
+  collection_interval_seconds: number;
+}
+
 export interface ICourse {
   slug: string;
   title: string;
@@ -128,6 +167,10 @@ async function send(
     }
     const err = body?.error ?? {};
     const { code, message, ...details } = err;
+    const retryAfter = response.headers.get('Retry-After');
+    if (details.retry_after === undefined && retryAfter) {
+      details.retry_after = Number(retryAfter);
+    }
     throw new StudioError(
       code ?? `HTTP${response.status}`,
       message ?? body?.message ?? response.statusText,
@@ -196,6 +239,7 @@ export const studio = {
     postJSON<{ path: string }>(['courses', course, 'lessons', lesson]),
   statistics: (course: string, assignment: string) =>
     getJSON<IStatistics>(['courses', course, 'assignments', assignment, 'statistics']),
+  storage: (course: string) => getJSON<IStorage>(['courses', course, 'storage']),
   /** Instructor: the assignment's grades as CSV, saved by the browser as a file. */
   downloadGrades: async (course: string, assignment: string): Promise<string> => {
     const response = await send(['courses', course, 'assignments', assignment, 'grades.csv']);

@@ -10,7 +10,7 @@ import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
-import { ISubmission, assignmentOf, studio } from './api';
+import { ISubmission, StudioError, assignmentOf, studio } from './api';
 import { explain } from './panel';
 
 interface INbgraderMeta {
@@ -212,7 +212,11 @@ export async function submit(
   try {
     sub = await studio.submit(where.course, where.assignment);
   } catch (error) {
-    await explain('Submission refused', error);
+    if (error instanceof StudioError && error.status === 429) {
+      await submitLater(error);
+    } else {
+      await explain('Submission refused', error);
+    }
     return null;
   }
   const id = Notification.emit(`Submitted (attempt ${sub.attempt}): grading…`, 'in-progress', {
@@ -220,6 +224,47 @@ export async function submit(
   });
   void follow(sub.id, id, onGraded);
   return sub;
+}
+
+function inSeconds(seconds: number): string {
+  return seconds > 0
+    ? `You can submit again in ${seconds} second${seconds === 1 ? '' : 's'}.`
+    : 'You can submit again now.';
+}
+
+/** The grader's rate limit (429): when to submit again, counting down; nothing was lost. */
+async function submitLater(error: StudioError): Promise<void> {
+  const until = Date.now() + (error.retryAfter ?? 60) * 1000;
+  const left = () => Math.max(0, Math.ceil((until - Date.now()) / 1000));
+  const body = new Widget();
+  body.node.className = 'ls-rate-limit';
+  const wait = document.createElement('p');
+  wait.className = 'ls-retry-after';
+  wait.dataset.seconds = String(left());
+  wait.textContent = inSeconds(left());
+  const why = document.createElement('p');
+  why.textContent =
+    'The grader takes only a few submissions a minute from each learner. This one was not ' +
+    'uploaded and does not count towards your limit.';
+  const kept = document.createElement('p');
+  kept.className = 'ls-muted';
+  kept.textContent = 'Your notebook is saved and stays as it is: press Submit again then.';
+  body.node.append(wait, why, kept);
+  const timer = window.setInterval(() => {
+    wait.textContent = inSeconds(left());
+    if (left() === 0) {
+      window.clearInterval(timer);
+    }
+  }, 1000);
+  try {
+    await showDialog({
+      title: 'Too many submissions for now',
+      body,
+      buttons: [Dialog.okButton({ label: 'OK' })]
+    });
+  } finally {
+    window.clearInterval(timer);
+  }
 }
 
 async function follow(

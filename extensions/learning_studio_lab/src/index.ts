@@ -10,7 +10,7 @@ import { IAssignment, ISubmission, assignmentOf } from './api';
 import { CellKindBadges, Region, wrapRegion } from './authoring';
 import { ExerciseToolbar, check, hint } from './exercise';
 import { FeedbackView } from './feedback';
-import { CellKind, editHints, markCell, releaseForm } from './instructor';
+import { CellKind, editHints, markCell, releaseForm, showStorage } from './instructor';
 import { CoursesPanel } from './panel';
 
 const coursesIcon = new LabIcon({
@@ -69,7 +69,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       docManager,
       openFeedback: (course: string, a: IAssignment, instructor: boolean) =>
         openFeedback(course, a.slug, undefined, instructor),
-      release: (course: string) => releaseForm(`courses/${course}/source/`)
+      release: (course: string) => releaseForm(`courses/${course}/source/`),
+      storage: showStorage
     });
     panel.title.icon = coursesIcon;
     app.shell.add(panel, 'left', { rank: 150 });

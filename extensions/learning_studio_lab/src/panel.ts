@@ -10,6 +10,7 @@ export interface ICoursesPanelOptions {
   docManager: IDocumentManager;
   openFeedback: (course: string, assignment: IAssignment, instructor: boolean) => void;
   release: (course: string) => Promise<void>;
+  storage: (course: string) => Promise<void>;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -110,7 +111,8 @@ export class CoursesPanel extends Widget {
         this.button('Release an assignment…', async () => {
           await this.options.release(course.slug);
           await this.refresh();
-        })
+        }),
+        this.button('Storage', () => this.options.storage(course.slug))
       );
     }
     section.append(el('h4', {}, 'Assignments'));

@@ -103,6 +103,12 @@ class GradesCSVHandler(GraderAPIHandler):
         self.finish(text)
 
 
+class StorageHandler(GraderAPIHandler):
+    async def get(self, course):
+        """Instructors: what the course stores, by kind and assignment, and for how long."""
+        self.write_json(await self.run(self.gradebook.storage.course_usage, self.person, course))
+
+
 class QueueHandler(GraderAPIHandler):
     async def get(self):
         courses = await self.run(self.gradebook.courses.for_person, self.person)

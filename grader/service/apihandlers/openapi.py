@@ -27,6 +27,17 @@ def _op(summary: str, who: str, *, body: str | None = None, ok: str = "200", par
     return op
 
 
+def _with_429(op: dict) -> dict:
+    """A call limited per learner (GraderSettings.submission_rate)."""
+    op["responses"]["429"] = {
+        "description": "TooManyRequests: submitted too often; try again after Retry-After",
+        "headers": {"Retry-After": {"description": "seconds to wait",
+                                    "schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    return op
+
+
 C, A, S = ("course",), ("course", "assignment"), ("submission_id",)
 
 
@@ -167,8 +178,8 @@ def openapi_document(prefix: str) -> dict:
             "/courses/{course}/assignments/{assignment}/submissions": {
                 "get": _op("submissions with grades: a learner's own; an instructor's view "
                            "has everyone's (?username= filters)", "course members", params=A),
-                "post": _op("submit (queued for grading)", "course members", body="Upload",
-                            ok="201", params=A),
+                "post": _with_429(_op("submit (queued for grading)", "course members",
+                                      body="Upload", ok="201", params=A)),
             },
             "/courses/{course}/assignments/{assignment}/regrade": {
                 "post": _op("regrade every learner's latest submission", "instructors",
@@ -181,6 +192,11 @@ def openapi_document(prefix: str) -> dict:
             "/courses/{course}/grades.csv": {
                 "get": _op("export grades (latest submission per learner and assignment; "
                            "?assignment= filters)", "instructors", params=C, ctype="text/csv")
+            },
+            "/courses/{course}/storage": {
+                "get": _op("bytes and files the grader stores for the course, by kind "
+                           "(releases, submissions, feedback, lessons) and by assignment, "
+                           "and what is kept for how long", "instructors", params=C)
             },
             "/submissions/{submission_id}": {
                 "get": _op("one submission with per-cell grades", "its learner, instructors",

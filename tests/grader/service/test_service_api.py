@@ -323,3 +323,78 @@ def test_browser_signs_in_through_hub_oauth_and_may_only_read(hub, people):
     r = browser.get(f"{hub.url}/services/{SERVICE}/login?next=https://evil.example/",
                     allow_redirects=False)
     assert r.headers["Location"] == f"/services/{SERVICE}/api/me"
+
+
+def test_instructors_see_their_course_storage(hub, people):
+    """After real uploads (a release, two submissions, a lesson) the course's instructor
+    sees what the blob store holds for it; learners are refused; unknown courses 404."""
+    import hashlib
+    from pathlib import Path
+
+    blob_dir = Path(hub.root) / "blobs"
+
+    def stored() -> dict[str, int]:
+        return {p.parent.name + p.name: p.stat().st_size
+                for p in blob_dir.glob("??/*") if not p.name.startswith(".")}
+
+    before = stored()
+    prof, ann = people["prof"], people["ann"]
+    r = prof.post(f"{hub.grader}/courses", json={"slug": "storage-demo"})
+    assert r.status_code == 201, r.text
+    r = prof.post(f"{hub.grader}/courses/storage-demo/enrollments", json={"username": "ann"})
+    assert r.status_code == 201, r.text
+    source = source_files()
+    # content of its own, so every byte this course stores is new in the blob store
+    source["data/input.csv"] = b"n\n4\n# storage-demo\n"
+    r = prof.post(f"{hub.grader}/courses/storage-demo/assignments/sq/release",
+                  json={"files": {k: b64(v) for k, v in source.items()}})
+    assert r.status_code == 201, r.text
+    student = ann.get(f"{hub.grader}/courses/storage-demo/assignments/sq/release").json()
+    student_nb = base64.b64decode(student["files"]["ps1.ipynb"])
+    uploads = [answered(student_nb, correct=True), answered(student_nb, correct=False)]
+    subs = []
+    for nb in uploads + uploads[:1]:  # the third attempt repeats the first: stored once
+        r = ann.post(f"{hub.grader}/courses/storage-demo/assignments/sq/submissions",
+                     json={"files": {"ps1.ipynb": b64(nb)}})
+        assert r.status_code == 201, r.text
+        subs.append(r.json())
+    lesson = {"lessons/intro.ipynb": b'{"cells": [], "storage-demo": 1}'}
+    r = prof.put(f"{hub.grader}/courses/storage-demo/lessons/intro",
+                 json={"files": {k: b64(v) for k, v in lesson.items()},
+                       "path": "lessons/intro.ipynb"})
+    assert r.status_code == 200, r.text
+    new = {sha: size for sha, size in stored().items() if sha not in before}
+
+    r = prof.get(f"{hub.grader}/courses/storage-demo/storage")
+    assert r.status_code == 200, r.text
+    got = r.json()
+    # every file this course added to the blob store, each once
+    assert got["total_bytes"] == sum(new.values())
+    kinds = got["kinds"]
+    trees = {s["content_hash"] for s in subs}
+    assert len(trees) == 2
+    assert kinds["submissions"] == {
+        "count": 3, "learners": 1, "files": 2,
+        "bytes": sum(map(len, uploads)) + sum(new[t] for t in trees)}
+    lesson_sha = hashlib.sha256(lesson["lessons/intro.ipynb"]).hexdigest()
+    assert kinds["lessons"]["count"] == 1 and kinds["lessons"]["files"] == 1
+    assert kinds["lessons"]["bytes"] > new[lesson_sha]  # the notebook and its manifest
+    assert kinds["feedback"] == {"count": 0, "files": 0, "bytes": 0}  # no grading here
+    # the release: source notebook and data file, student notebook, build
+    assert kinds["releases"]["count"] == 1 and kinds["releases"]["files"] == 4
+    assert got["files"] == len(new) - len(trees) - 3  # manifests: 2 submissions, 2 release, 1 lesson
+    assert [a["assignment"] for a in got["assignments"]] == ["sq"]
+    assert got["assignments"][0]["submissions"] == kinds["submissions"]
+    assert got["kept"]["submissions"] and got["unreferenced_removed_after_seconds"] > 0
+
+    # learners (of this course or another) are refused; an unknown course is not found
+    r = ann.get(f"{hub.grader}/courses/storage-demo/storage")
+    assert r.status_code == 403 and "not an instructor" in r.json()["error"]["message"]
+    assert people["eve"].get(f"{hub.grader}/courses/storage-demo/storage").status_code == 403
+    r = prof.get(f"{hub.grader}/courses/no-such-course/storage")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "NotFound"
+    # and the route is in the API's document, as is the submission's 429
+    paths = requests_get_json(hub, f"{hub.grader}/openapi.json")["paths"]
+    assert "/courses/{course}/storage" in paths
+    submit = paths["/courses/{course}/assignments/{assignment}/submissions"]["post"]
+    assert "Retry-After" in submit["responses"]["429"]["headers"]

@@ -414,3 +414,72 @@ def test_a_learner_submitting_too_fast_is_told_when_to_try_again(gradebook):
     gradebook.submissions.submit(bob, "algo", "ps1", {"ps1.ipynb": b"{}"})  # others go on
     gradebook.settings.submission_rate = 0
     gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": b"{}"})  # 0: no limit
+
+
+def test_course_storage_by_kind_and_assignment_for_instructors(gradebook):
+    """What an instructor sees of their course's storage: distinct files and their bytes by
+    kind and by assignment, each file once in the total, another course's files not."""
+    import os
+
+    def on_disk(sha: str) -> int:
+        return os.path.getsize(gradebook.blobs.root / sha[:2] / sha[2:])
+
+    _release(gradebook)
+    _release(gradebook, course="other")  # the same files in another course: not counted twice
+    prof = Person("prof", frozenset({"instructors:algo"}))
+    ann = Person("ann", frozenset({"learners:algo"}))
+    bob = Person("bob", frozenset({"learners:algo"}))
+    answer = b'{"cells": [], "answer": "' + b"a" * 3000 + b'"}'
+    data = source_files()["data/input.csv"]  # released, and submitted back by ann
+    subs = [gradebook.submissions.submit(ann, "algo", "ps1", {"ps1.ipynb": answer,
+                                                              "data/input.csv": data}),
+            gradebook.submissions.submit(bob, "algo", "ps1", {"ps1.ipynb": answer})]
+    result = _result(2.0)
+    result.notebooks["ps1"].graded_notebook = {"cells": [], "graded": "x" * 700}
+    _store(gradebook, subs[0]["id"], result)
+    lesson_files = {"l/a.ipynb": b'{"cells": ["lesson"]}', "l/d.csv": b"x,y\n1,2\n"}
+    gradebook.lessons.store(prof, "algo", "intro", lesson_files, path="l/a.ipynb")
+
+    got = gradebook.storage.course_usage(prof, "algo")
+    kinds = got["kinds"]
+    # submissions: two attempts, the notebook stored once, the data file once, two manifests
+    assert kinds["submissions"] == {
+        "count": 2, "learners": 2, "files": 2,
+        "bytes": len(answer) + len(data) + sum(on_disk(s["content_hash"]) for s in subs)}
+    graded = json.dumps(result.notebooks["ps1"].graded_notebook).encode()
+    assert kinds["feedback"] == {"count": 1, "files": 2,
+                                 "bytes": len(b"<p>fb</p>") + len(graded)}
+    manifest = json.dumps({"files": {k: hashlib.sha256(v).hexdigest()
+                                     for k, v in sorted(lesson_files.items())}},
+                          sort_keys=True).encode()
+    assert kinds["lessons"] == {"count": 1, "files": 2,
+                                "bytes": sum(map(len, lesson_files.values())) + len(manifest)}
+    # one version: the source notebook, the data file, the student notebook, the build
+    assert kinds["releases"]["count"] == 1 and kinds["releases"]["files"] == 4
+    # the data file is in releases and in submissions, once in the total
+    assert got["total_bytes"] == sum(k["bytes"] for k in kinds.values()) - len(data)
+    assert got["files"] == sum(k["files"] for k in kinds.values()) - 1
+    # the operator's per-course figure is the same number
+    assert gradebook.storage.usage()["courses"]["algo"] == got["total_bytes"]
+    (ps1,) = got["assignments"]
+    assert ps1["assignment"] == "ps1"
+    assert ps1["total_bytes"] == got["total_bytes"] - kinds["lessons"]["bytes"]
+    assert {k: ps1[k] for k in ("releases", "submissions", "feedback")} == {
+        k: kinds[k] for k in ("releases", "submissions", "feedback")}
+    assert got["missing_files"] == 0
+    assert got["unreferenced_removed_after_seconds"] == 24 * 3600.0
+    assert set(got["kept"]) == {"releases", "submissions", "feedback", "lessons"}
+
+    # a regrade replaces the feedback: the old files are no longer the course's
+    _store(gradebook, subs[0]["id"], _result(1.0))
+    again = gradebook.storage.course_usage(prof, "algo")
+    assert again["kinds"]["feedback"] == {"count": 1, "files": 1, "bytes": len(b"<p>fb</p>")}
+    # a lost file is reported, not an error
+    os.unlink(gradebook.blobs.root / subs[1]["content_hash"][:2] / subs[1]["content_hash"][2:])
+    assert gradebook.storage.course_usage(prof, "algo")["missing_files"] == 1
+
+    with pytest.raises(Forbidden, match="not an instructor"):
+        gradebook.storage.course_usage(ann, "algo")
+    with pytest.raises(NotFound):
+        gradebook.storage.course_usage(prof, "no-such-course")
+    assert gradebook.storage.course_usage(OPERATOR, "other")["kinds"]["submissions"]["count"] == 0
