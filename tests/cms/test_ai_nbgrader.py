@@ -23,6 +23,11 @@ cat > nbgrader_config.py <<'PY'
 c = get_config()
 c.CourseDirectory.course_id = "ai-check"
 c.CourseDirectory.root = "/work/course"
+# Our own generated notebook, checked with stock nbgrader: its own Execute step on purpose
+# (the image's config grades collected learner work from the grader's sandbox run instead).
+from nbgrader.converters import Autograde
+c.Autograde.autograde_preprocessors = (
+    Autograde.class_traits()["autograde_preprocessors"].default())
 PY
 nbgrader db student add student1 >/dev/null
 nbgrader generate_assignment squares --force >/dev/null 2>&1
