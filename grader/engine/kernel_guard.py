@@ -30,8 +30,10 @@ verdict for every autograded test that the kernel's replies cannot forge:
 
 The guard never raises into learner code, never calls code learner code could have replaced
 while it holds the key (everything it uses is captured at install time; the AST classes it
-touches are checked unchanged), turns Python signal handlers and the cyclic garbage collector
-off while it runs, and is reachable only through the interpreter's hook list.
+touches are checked unchanged), and is reachable only through the interpreter's hook list.
+Its secret part runs only inside its outer part, which first turns the cyclic garbage
+collector off and every Python signal handler to SIG_IGN (a handler is handed the frame it
+interrupts, and from a frame the closures, so the key).
 
 Not stopped (see the threat model in docs/grader-instructor.md): answers written against
 the tests themselves (an object whose ``==`` is always true, reading expected values), and
@@ -65,6 +67,7 @@ def install() -> None:  # noqa: C901 - one closure on purpose: nothing in it is 
     import _ast
     import _hashlib
     import _operator
+    import _signal
     import ast  # noqa: F401 - it adds properties to _ast's classes: before the snapshot
     import builtins
     import ctypes
@@ -86,7 +89,9 @@ def install() -> None:  # noqa: C901 - one closure on purpose: nothing in it is 
     _urandom = os.urandom
     _gc_disable, _gc_enable, _gc_isenabled = gc.disable, gc.enable, gc.isenabled
     _valid_signals = tuple(signal.valid_signals())
-    _getsignal, _setsignal, _SIG_IGN = signal.getsignal, signal.signal, signal.SIG_IGN
+    _getsignal, _setsignal = _signal.getsignal, _signal.signal  # the C functions
+    _SIG_IGN = _signal.SIG_IGN
+    _audit = sys.audit
     _callable = callable
     _bdict = builtins.__dict__
     _builtins: dict = {}  # the standard names, as they are when armed (before learner code)
@@ -285,33 +290,61 @@ def install() -> None:  # noqa: C901 - one closure on purpose: nothing in it is 
         shown = _repr(value) if kind is _int or kind is _float or kind is _bool else "other"
         leave_seal(nonce, f"pass {shown}")
 
-    def guard(event: str, args: tuple) -> None:
-        if event[:16] != EVENT_:
+    # Three hooks, in this order, for the guard's own events ("learning_studio.*"):
+    # - outer: holds nothing secret. It turns the cyclic garbage collector off (finalizers
+    #   would run learner code under the guard's frames) and every Python signal handler to
+    #   SIG_IGN (a handler is handed the frame it interrupts), checks no handler is left,
+    #   then raises "learning_studio.inner", and puts both back;
+    # - precheck: refuses "learning_studio.inner" unless outer raised it, so the secret
+    #   part never runs where learner code could interrupt it;
+    # - inner: the secret part (the key is reachable from its frame's closures).
+    inner_event = EVENT_ + "inner"
+
+    def outer(event: str, args: tuple) -> None:
+        if event[:16] != EVENT_ or event == inner_event:
             return
-        frames = []
-        if event == "learning_studio.seal" or event == "learning_studio.value":
-            try:
+        gc_was = _gc_isenabled()
+        _gc_disable()
+        saved = []
+        try:
+            frames = []
+            if event == "learning_studio.seal" or event == "learning_studio.value":
                 f1 = _getframe(1)
                 frames.append((f1, f1.f_code))
                 if event == "learning_studio.value":
                     f2 = f1.f_back
                     frames.append((f2, f2.f_code))
-            except _BaseException:
-                return
-        # While the guard runs, no learner code may: no signal handler (it would get this
-        # frame), no finalizer from a garbage collection.
-        gc_was = _gc_isenabled()
-        _gc_disable()
-        saved = []
-        try:
             for s in _valid_signals:
+                h = _getsignal(s)
+                if _callable(h):
+                    _setsignal(s, _SIG_IGN)
+                    saved.append((s, h))
+            for s in _valid_signals:
+                if _callable(_getsignal(s)):
+                    return  # a handler came back meanwhile: no secret work now
+            _audit(inner_event, event, args, frames)
+        except _BaseException:  # noqa: S110 - never raises into learner code
+            pass
+        finally:
+            for s, h in saved:
                 try:
-                    h = _getsignal(s)
-                    if _callable(h):
-                        _setsignal(s, _SIG_IGN)
-                        saved.append((s, h))
-                except _BaseException:  # noqa: S112 - not settable, or not the main thread
-                    continue
+                    _setsignal(s, h)
+                except _BaseException:  # noqa: S110
+                    pass
+            if gc_was:
+                _gc_enable()
+
+    outer_code = outer.__code__
+
+    def precheck(event: str, args: tuple) -> None:
+        if event == inner_event and _getframe(1).f_code is not outer_code:
+            raise _PermissionError("not available")
+
+    def inner(event: str, args: tuple) -> None:
+        if event != inner_event or _len(args) != 3:
+            return
+        event, args, frames = args
+        try:
             if event == "learning_studio.arm":
                 if not armed[0]:
                     on_arm()
@@ -324,23 +357,17 @@ def install() -> None:  # noqa: C901 - one closure on purpose: nothing in it is 
                 if _len(args) == 1 and _type(args[0]) is _list and _len(args[0]) == 1:
                     on_ast(args[0])
             elif event == "learning_studio.seal":
-                if _len(args) == 1 and _type(args[0]) is _str:
+                if _len(args) == 1 and _type(args[0]) is _str and frames:
                     on_seal(args[0], frames[0][0], frames[0][1])
             elif event == "learning_studio.value":
-                if _len(args) == 2 and _type(args[0]) is _str:
+                if _len(args) == 2 and _type(args[0]) is _str and _len(frames) == 2:
                     on_value(args[0], args[1], frames)
         except _BaseException:  # noqa: S110 - the guard never raises into learner code
             pass
-        finally:
-            for s, h in saved:
-                try:
-                    _setsignal(s, h)
-                except _BaseException:  # noqa: S110
-                    pass
-            if gc_was:
-                _gc_enable()
 
-    _addaudithook(guard)
+    _addaudithook(precheck)
+    _addaudithook(outer)
+    _addaudithook(inner)
 
 
 def _tuple_of_mros(*classes: type) -> tuple:

@@ -146,6 +146,10 @@ def squares(n):
 import sys
 sys.audit('learning_studio.arm')
 """ + DROP_ERRORS, "review"),
+    "guard_entered_directly": ("""
+import sys
+sys.audit('learning_studio.inner', 'learning_studio.arm', (), [])
+""", "refused"),
     "gc_walk_for_the_key": ("""
 import gc
 found = [o for o in gc.get_objects() if isinstance(o, bytes) and len(o) == 32]
@@ -302,6 +306,8 @@ def test_without_seals_the_attack_earns_the_points(tamper):
 def test_refusals_say_what_is_refused(tamper):
     for name in ("gc_walk_for_the_key", "read_own_memory", "ctypes_memory", "settrace_jump"):
         assert "not available while grading" in _outputs(tamper["results"][name]), name
+    # the guard's secret part runs only when its outer part (signals off) raised it
+    assert "PermissionError" in _outputs(tamper["results"]["guard_entered_directly"])
     # a refused audit hook is dropped silently (CPython): it is never called
     assert "HOOK CALLED False" in _outputs(tamper["results"]["new_audit_hook"])
 
