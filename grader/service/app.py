@@ -125,6 +125,8 @@ class GraderApp(Application):
     def _default_prefix(self) -> str:
         return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/grader/")
 
+    metrics: GraderMetrics | None = None  # made by initialize()
+
     @property
     def classes(self):
         return [GraderApp, GraderSettings, SandboxPool, DockerSandbox]

@@ -58,6 +58,8 @@ class MetricsHandler(HubOAuthenticated, web.RequestHandler):
                 "env GRADER_METRICS_TOKEN) as 'Authorization: Bearer <token>', or the hub "
                 "token of an operator (a hub admin); see docs/grader-operator.md")
         metrics = self.settings["metrics"]
+        if metrics is None:  # an application made without GraderApp.initialize()
+            raise web.HTTPError(404)
         metrics.set_pool(self.settings.get("sandbox_pool"),
                          self.settings["gradebook"].settings.worker_count)
         body = await asyncio.to_thread(metrics.exposition)
