@@ -240,8 +240,16 @@ class GraderApp(Application):
         metrics_server = None
         if self.metrics_port:
             metrics_server = HTTPServer(self.make_metrics_app())
-            metrics_server.listen(self.metrics_port, self.metrics_ip)
-            log.info("metrics on http://%s:%s/metrics", self.metrics_ip, self.metrics_port)
+            try:
+                metrics_server.listen(self.metrics_port, self.metrics_ip)
+                log.info("metrics on http://%s:%s/metrics", self.metrics_ip, self.metrics_port)
+            except OSError as e:
+                # grading matters more than its metrics: go on without the second port
+                log.error("cannot serve metrics on %s:%s (%s): another process has the port? "
+                          "Set GRADER_METRICS_PORT (the stack's STUDIO_GRADER_METRICS_PORT) "
+                          "to a free one; %smetrics still answers", self.metrics_ip,
+                          self.metrics_port, e, self.service_prefix)
+                metrics_server = None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -174,3 +174,28 @@ def test_unknown_log_format_is_refused_with_what_to_use(tmp_path):
                        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2, r.stderr[-2000:]
     assert "GRADER_LOG_FORMAT" in r.stderr and "text or json" in r.stderr
+
+
+def test_a_taken_metrics_port_does_not_stop_grading(tmp_path):
+    """Another process on the metrics port: the grader logs what to change and serves on."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = f"""
+c.GraderSettings.worker_count = 0
+c.GraderSettings.metrics_token = "{METRICS_TOKEN}"
+c.GraderApp.metrics_port = {port}
+"""
+        proc, hub = start_hub(tmp_path / "taken", config, {})
+        try:
+            r = requests.get(f"{hub.url}/services/{SERVICE}/metrics",
+                             headers=bearer(METRICS_TOKEN), timeout=10)
+            assert r.status_code == 200 and "grader_jobs" in r.text
+            log = (tmp_path / "taken" / "hub.log").read_text()
+            assert f"cannot serve metrics on 127.0.0.1:{port}" in log
+            assert "STUDIO_GRADER_METRICS_PORT" in log
+        finally:
+            stop_hub(proc)
