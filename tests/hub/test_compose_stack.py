@@ -1,12 +1,14 @@
 """The README's first command: `./studio up` runs the compose stack (proxy, hub with its
 grader, the Wagtail site); people sign in on the site and land in JupyterLab; grades
 reach the site; `./studio down` stops it and keeps every learner's files. The stack runs
-with STUDIO_MONITORING=1: its Prometheus scrapes hub, grader and site, and sees gradings.
+with STUDIO_MONITORING=1 (its Prometheus scrapes hub, grader and site, and sees gradings)
+and STUDIO_LOG_FORMAT=json (every part logs JSON lines).
 
 One stack serves the module (it takes a couple of minutes to come up); every test leaves
 it running, so the tests do not depend on their order.
 """
 
+import json
 import os
 import re
 import secrets
@@ -46,6 +48,7 @@ def stack(tmp_path_factory):
         "STUDIO_GRADER_PORT": str(free_port()),
         "STUDIO_IDLE_TIMEOUT": "0",
         "STUDIO_MONITORING": "1",
+        "STUDIO_LOG_FORMAT": "json",
         "STUDIO_PROMETHEUS_PORT": str(free_port()),
         "STUDIO_PROMETHEUS_SCRAPE_INTERVAL": "2s",
         "STUDIO_GRADER_METRICS_PORT": str(free_port()),
@@ -236,6 +239,33 @@ def test_prometheus_scrapes_every_part_and_sees_a_grading(stack):
         and v, 300, "the grading in Prometheus's grading-time histogram", interval=2)
     assert after >= before + 1
     assert prometheus_value(stack, "sum(grader_graded_total)") >= 1
+
+    # STUDIO_LOG_FORMAT=json: the hub, the grader (in the hub's log) and the site write JSON
+    def json_lines(service: str) -> list[dict]:
+        ids = subprocess.run(
+            ["docker", "ps", "-q", "--filter",
+             f"label=com.docker.compose.project={stack['env']['STUDIO_COMPOSE_PROJECT']}",
+             "--filter", f"label=com.docker.compose.service={service}"],
+            capture_output=True, text=True).stdout.split()
+        assert ids, f"no {service} container"
+        p = subprocess.run(["docker", "logs", ids[0]], capture_output=True, text=True)
+        lines = (p.stdout + p.stderr).splitlines()
+        raw_tail[service] = lines[-15:]
+        return [json.loads(line) for line in lines if line.startswith("{") and line.endswith("}")]
+
+    raw_tail: dict[str, list[str]] = {}
+    hub_log = json_lines("hub")
+    # the hub's own lines (its logger is named after its class, StudioHub)
+    assert any(r["logger"] == "StudioHub" for r in hub_log), raw_tail["hub"]
+    graded = [r for r in hub_log if r["logger"].startswith("grader")
+              and r["message"].startswith("graded submission") and r.get("user") == "grace"]
+    assert graded and graded[-1]["course"] == "data-analysis-pandas", raw_tail["hub"]
+
+    def site_logged_the_grade():
+        return [r for r in json_lines("cms") if r["message"].startswith("grade event")]
+
+    wait_for(site_logged_the_grade, 60, "the site's JSON log line of the grade event",
+             interval=1)
 
 
 def lab_sign_in(page, public: str, port: str, name: str) -> str:
