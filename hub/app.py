@@ -41,8 +41,9 @@ class StudioHub(JupyterHub):
             if public.hostname not in ("127.0.0.1", "::1"):
                 self.tornado_application.add_handlers(
                     r"(127\.0\.0\.1|\[::1\])(:\d+)?$",
-                    # REST clients (tokens, not cookies) keep working on the bare address.
-                    [(r"/(?!hub/api/)(.*)", CanonicalHostRedirect,
+                    # REST clients (tokens, not cookies) keep working on the bare address,
+                    # and so does a Prometheus reading /hub/metrics with its token.
+                    [(r"/(?!hub/api/|hub/metrics$)(.*)", CanonicalHostRedirect,
                       {"public_url": self.subdomain_host})],
                 )
 

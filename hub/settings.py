@@ -15,6 +15,7 @@ from pathlib import Path
 from traitlets import Bool, Dict, Float, Integer, Unicode, default, validate
 from traitlets.config import Configurable
 
+from studio_contracts.logs import check_log_format
 from studio_contracts.signing import SECRET_ENV
 
 
@@ -409,12 +410,51 @@ class StudioSettings(Configurable):
     def _admin_token_default(self):
         return os.environ.get("STUDIO_ADMIN_TOKEN") or self.secret_file("admin-token")
 
+    metrics_token = Unicode(
+        help="""Token of the `prometheus` hub service, granted only `read:metrics` (the
+        hub's /hub/metrics); the grader's and the site's /metrics take the same token.
+        Env: STUDIO_METRICS_TOKEN (./studio up generates it into data/studio.env). Empty:
+        no metrics service; the metrics stay readable by hub admins only.""",
+    ).tag(config=True)
+
+    @default("metrics_token")
+    def _metrics_token_default(self):
+        return os.environ.get("STUDIO_METRICS_TOKEN", "")
+
+    grader_metrics_port = Integer(
+        help="""Loopback port where the grader also serves its /metrics (to the metrics
+        token only), for a Prometheus on this host: the grader's own address is on the
+        learner network's gateway. 0: off. Env: STUDIO_GRADER_METRICS_PORT.""",
+    ).tag(config=True)
+
+    @default("grader_metrics_port")
+    def _grader_metrics_port_default(self):
+        return int(_env("STUDIO_GRADER_METRICS_PORT", "0"))
+
+    log_format = Unicode(
+        help="""`text` (default) or `json`: one JSON object per log line (time, level,
+        logger, message, and user/course/assignment where known) from the hub and the
+        grader, for a log collector. The site reads the same variable. Env:
+        STUDIO_LOG_FORMAT.""",
+    ).tag(config=True)
+
+    @default("log_format")
+    def _log_format_default(self):
+        return _env("STUDIO_LOG_FORMAT", "text")
+
+    @validate("log_format")
+    def _validate_log_format(self, proposal):
+        try:
+            return check_log_format(proposal["value"], "STUDIO_LOG_FORMAT")
+        except ValueError as e:
+            raise StudioConfigError(str(e)) from None
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # Defaults computed from the environment skip traitlets' validation; run it
         # now, so that a bad STUDIO_* value stops the hub before it starts.
         for name in ("prefix", "mem_limit", "cpu_limit", "network_policy", "login",
-                     "grader_mem_limit"):
+                     "grader_mem_limit", "log_format"):
             setattr(self, name, getattr(self, name))
 
     def secret_file(self, name: str) -> str:

@@ -21,6 +21,7 @@ from .network import ensure_learner_network
 from .settings import StudioConfigError, StudioSettings, missing_image_message, parse_memory
 
 ADMIN_SERVICE = "studio-admin"
+METRICS_SERVICE = "prometheus"
 
 
 def docker_client() -> docker.DockerClient:
@@ -77,6 +78,10 @@ def grader_service(s: StudioSettings, url: str) -> dict:
             SECRET_ENV: s.signing_secret,
             # the stack's course import releases as this service, before any login
             "GRADER_OPERATOR_SERVICES": ADMIN_SERVICE,
+            # Prometheus reads /metrics with the metrics token, also on a loopback port
+            "GRADER_METRICS_TOKEN": s.metrics_token,
+            "GRADER_METRICS_PORT": str(s.grader_metrics_port),
+            "GRADER_LOG_FORMAT": s.log_format,
         },
         "oauth_no_confirm": True,
     }
@@ -239,6 +244,21 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
             "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
             "services": ["idle-culler"],
         })
+    if s.metrics_token:
+        # a Prometheus server reads /hub/metrics with this token, and nothing else
+        services.append({"name": METRICS_SERVICE, "api_token": s.metrics_token})
+        roles.append({"name": "metrics", "scopes": ["read:metrics"],
+                      "services": [METRICS_SERVICE]})
     c.JupyterHub.services = services
     c.JupyterHub.load_roles = roles
+    if s.log_format == "json":
+        c.JupyterHub.logging_config = json_logging_config()
     return s
+
+
+def json_logging_config() -> dict:
+    """traitlets' console handler with one JSON object per line (studio_contracts.logs)."""
+    return {
+        "formatters": {"json": {"()": "studio_contracts.logs.JsonFormatter"}},
+        "handlers": {"console": {"formatter": "json"}},
+    }

@@ -2,7 +2,8 @@
 # Build Learning Studio's images with visible progress: the base (bootstrapped where no
 # registry answers), the learner image, the control-plane (hub + proxy) image and the
 # Wagtail site's image. A second run reuses every cached layer.
-# Usage: images/build.sh [learner|hub|cms|all]
+# Usage: images/build.sh [learner|hub|cms|all|prometheus]
+# (prometheus, for STUDIO_MONITORING=1, is not part of all: ./studio up builds it when asked)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -10,6 +11,7 @@ BASE="${STUDIO_BASE_IMAGE:-learning-studio/base:bookworm}"
 LEARNER="${STUDIO_LEARNER_IMAGE:-learning-studio/learner:latest}"
 HUB="${STUDIO_HUB_IMAGE:-learning-studio/hub:latest}"
 CMS="${STUDIO_CMS_IMAGE:-learning-studio/cms:latest}"
+PROMETHEUS="${STUDIO_PROMETHEUS_IMAGE:-learning-studio/prometheus:latest}"
 export DOCKER_BUILDKIT=0  # the legacy builder ships with every engine; no buildx needed
 
 log() { printf '[build] %s\n' "$*" >&2; }
@@ -76,6 +78,7 @@ case "$what" in
                  build learner "$LEARNER" images/learner/Dockerfile images/learner ;;&
     hub|all)     build hub "$HUB" images/hub/Dockerfile . ;;&
     cms|all)     build cms "$CMS" images/cms/Dockerfile . ;;
+    prometheus)  build prometheus "$PROMETHEUS" images/prometheus/Dockerfile images/prometheus ;;
     learner|hub) ;;
-    *) log "unknown image '$what': use learner, hub, cms or all"; exit 2 ;;
+    *) log "unknown image '$what': use learner, hub, cms, all or prometheus"; exit 2 ;;
 esac

@@ -81,7 +81,8 @@ class Stack:
             "CONFIGPROXY_AUTH_TOKEN": self.proxy_token,
             "STUDIO_ADMIN_TOKEN": self.admin_token,
             "STUDIO_IDLE_TIMEOUT": "0",
-            "PYTHONPATH": str(ROOT),
+            # this checkout's code and its shared contracts, whatever the venv points at
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "contracts")]),
             **env,
         }
         self.proxy: subprocess.Popen | None = None

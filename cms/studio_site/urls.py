@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from studio_site.base.metrics import metrics_view
 from studio_site.home import views as home_views
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("blog/", include("studio_site.blog.urls")),
     path("search/", home_views.search, name="search"),
     path("healthz", home_views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     path("sitemap.xml", sitemap),
 ]
 

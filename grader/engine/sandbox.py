@@ -866,6 +866,17 @@ class SandboxPool(LoggingConfigurable):
         assert self._warm is not None
         await asyncio.gather(*list(self._warm), return_exceptions=True)
 
+    def warm_ready(self) -> int:
+        """Warm sandboxes started and alive, waiting for a submission (for metrics; call it
+        on the event loop). Fewer than ``warm`` for long means sandboxes fail to start."""
+        ready = 0
+        for task in list(self._warm or ()):
+            if task.done() and not task.cancelled() and task.exception() is None:
+                sandbox = task.result()
+                if not sandbox.dead and not sandbox.launcher_gone:
+                    ready += 1
+        return ready
+
     @property
     def semaphore(self) -> asyncio.Semaphore:
         assert self._semaphore is not None

@@ -13,21 +13,24 @@ import hashlib
 import logging
 import os
 import signal
+import sys
 from urllib.parse import urlparse
 
 from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Bool, Integer, Unicode, default
+from traitlets import Bool, Integer, Unicode, default, validate
 from traitlets.config import Application
 
 from grader.engine.sandbox import DockerSandbox, SandboxPool
-from grader.service.apihandlers import courses, lessons, login, openapi, submissions
+from grader.service.apihandlers import courses, lessons, login, metrics, openapi, submissions
 from grader.service.auth import make_hub_auth
 from grader.service.config import GraderSettings
 from grader.service.gradebook import Gradebook, open_gradebook
+from grader.service.metrics import GraderMetrics
 from grader.service.webhook import CMSNotifier
 from grader.service.worker import GradingWorker, worker_id
+from studio_contracts.logs import JsonFormatter, check_log_format
 
 log = logging.getLogger("grader")
 
@@ -67,6 +70,38 @@ class GraderApp(Application):
         one PostgreSQL database, set False and run `python -m grader db upgrade` once.""",
     ).tag(config=True)
 
+    metrics_port = Integer(
+        help="""Also serve the metrics at /metrics on this port of metrics_ip (and nothing
+        else there), for a Prometheus on the same host that cannot reach the service's own
+        address (env GRADER_METRICS_PORT; the stack's STUDIO_GRADER_METRICS_PORT). The
+        same token is needed as at <prefix>/metrics. 0: off.""",
+    ).tag(config=True)
+
+    @default("metrics_port")
+    def _default_metrics_port(self) -> int:
+        return int(os.environ.get("GRADER_METRICS_PORT") or 0)
+
+    metrics_ip = Unicode(
+        "127.0.0.1", help="Address of the metrics port (loopback: this host only).",
+    ).tag(config=True)
+
+    log_style = Unicode(
+        help="""`text` (default): one readable line per event. `json`: one JSON object per
+        line (time, level, logger, message, user, course, assignment, exc) for a log
+        collector (env GRADER_LOG_FORMAT; the stack's STUDIO_LOG_FORMAT).""",
+    ).tag(config=True)
+
+    @default("log_style")
+    def _default_log_style(self) -> str:
+        return os.environ.get("GRADER_LOG_FORMAT") or "text"
+
+    @validate("log_style")
+    def _validate_log_style(self, proposal):
+        try:
+            return check_log_format(proposal["value"], "GraderApp.log_style")
+        except ValueError as e:
+            raise ValueError(f"{e} (env GRADER_LOG_FORMAT)") from None
+
     aliases = {
         "config": "GraderApp.config_file",
         "ip": "GraderApp.ip",
@@ -90,6 +125,8 @@ class GraderApp(Application):
     def _default_prefix(self) -> str:
         return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/grader/")
 
+    metrics: GraderMetrics | None = None  # made by initialize()
+
     @property
     def classes(self):
         return [GraderApp, GraderSettings, SandboxPool, DockerSandbox]
@@ -98,14 +135,18 @@ class GraderApp(Application):
         super().initialize(argv)
         if self.config_file and os.path.exists(self.config_file):
             self.load_config_file(self.config_file)
-        logging.basicConfig(
-            level=logging.INFO,
-            format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s%(ctx)s",
-        )
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(_context_filter)
+        try:  # a default from the environment skips validation: check it now
+            self.log_style = self.log_style
+        except ValueError as e:
+            print(f"grader: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
+        configure_logging(self.log_style)
         self.grader_settings = GraderSettings(parent=self)
         self.gradebook: Gradebook = open_gradebook(self.grader_settings, upgrade=self.upgrade_db)
+        self.metrics = GraderMetrics(self.gradebook.sessions, lambda: {
+            "blobs": self.grader_settings.blob_dir,
+            "work": self.sandbox_pool.runner.work_root if self.sandbox_pool else "",
+        })
         self.notifier = CMSNotifier(self.grader_settings, self.gradebook.sessions)
         self.sandbox_pool = None
 
@@ -121,6 +162,7 @@ class GraderApp(Application):
         c, a = name.format("course"), name.format("assignment")
         handlers = [
             (route("api/health"), courses.HealthHandler),
+            (route("metrics"), metrics.MetricsHandler),
             (route("api/openapi.json"), openapi.OpenAPIHandler),
             (route("api/me"), courses.MeHandler),
             (route("api/queue"), courses.QueueHandler),
@@ -157,7 +199,22 @@ class GraderApp(Application):
             hub_auth=hub_auth,
             gradebook=self.gradebook,
             sandbox_pool=self.sandbox_pool,
+            metrics=self.metrics,
+            metrics_token=self.grader_settings.metrics_token,
             service_prefix=prefix,
+            cookie_secret=self.cookie_secret(),
+            xsrf_cookies=False,
+        )
+
+    def make_metrics_app(self) -> web.Application:
+        """/metrics alone, for the loopback metrics port."""
+        return web.Application(
+            [("/metrics", metrics.MetricsHandler)],
+            hub_auth=make_hub_auth(self.grader_settings),
+            gradebook=self.gradebook,
+            sandbox_pool=self.sandbox_pool,
+            metrics=self.metrics,
+            metrics_token=self.grader_settings.metrics_token,
             cookie_secret=self.cookie_secret(),
             xsrf_cookies=False,
         )
@@ -180,6 +237,19 @@ class GraderApp(Application):
                             xheaders=True)
         server.listen(self.port, self.ip)
         log.info("grader listening on http://%s:%s%s", self.ip, self.port, self.service_prefix)
+        metrics_server = None
+        if self.metrics_port:
+            metrics_server = HTTPServer(self.make_metrics_app())
+            try:
+                metrics_server.listen(self.metrics_port, self.metrics_ip)
+                log.info("metrics on http://%s:%s/metrics", self.metrics_ip, self.metrics_port)
+            except OSError as e:
+                # grading matters more than its metrics: go on without the second port
+                log.error("cannot serve metrics on %s:%s (%s): another process has the port? "
+                          "Set GRADER_METRICS_PORT (the stack's STUDIO_GRADER_METRICS_PORT) "
+                          "to a free one; %smetrics still answers", self.metrics_ip,
+                          self.metrics_port, e, self.service_prefix)
+                metrics_server = None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -196,11 +266,14 @@ class GraderApp(Application):
             tasks.append(asyncio.ensure_future(self.collect_garbage(stop)))
         base = worker_id()
         for i in range(settings.worker_count):
-            worker = GradingWorker(self.gradebook, self.sandbox_pool, name=f"{base}-w{i}")
+            worker = GradingWorker(self.gradebook, self.sandbox_pool, name=f"{base}-w{i}",
+                                   metrics=self.metrics)
             tasks.append(asyncio.ensure_future(worker.run(stop, settings.poll_seconds)))
         await stop.wait()
         log.info("stopping: jobs being graded are handed back to the queue")
         server.stop()
+        if metrics_server is not None:
+            metrics_server.stop()
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -241,6 +314,20 @@ class _ContextFilter(logging.Filter):
 
 
 _context_filter = _ContextFilter()
+
+
+def configure_logging(log_format: str = "text") -> None:
+    """The root logger's handler: readable lines, or one JSON object per line. Replaces
+    the command line's (warnings only, for one-off commands): a service logs what it does."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s%(ctx)s",
+        force=True,
+    )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_context_filter)
+        if log_format == "json":
+            handler.setFormatter(JsonFormatter())
 
 
 def main(argv=None) -> None:

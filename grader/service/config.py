@@ -198,3 +198,14 @@ class GraderSettings(Configurable):
         help="""How long the hub's answer about a user's groups is reused. Group changes
         on the hub (a new instructor) take effect after at most this long.""",
     ).tag(config=True)
+
+    metrics_token = Unicode(
+        help="""Bearer token that may read the grader's Prometheus metrics (GET
+        <prefix>/metrics, and /metrics on GraderApp.metrics_port): give it to your
+        Prometheus (env GRADER_METRICS_TOKEN; the stack sets it from STUDIO_METRICS_TOKEN
+        in data/studio.env). Empty: only operators' hub tokens may read them.""",
+    ).tag(config=True)
+
+    @default("metrics_token")
+    def _default_metrics_token(self) -> str:
+        return _env("GRADER_METRICS_TOKEN", "")

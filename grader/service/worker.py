@@ -15,14 +15,18 @@ import logging
 import os
 import socket
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import select
+
 from grader.engine.autograde import autograde_async
 from grader.engine.sandbox import SandboxError
 from grader.service.gradebook import Gradebook
-from grader.service.orm import Submission
+from grader.service.metrics import ENGINE_ERROR, LEASE_LOST, SANDBOX_UNAVAILABLE, NoMetrics
+from grader.service.orm import GradingJob, Submission, utcnow
 from grader.service.queue import ClaimedJob, LeaseLost
 
 log = logging.getLogger("grader.service.worker")
@@ -35,8 +39,9 @@ def worker_id(label: str = "") -> str:
 
 
 class GradingWorker:
-    def __init__(self, gradebook: Gradebook, pool=None, name: str = ""):
+    def __init__(self, gradebook: Gradebook, pool=None, name: str = "", metrics=None):
         self.gradebook = gradebook
+        self.metrics = metrics or NoMetrics()
         self.queue = gradebook.queue
         self.pool = pool
         self.name = name or worker_id()
@@ -73,11 +78,16 @@ class GradingWorker:
                 "submission": sub.id,
             }
             release, tree = sub.release, sub.tree
+            queued_at = s.scalar(select(GradingJob.queued_at).where(GradingJob.id == job.id))
+        if queued_at is not None and job.attempt == 1:
+            context["waited"] = (utcnow() - queued_at).total_seconds()
         return context, self._build_for(release), tree
 
     async def grade(self, job: ClaimedJob) -> str:
         """Grade one claimed job; returns the job's new state."""
+        started = time.monotonic()
         context, build, tree = await asyncio.to_thread(self._load, job)
+        waited = context.pop("waited", None)
         extra = {k: context[k] for k in ("user", "course", "assignment")}
         log.info("grading submission %s (job %s, attempt %s)", job.submission_id, job.id,
                  job.attempt, extra=extra)
@@ -93,6 +103,7 @@ class GradingWorker:
                 result = await grading
             except asyncio.CancelledError:
                 if keeper.done():  # cancelled because the lease was lost
+                    self.metrics.failure(LEASE_LOST)
                     return "lost"
                 # this grader is stopping: hand the job back now instead of after its lease
                 self.queue.release(job)
@@ -104,11 +115,13 @@ class GradingWorker:
                 reason = f"waiting for a sandbox (operator problem): {e}"
                 log.error("job %s: %s", job.id, reason, extra=extra)
                 await asyncio.to_thread(self.queue.release, job, reason)
+                self.metrics.failure(SANDBOX_UNAVAILABLE)
                 self.backoff = min(max(self.backoff * 2, 2.0), 60.0)
                 return "deferred"
             except Exception as e:  # an engine bug must not leave the job stuck
                 reason = f"grading failed: {type(e).__name__}: {e}"
                 log.exception("job %s: %s", job.id, reason, extra=extra)
+                self.metrics.failure(ENGINE_ERROR)
                 return await asyncio.to_thread(self.queue.fail, job, reason, True)
             finally:
                 keeper.cancel()
@@ -118,7 +131,9 @@ class GradingWorker:
         except LeaseLost:
             log.warning("job %s was taken over while grading; result discarded", job.id,
                         extra=extra)
+            self.metrics.failure(LEASE_LOST)
             return "lost"
+        self.metrics.graded_job(time.monotonic() - started, bool(result.review_reasons), waited)
         log.info("graded submission %s: %s/%s", job.submission_id, result.to_json()["score"],
                  result.to_json()["max_score"], extra=extra)
         self.backoff = 0.0

@@ -26,6 +26,10 @@ if [ -n "${LS_CATALOGUE_SOURCE:-}" ]; then
     # The grader may not be up yet: a failed sync is logged, not fatal; run it again later.
     python3 manage.py sync_catalogue || echo "catalogue sync failed; retry: cms-entrypoint manage sync_catalogue" >&2
 fi
+# Each gunicorn worker writes its metrics here and GET /metrics adds them up (a fresh
+# folder at each start: the counters restart with the server, as Prometheus expects).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-/tmp/ls-site-metrics}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 exec gunicorn studio_site.wsgi --bind "${LS_CMS_BIND_IP:-0.0.0.0}:${LS_CMS_PORT}" --workers "${LS_CMS_WORKERS}" \
     --timeout "${LS_GUNICORN_TIMEOUT:-60}" --access-logfile - \
     --forwarded-allow-ips "${LS_FORWARDED_ALLOW_IPS:-127.0.0.1}"

@@ -1,11 +1,14 @@
 """The README's first command: `./studio up` runs the compose stack (proxy, hub with its
 grader, the Wagtail site); people sign in on the site and land in JupyterLab; grades
-reach the site; `./studio down` stops it and keeps every learner's files.
+reach the site; `./studio down` stops it and keeps every learner's files. The stack runs
+with STUDIO_MONITORING=1 (its Prometheus scrapes hub, grader and site, and sees gradings)
+and STUDIO_LOG_FORMAT=json (every part logs JSON lines).
 
 One stack serves the module (it takes a couple of minutes to come up); every test leaves
 it running, so the tests do not depend on their order.
 """
 
+import json
 import os
 import re
 import secrets
@@ -44,6 +47,11 @@ def stack(tmp_path_factory):
         "STUDIO_CMS_PORT": str(free_port()),
         "STUDIO_GRADER_PORT": str(free_port()),
         "STUDIO_IDLE_TIMEOUT": "0",
+        "STUDIO_MONITORING": "1",
+        "STUDIO_LOG_FORMAT": "json",
+        "STUDIO_PROMETHEUS_PORT": str(free_port()),
+        "STUDIO_PROMETHEUS_SCRAPE_INTERVAL": "2s",
+        "STUDIO_GRADER_METRICS_PORT": str(free_port()),
     }
     try:
         up = studio(env, "up")
@@ -53,12 +61,14 @@ def stack(tmp_path_factory):
         yield {"env": env, "up": up, "port": port, "public": f"http://localhost:{port}",
                "api": f"http://127.0.0.1:{port}/hub/api",
                "grader": f"http://grader--service.localhost:{port}/services/grader/api",
-               "admin": {"Authorization": f"token {token}"}}
+               "admin": {"Authorization": f"token {token}"},
+               "prometheus": f"http://127.0.0.1:{env['STUDIO_PROMETHEUS_PORT']}"}
     finally:
         subprocess.run([str(ROOT / "studio"), "down"], env=env, capture_output=True)
         project = env["STUDIO_COMPOSE_PROJECT"]
         subprocess.run(["docker", "volume", "rm", "-f", f"{project}_hub-data",
-                        f"{project}_cms-data"], capture_output=True)
+                        f"{project}_cms-data", f"{project}_prometheus-data"],
+                       capture_output=True)
         import docker
 
         remove_by_prefix(docker.from_env(), env["STUDIO_PREFIX"])
@@ -142,6 +152,120 @@ def test_sign_in_on_the_site_gives_hub_groups_and_grades_reach_the_site(stack):
     assert shown["score"] < shown["max_score"]  # the blank student version earns little
     page = alan.get(f"{stack['public']}/progress/", timeout=10).text
     assert "First submission" in page  # the achievement the event earned
+
+
+def prometheus(stack, path: str, **params):
+    r = requests.get(f"{stack['prometheus']}/api/v1/{path}", params=params, timeout=10)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "success", body
+    return body["data"]
+
+
+def prometheus_value(stack, query: str) -> float | None:
+    result = prometheus(stack, "query", query=query)["result"]
+    return float(result[0]["value"][1]) if result else None
+
+
+def env_value(stack, name: str) -> str:
+    return next(line.strip().split("=", 1)[1] for line in open(stack["env"]["STUDIO_ENV_FILE"])
+                if line.startswith(f"{name}="))
+
+
+def test_prometheus_scrapes_every_part_and_sees_a_grading(stack):
+    assert f"http://127.0.0.1:{stack['env']['STUDIO_PROMETHEUS_PORT']}/" in stack["up"].stdout
+
+    def all_up():
+        targets = prometheus(stack, "targets")["activeTargets"]
+        health = {t["labels"]["job"]: t["health"] for t in targets}
+        if set(health) == {"hub", "grader", "site", "prometheus"} and set(health.values()) == {
+                "up"}:
+            return health
+        return None
+
+    try:
+        wait_for(all_up, 120, "every Prometheus target up", interval=1)
+    except TimeoutError:
+        pytest.fail(f"not every target is up: {prometheus(stack, 'targets')['activeTargets']}")
+    # each answered with real samples, through the token (the site's from gunicorn's workers)
+    assert prometheus_value(stack, "sum(site_requests_total)") > 0
+    assert prometheus_value(stack, 'max(grader_sandboxes_warm_target)') > 0
+    assert prometheus_value(stack, "count(grader_jobs)") == 4
+    assert prometheus_value(stack, "max(jupyterhub_total_users)") is not None
+
+    # the alerts of the operator's guide are loaded and evaluate without errors
+    def rules_evaluated():
+        rules = [r for g in prometheus(stack, "rules")["groups"] for r in g["rules"]]
+        return rules if rules and all(r["health"] == "ok" for r in rules) else None
+
+    rules = wait_for(rules_evaluated, 60, "the alert rules evaluated", interval=1)
+    assert {"ServiceDown", "GradingQueueBacklog", "GradingFailures", "SandboxesUnavailable",
+            "WarmSandboxPoolEmpty", "WebhookBacklog", "DiskAlmostFull"} <= {
+        r["name"] for r in rules}
+    firing = [r["name"] for r in rules if r.get("state") == "firing"]
+    assert "ServiceDown" not in firing and "DiskAlmostFull" not in firing, firing
+
+    # the metrics token reads metrics and nothing else of the hub
+    metrics_token = {"Authorization": f"Bearer {env_value(stack, 'STUDIO_METRICS_TOKEN')}"}
+    r = requests.get(f"{stack['api']}/users", headers=metrics_token, timeout=10)
+    assert r.status_code == 403, r.text
+    r = requests.get(f"http://127.0.0.1:{stack['port']}/hub/metrics", timeout=10)
+    assert r.status_code == 403
+    assert requests.get(f"http://127.0.0.1:{stack['port']}/hub/metrics", headers=metrics_token,
+                        timeout=10).status_code == 200
+    # Prometheus itself listens on loopback only
+    ss = subprocess.run(["ss", "-ltnH", f"sport = :{stack['env']['STUDIO_PROMETHEUS_PORT']}"],
+                        capture_output=True, text=True).stdout.splitlines()
+    local = [line.split()[3] for line in ss if line.strip()]
+    assert local and all(a.startswith("127.0.0.1:") for a in local), ss
+
+    # a grading shows in the grading-time histogram
+    wait_for(lambda: prometheus_value(stack, "sum(grader_grading_seconds_count)") is not None,
+             30, "the grading-time histogram in Prometheus")
+    before = prometheus_value(stack, "sum(grader_grading_seconds_count)")
+    site_sign_in(stack["public"], "grace", PASSWORD)
+    h = user_token(stack, "grace")
+    course = f"{stack['grader']}/courses/data-analysis-pandas"
+    r = requests.get(f"{course}/assignments", headers=h, timeout=30)
+    assert r.status_code == 200, r.text
+    first = sorted(a["assignment"] for a in r.json())[0]
+    release = requests.get(f"{course}/assignments/{first}/release", headers=h, timeout=30)
+    files = {p: b for p, b in release.json()["files"].items() if p.endswith(".ipynb")}
+    r = requests.post(f"{course}/assignments/{first}/submissions", headers=h, timeout=60,
+                      json={"files": files})
+    assert r.status_code == 201, r.text
+    after = wait_for(
+        lambda: (v := prometheus_value(stack, "sum(grader_grading_seconds_count)")) > before
+        and v, 300, "the grading in Prometheus's grading-time histogram", interval=2)
+    assert after >= before + 1
+    assert prometheus_value(stack, "sum(grader_graded_total)") >= 1
+
+    # STUDIO_LOG_FORMAT=json: the hub, the grader (in the hub's log) and the site write JSON
+    def json_lines(service: str) -> list[dict]:
+        ids = subprocess.run(
+            ["docker", "ps", "-q", "--filter",
+             f"label=com.docker.compose.project={stack['env']['STUDIO_COMPOSE_PROJECT']}",
+             "--filter", f"label=com.docker.compose.service={service}"],
+            capture_output=True, text=True).stdout.split()
+        assert ids, f"no {service} container"
+        p = subprocess.run(["docker", "logs", ids[0]], capture_output=True, text=True)
+        lines = (p.stdout + p.stderr).splitlines()
+        raw_tail[service] = lines[-15:]
+        return [json.loads(line) for line in lines if line.startswith("{") and line.endswith("}")]
+
+    raw_tail: dict[str, list[str]] = {}
+    hub_log = json_lines("hub")
+    # the hub's own lines (its logger is named after its class, StudioHub)
+    assert any(r["logger"] == "StudioHub" for r in hub_log), raw_tail["hub"]
+    graded = [r for r in hub_log if r["logger"].startswith("grader")
+              and r["message"].startswith("graded submission") and r.get("user") == "grace"]
+    assert graded and graded[-1]["course"] == "data-analysis-pandas", raw_tail["hub"]
+
+    def site_logged_the_grade():
+        return [r for r in json_lines("cms") if r["message"].startswith("grade event")]
+
+    wait_for(site_logged_the_grade, 60, "the site's JSON log line of the grade event",
+             interval=1)
 
 
 def lab_sign_in(page, public: str, port: str, name: str) -> str:

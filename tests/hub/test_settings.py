@@ -43,7 +43,8 @@ def test_settings_read_the_environment(monkeypatch, tmp_path):
      ("STUDIO_NETWORK_POLICY", "half-open", "use closed or open"),
      ("STUDIO_CPU_LIMIT", "0", "0.05 to 64"),
      ("STUDIO_PREFIX", "Bad Prefix!", "lower-case"),
-     ("STUDIO_GRADER_MEM_LIMIT", "a lot", "STUDIO_GRADER_MEM_LIMIT: .*such as 512M")],
+     ("STUDIO_GRADER_MEM_LIMIT", "a lot", "STUDIO_GRADER_MEM_LIMIT: .*such as 512M"),
+     ("STUDIO_LOG_FORMAT", "xml", "STUDIO_LOG_FORMAT='xml' is not a log format: use text or json")],
 )
 def test_bad_environment_values_name_the_variable(monkeypatch, tmp_path, var, value, message):
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))

@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 
 from studio_contracts import signing
+from studio_contracts.logs import check_log_format
 from studio_site.keys import load_or_create_rsa_key, load_or_create_secret
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent  # cms/studio_site
@@ -93,6 +94,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: counts every request, cached pages and static files included (GET /metrics)
+    "studio_site.base.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "studio_site.base.security.ContentSecurityPolicyMiddleware",
@@ -321,11 +324,19 @@ AI_MODEL = os.environ.get("LS_AI_MODEL", "gpt-4o-mini")
 # ends in a clear message, not a killed worker.
 AI_TIMEOUT_SECONDS = float(os.environ.get("LS_AI_TIMEOUT", "20"))
 
+# Bearer token that may read GET /metrics (Prometheus); empty: /metrics is off (404).
+METRICS_TOKEN = os.environ.get("LS_METRICS_TOKEN", "")
+
+# LS_LOG_FORMAT=json (the stack passes STUDIO_LOG_FORMAT): one JSON object per log line.
+LOG_FORMAT = check_log_format(os.environ.get("LS_LOG_FORMAT", ""), "LS_LOG_FORMAT")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+                   "json": {"()": "studio_contracts.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": "json" if LOG_FORMAT == "json" else "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LS_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},

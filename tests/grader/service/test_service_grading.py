@@ -18,12 +18,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import nbformat
 import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 from service_support import answered, free_port, source_files, start_hub, stop_hub
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(600)]
 
 PREFIX = "ls-test-grader-"
 SECRET = "hook-secret"
+METRICS_TOKEN = "grading-metrics-token"
 
 
 class CMS(BaseHTTPRequestHandler):
@@ -64,6 +67,7 @@ c.GraderSettings.webhook_secret = "{SECRET}"
 c.DockerSandbox.name_prefix = "{PREFIX}"
 c.SandboxPool.warm = 1
 c.SandboxPool.concurrency = 2
+c.GraderSettings.metrics_token = "{METRICS_TOKEN}"
 """
     proc, hub = start_hub(root, config, {})
     yield hub, proc
@@ -144,6 +148,18 @@ def test_release_submit_grade_feedback_and_events(grading_hub):
 
     stats = prof.get(f"{hub.grader}/courses/py/assignments/ps1/statistics").json()
     assert stats["learners"] == 2 and sum(stats["histogram"]["counts"]) == 2
+
+    # both gradings are in the grading-time histogram, and a warm sandbox waits again
+    metrics = requests.get(f"{hub.url}/services/grader/metrics", timeout=10,
+                           headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert metrics.status_code == 200, metrics.text
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for f in text_string_to_metric_families(metrics.text) for s in f.samples}
+    assert samples[("grader_grading_seconds_count", ())] >= 2
+    assert samples[("grader_graded_total", (("outcome", "scored"),))] >= 2
+    assert samples[("grader_jobs", (("state", "done"),))] >= 2
+    assert samples[("grader_sandboxes_warm_target", ())] == 1
+    assert samples[("grader_workers", ())] == 2
 
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len(CMS.events) < 3:
