@@ -77,6 +77,8 @@ def test_both_images_install_under_the_lock(image):
     dockerfile = ROOT / "images" / image / "Dockerfile"
     text = dockerfile.read_text()
     assert re.search(r"^COPY (images/)?grading-lock.txt /tmp/grading-lock.txt$", text, re.M)
+    if image == "hub":  # its build context is the repository, behind .dockerignore
+        assert "!images/grading-lock.txt" in (ROOT / ".dockerignore").read_text().split()
     installs = [i for i in pip_installs(dockerfile) if "--no-deps" not in i]
     assert installs
     for install in installs:
