@@ -41,7 +41,9 @@ progress() {
 LOCK=images/grading-lock.txt
 freeze() { docker run --rm --network none --entrypoint /opt/studio/bin/pip "$1" freeze 2>/dev/null; }
 lock_check() {
-    local mode="$1" tag="$2" all="$3"
+    local mode="$1" tag="$2" lock="$3" all=""
+    [ -n "$lock" ] || return 0  # not a grading image (the site's)
+    [ "$lock" = all ] && all=--all
     if [ "$mode" = before ] && ! docker image inspect "$tag" >/dev/null 2>&1; then
         log "first build of $tag: its grading libraries will be those of $LOCK"
         return 0
@@ -50,8 +52,10 @@ lock_check() {
 }
 
 build() {
-    local name="$1" tag="$2" dockerfile="$3" context="$4" all="${5:-}"
-    lock_check before "$tag" "$all"
+    # lock: `all` (every locked library installed: the sandbox), `installed` (those the
+    # image has, at the locked versions: the grader's image) or empty (no check)
+    local name="$1" tag="$2" dockerfile="$3" context="$4" lock="${5:-}"
+    lock_check before "$tag" "$lock"
     log "building $tag"
     set +e
     docker build --build-arg "BASE_IMAGE=$BASE" -t "$tag" -f "$dockerfile" "$context" 2>&1 \
@@ -63,7 +67,7 @@ build() {
         tail -n 25 "images/.build/$name.log" >&2
         exit "$rc"
     fi
-    lock_check verify "$tag" "$all" || exit 1
+    lock_check verify "$tag" "$lock" || exit 1
 }
 
 ca_bundle
@@ -89,8 +93,8 @@ case "$what" in
                      --exclude=__pycache__ --exclude='*.egg-info' --exclude=dist .
                  (cd courses && stage -cf ../images/learner/course-library.stage.tar \
                      */course.yml */lessons)
-                 build learner "$LEARNER" images/learner/Dockerfile images/learner --all ;;&
-    hub|all)     build hub "$HUB" images/hub/Dockerfile . ;;&
+                 build learner "$LEARNER" images/learner/Dockerfile images/learner all ;;&
+    hub|all)     build hub "$HUB" images/hub/Dockerfile . installed ;;&
     cms|all)     build cms "$CMS" images/cms/Dockerfile . ;;
     learner|hub) ;;
     *) log "unknown image '$what': use learner, hub, cms or all"; exit 2 ;;

@@ -91,7 +91,10 @@ def test_build_stages_the_lock_and_checks_each_image_before_and_after():
     assert "LOCK=images/grading-lock.txt" in build
     assert 'lock_check before "$tag"' in build and 'lock_check verify "$tag"' in build
     # the learner image (the sandbox) must have every locked library
-    assert re.search(r"build learner .* --all", build)
+    assert re.search(r"build learner .* all ;;", build)
+    assert re.search(r"build hub .* installed ;;", build)
+    # the site's image is not a grading image: no check (it has an nbclient of its own)
+    assert re.search(r"build cms \S+ \S+ \S+ ;;", build)
 
 
 def test_compare_reports_changed_added_and_missing_libraries():
