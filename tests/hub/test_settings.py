@@ -114,6 +114,7 @@ def test_the_hub_refuses_to_start_with_the_demo_on_a_public_host(clean_env, tmp_
            "STUDIO_LOGIN": "site", "STUDIO_DATA_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-m", "hub", "-f", str(root / "jupyterhub_config.py")],
                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode != 0
-    assert "Learning Studio cannot start: STUDIO_PUBLIC_HOST=class.example.org" in out.stderr
+    assert out.returncode != 0, out.stderr[-2000:]
+    assert "Learning Studio cannot start: STUDIO_PUBLIC_HOST=class.example.org" in out.stderr, \
+        out.stderr[-2000:]
     assert "STUDIO_DEMO=0" in out.stderr
