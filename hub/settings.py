@@ -7,6 +7,7 @@ thin and the same config serves the compose stack, a host run and the tests.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -54,6 +55,18 @@ def missing_image_message(image: str) -> str:
     """What to do when the learner image is not on the engine (hub start or spawn)."""
     return (f"learner image {image!r} is not on this Docker engine. Build it with "
             "`./studio build`, or set STUDIO_LEARNER_IMAGE to an image that exists.")
+
+
+def is_loopback(host: str) -> bool:
+    """A name or address that only this machine reaches: localhost, *.localhost (which
+    browsers resolve to loopback), 127.0.0.0/8, ::1."""
+    host = host.strip().strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _env(name: str, fallback: str) -> str:
@@ -284,13 +297,16 @@ class StudioSettings(Configurable):
 
     demo = Bool(
         help="""Demo accounts: with `password` login, the demo instructor and learners and
-        their course groups; with `site` login the site seeds the same people. Env:
-        STUDIO_DEMO=1.""",
+        their course groups; with `site` login the site seeds the same people. Default: on
+        when the hub is reachable only from this machine (loopback STUDIO_PUBLIC_HOST and
+        STUDIO_BIND_IP), off otherwise, where it is refused. Env: STUDIO_DEMO=1.""",
     ).tag(config=True)
 
     @default("demo")
     def _demo_default(self):
-        return _env("STUDIO_DEMO", "1") not in ("0", "false", "no", "")
+        # on a host others reach, no demo unless asked for (and then refused)
+        fallback = "1" if self.local_only else "0"
+        return _env("STUDIO_DEMO", fallback) not in ("0", "false", "no", "")
 
     demo_password = Unicode(
         help="Shared password of the demo accounts. Env: STUDIO_DEMO_PASSWORD.",
@@ -466,6 +482,33 @@ class StudioSettings(Configurable):
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_hex(32))
         return path.read_text().strip()
+
+    @property
+    def local_only(self) -> bool:
+        """Only this machine reaches the hub: a loopback public host and bind address."""
+        return is_loopback(self.public_host) and is_loopback(self.bind_ip)
+
+    def check_exposure(self) -> None:
+        """On a host other machines reach, refuse the demo accounts and the shared
+        password: anyone who read the README could sign in, and the demo's `admin`
+        administers the hub and the grader."""
+        if self.local_only:
+            return
+        where = (f"STUDIO_PUBLIC_HOST={self.public_host} with STUDIO_BIND_IP={self.bind_ip} "
+                 "is reachable from other machines")
+        if self.login == "password":
+            raise StudioConfigError(
+                f"{where}, and STUDIO_LOGIN=password signs everyone in with one shared "
+                "password. Use STUDIO_LOGIN=site (sign-in through the site, where "
+                "`./studio up` creates the first administrator with a generated "
+                "password), or keep the demo on this machine (STUDIO_PUBLIC_HOST=localhost, "
+                "STUDIO_BIND_IP=127.0.0.1).")
+        if self.demo:
+            raise StudioConfigError(
+                f"{where}, and STUDIO_DEMO=1 asks for the demo accounts, whose password is "
+                "published (their `admin` administers the hub and the grader). Unset "
+                "STUDIO_DEMO or set STUDIO_DEMO=0: `./studio up` then creates the first "
+                "administrator with a generated password.")
 
     @property
     def public_url(self) -> str:

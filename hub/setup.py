@@ -171,6 +171,7 @@ def configure(c, settings: StudioSettings | None = None) -> StudioSettings:
 
 def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     s = settings or StudioSettings(config=c)
+    s.check_exposure()  # no demo accounts, no shared password where others can reach
     Path(s.data_dir).mkdir(parents=True, exist_ok=True)
 
     client = docker_client()

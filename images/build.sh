@@ -38,8 +38,26 @@ progress() {
     log "$name done in $((SECONDS - start))s"
 }
 
+# The grading libraries of an image against images/grading-lock.txt: before a build, what
+# the rebuild changes in the image it replaces; after it, the new image must match.
+LOCK=images/grading-lock.txt
+freeze() { docker run --rm --network none --entrypoint /opt/studio/bin/pip "$1" freeze 2>/dev/null; }
+lock_check() {
+    local mode="$1" tag="$2" lock="$3" all=""
+    [ -n "$lock" ] || return 0  # not a grading image (the site's)
+    [ "$lock" = all ] && all=--all
+    if [ "$mode" = before ] && ! docker image inspect "$tag" >/dev/null 2>&1; then
+        log "first build of $tag: its grading libraries will be those of $LOCK"
+        return 0
+    fi
+    freeze "$tag" | python3 images/grading_lock.py "$mode" "$LOCK" --image "$tag" $all
+}
+
 build() {
-    local name="$1" tag="$2" dockerfile="$3" context="$4"
+    # lock: `all` (every locked library installed: the sandbox), `installed` (those the
+    # image has, at the locked versions: the grader's image) or empty (no check)
+    local name="$1" tag="$2" dockerfile="$3" context="$4" lock="${5:-}"
+    lock_check before "$tag" "$lock"
     log "building $tag"
     set +e
     docker build --build-arg "BASE_IMAGE=$BASE" -t "$tag" -f "$dockerfile" "$context" 2>&1 \
@@ -51,13 +69,15 @@ build() {
         tail -n 25 "images/.build/$name.log" >&2
         exit "$rc"
     fi
+    lock_check verify "$tag" "$lock" || exit 1
 }
 
 ca_bundle
 bash images/base/bootstrap.sh
 case "$what" in
     learner|all) cp images/.build/ca-certificates.crt images/learner/ca-certificates.crt
-                 trap 'rm -f images/learner/ca-certificates.crt images/learner/*.stage.tar' EXIT
+                 cp "$LOCK" images/learner/grading-lock.txt
+                 trap 'rm -f images/learner/ca-certificates.crt images/learner/grading-lock.txt images/learner/*.stage.tar' EXIT
                  # staged into the learner build context: the JupyterLab extension's npm
                  # manifest and lock (a layer of their own), its source (built from source in
                  # the image), contracts/ (a dependency of its server extension) and the
@@ -75,8 +95,8 @@ case "$what" in
                      --exclude=__pycache__ --exclude='*.egg-info' --exclude=dist .
                  (cd courses && stage -cf ../images/learner/course-library.stage.tar \
                      */course.yml */lessons)
-                 build learner "$LEARNER" images/learner/Dockerfile images/learner ;;&
-    hub|all)     build hub "$HUB" images/hub/Dockerfile . ;;&
+                 build learner "$LEARNER" images/learner/Dockerfile images/learner all ;;&
+    hub|all)     build hub "$HUB" images/hub/Dockerfile . installed ;;&
     cms|all)     build cms "$CMS" images/cms/Dockerfile . ;;
     prometheus)  build prometheus "$PROMETHEUS" images/prometheus/Dockerfile images/prometheus ;;
     learner|hub) ;;

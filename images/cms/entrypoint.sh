@@ -10,17 +10,18 @@ case "${1:-serve}" in
 esac
 python3 manage.py migrate --noinput
 python3 manage.py seed_demo --structure-only
+# Secrets stay in the environment, never on a command line (`ps` shows those): the commands
+# read LS_HUB_CLIENT_SECRET and LS_DEMO_PASSWORD themselves.
 if [ -n "${LS_HUB_CLIENT_ID:-}" ]; then
-    set -- --client-id "$LS_HUB_CLIENT_ID" --client-secret "${LS_HUB_CLIENT_SECRET:?set LS_HUB_CLIENT_SECRET}" \
-        --redirect-uri "${LS_HUB_REDIRECT_URI:?set LS_HUB_REDIRECT_URI}"
+    : "${LS_HUB_CLIENT_SECRET:?set LS_HUB_CLIENT_SECRET}"
+    set -- --client-id "$LS_HUB_CLIENT_ID" --redirect-uri "${LS_HUB_REDIRECT_URI:?set LS_HUB_REDIRECT_URI}"
     if [ -n "${LS_HUB_POST_LOGOUT_URI:-}" ]; then set -- "$@" --post-logout-redirect-uri "$LS_HUB_POST_LOGOUT_URI"; fi
     python3 manage.py ensure_hub_client "$@"
 fi
 if [ "${LS_SEED_DEMO:-0}" = "1" ]; then
     # In the stack the courses come from `course import`: no sample course, and the demo
     # people are enrolled once the catalogue has the real ones (studio up runs it again).
-    python3 manage.py seed_demo ${LS_DEMO_PASSWORD:+--password "$LS_DEMO_PASSWORD"} \
-        ${LS_DEMO_CATALOGUE_COURSES:+--catalogue-courses}
+    python3 manage.py seed_demo ${LS_DEMO_CATALOGUE_COURSES:+--catalogue-courses}
 fi
 if [ -n "${LS_CATALOGUE_SOURCE:-}" ]; then
     # The grader may not be up yet: a failed sync is logged, not fatal; run it again later.

@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import subprocess
+import threading
 
 import pytest
 import requests
@@ -31,6 +32,34 @@ def studio(env, *args) -> subprocess.CompletedProcess:
                        timeout=600)
     assert p.returncode == 0, f"./studio {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
     return p
+
+
+def command_lines() -> set[str]:
+    """Every process's command line on this machine, as `ps` shows them (the stack's
+    containers share the host's kernel: their processes are in /proc here too)."""
+    seen = set()
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    seen.add(f.read().replace(b"\0", b" ").decode(errors="replace").strip())
+            except OSError:
+                pass
+    return seen
+
+
+class CommandLines(threading.Thread):
+    """Samples every command line while `./studio up` runs (its short-lived steps too)."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.seen: set[str] = set()
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            self.seen |= command_lines()
+            self.done.wait(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +82,18 @@ def stack(tmp_path_factory):
         "STUDIO_PROMETHEUS_SCRAPE_INTERVAL": "2s",
         "STUDIO_GRADER_METRICS_PORT": str(free_port()),
     }
+    sampler = CommandLines()
+    sampler.start()
     try:
-        up = studio(env, "up")
+        try:
+            up = studio(env, "up")
+        finally:
+            sampler.done.set()
+            sampler.join()
         token = next(line.strip().split("=", 1)[1] for line in open(env["STUDIO_ENV_FILE"])
                      if line.startswith("STUDIO_ADMIN_TOKEN="))
         port = env["STUDIO_PORT"]
-        yield {"env": env, "up": up, "port": port, "public": f"http://localhost:{port}",
+        yield {"env": env, "up": up, "port": port, "command_lines": sampler.seen, "public": f"http://localhost:{port}",
                "api": f"http://127.0.0.1:{port}/hub/api",
                "grader": f"http://grader--service.localhost:{port}/services/grader/api",
                "admin": {"Authorization": f"token {token}"},
@@ -107,6 +142,24 @@ def test_up_prints_the_site_and_loads_the_courses(stack):
     assert home.status_code == 200 and "Learning Studio" in home.text  # the site's home
     catalogue = requests.get(f"{stack['public']}/courses/", timeout=30).text
     assert "Python Foundations" in catalogue and "Data Analysis with pandas" in catalogue
+
+
+def test_no_secret_on_any_command_line(stack):
+    # what ps showed while `up` ran (course import, the site's set-up commands, ...) and now
+    seen = stack["command_lines"] | command_lines()
+    # the sampler saw the stack's processes: the hub, its grader, the proxy, the site, and
+    # up's own course import (which runs with the admin token)
+    for what in ("-m hub", "grader serve", "configurable-http-proxy", "gunicorn",
+                 "grader course import"):
+        assert any(what in line for line in seen), f"never saw {what!r}"
+    with open(stack["env"]["STUDIO_ENV_FILE"]) as f:
+        secrets_ = dict(line.strip().split("=", 1) for line in f
+                        if "=" in line and not line.startswith("#"))
+    assert {"STUDIO_ADMIN_TOKEN", "CONFIGPROXY_AUTH_TOKEN", "STUDIO_OIDC_CLIENT_SECRET",
+            "JUPYTERHUB_CRYPT_KEY", "STUDIO_SIGNING_SECRET"} <= set(secrets_)
+    for name, value in secrets_.items():
+        leaks = [line for line in seen if value in line]
+        assert not leaks, f"{name} is on a command line: {leaks[0][:200]}"
 
 
 def test_sign_in_on_the_site_gives_hub_groups_and_grades_reach_the_site(stack):

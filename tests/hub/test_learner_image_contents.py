@@ -1,6 +1,7 @@
 """The learner image: what it must carry, and what it must not (start-up time)."""
 
 import json
+import os
 
 import docker
 import jupyterhub
@@ -8,7 +9,9 @@ import pytest
 
 pytestmark = [pytest.mark.docker]
 
-IMAGE = "learning-studio/learner:latest"
+# the image the stack would run (STUDIO_LEARNER_IMAGE), as tests/extensions/ do
+IMAGE = os.environ.get("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest")
+HUB_IMAGE = os.environ.get("STUDIO_HUB_IMAGE", "learning-studio/hub:latest")
 
 
 def run(*cmd: str) -> str:
@@ -43,3 +46,18 @@ def test_only_the_server_extensions_learners_use_are_loaded():
               for line in log.splitlines() if "extension was successfully loaded" in line}
     assert {"jupyterlab", "learning_studio_lab"} <= loaded, log[-2000:]
     assert not {"nbgrader.server_extensions.formgrader", "notebook", "jupyter_lsp"} & loaded
+
+
+@pytest.mark.parametrize("image,every", [(IMAGE, True), (HUB_IMAGE, False)])
+def test_the_images_have_the_locked_grading_libraries(image, every):
+    # the sandbox (this image) has every locked library; the grader's image (the hub's)
+    # those it has (nbgrader, nbclient, nbconvert ... but no numpy) at the same versions
+    from test_grading_lock import LOCK, grading_lock
+
+    freeze = docker.from_env().containers.run(
+        image, ["/opt/studio/bin/pip", "freeze"], entrypoint=[], remove=True,
+        network_mode="none").decode()
+    installed = grading_lock.parse_freeze(freeze)
+    pins = grading_lock.parse_lock(LOCK.read_text())
+    assert grading_lock.compare(pins, installed, require_all=every) == []
+    assert installed["nbgrader"] == pins["nbgrader"] and installed["nbclient"] == pins["nbclient"]

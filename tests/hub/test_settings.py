@@ -60,3 +60,62 @@ def test_generated_secrets_are_private_and_stable(monkeypatch, tmp_path):
     assert len(first) == 64
     assert StudioSettings().admin_token == first
     assert (tmp_path / "admin-token").stat().st_mode & 0o077 == 0
+
+
+# --- safe by default: no demo accounts or shared password where others can reach ----------
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    for var in ("STUDIO_DEMO", "STUDIO_LOGIN", "STUDIO_PUBLIC_HOST", "STUDIO_BIND_IP"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    return monkeypatch
+
+
+@pytest.mark.parametrize("host,bind", [("localhost", "127.0.0.1"), ("a.localhost", "127.0.0.1"),
+                                       ("127.0.0.1", "127.0.0.2"), ("[::1]", "::1")])
+def test_the_demo_stays_on_by_default_on_this_machine(clean_env, host, bind):
+    clean_env.setenv("STUDIO_PUBLIC_HOST", host)
+    clean_env.setenv("STUDIO_BIND_IP", bind)
+    s = StudioSettings()
+    assert s.local_only and s.demo and s.login == "password"
+    s.check_exposure()  # the README's demo starts
+
+
+@pytest.mark.parametrize("host,bind", [("class.example.org", "127.0.0.1"),
+                                       ("localhost", "0.0.0.0"), ("10.0.0.5", "10.0.0.5"),
+                                       ("127.example.org", "127.0.0.1")])
+def test_on_a_reachable_host_the_shared_password_is_refused(clean_env, host, bind):
+    clean_env.setenv("STUDIO_PUBLIC_HOST", host)
+    clean_env.setenv("STUDIO_BIND_IP", bind)
+    s = StudioSettings()
+    assert not s.local_only and not s.demo  # no demo unless asked for
+    with pytest.raises(StudioConfigError, match="STUDIO_LOGIN=password signs everyone in"):
+        s.check_exposure()
+
+
+def test_on_a_reachable_host_the_demo_accounts_are_refused(clean_env):
+    clean_env.setenv("STUDIO_PUBLIC_HOST", "class.example.org")
+    clean_env.setenv("STUDIO_LOGIN", "site")
+    StudioSettings().check_exposure()  # sign-in through the site, no demo: fine
+    clean_env.setenv("STUDIO_DEMO", "1")
+    with pytest.raises(StudioConfigError, match="STUDIO_DEMO=1 asks for the demo accounts"):
+        StudioSettings().check_exposure()
+
+
+def test_the_hub_refuses_to_start_with_the_demo_on_a_public_host(clean_env, tmp_path):
+    # the real start-up path: jupyterhub reads jupyterhub_config.py, which stops it
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "STUDIO_PUBLIC_HOST": "class.example.org", "STUDIO_DEMO": "1",
+           "STUDIO_LOGIN": "site", "STUDIO_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "hub", "-f", str(root / "jupyterhub_config.py")],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0, out.stderr[-2000:]
+    assert "Learning Studio cannot start: STUDIO_PUBLIC_HOST=class.example.org" in out.stderr, \
+        out.stderr[-2000:]
+    assert "STUDIO_DEMO=0" in out.stderr

@@ -1,6 +1,13 @@
-"""Register (or update) JupyterHub as a confidential OIDC client of this site."""
+"""Register (or update) JupyterHub as a confidential OIDC client of this site.
+
+The client secret comes from --client-secret-file or the environment (LS_HUB_CLIENT_SECRET),
+so that it never shows on a process's command line; --client-secret is for a shell.
+"""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from oauth2_provider.models import get_application_model
@@ -14,7 +21,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--client-id", required=True)
-        parser.add_argument("--client-secret", required=True)
+        parser.add_argument("--client-secret",
+                            help="the secret itself (visible to `ps`: prefer the next two)")
+        parser.add_argument("--client-secret-file", type=Path,
+                            help="a file holding the secret (its first line)")
         parser.add_argument(
             "--redirect-uri", required=True, action="append",
             help="The hub's OAuth callback, e.g. http://localhost:8000/hub/oauth_callback "
@@ -29,9 +39,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         Application = get_application_model()
-        secret = options["client_secret"]
+        secret = client_secret(options)
         if len(secret) < 16:
-            raise CommandError("--client-secret must be at least 16 characters long.")
+            raise CommandError("the client secret must be at least 16 characters long.")
         for uri in options["redirect_uri"] + options["post_logout_redirect_uri"]:
             if not uri.startswith(("http://", "https://")):
                 raise CommandError(f"{uri!r} is not an http(s) URL.")
@@ -53,3 +63,20 @@ class Command(BaseCommand):
         app.save()
         verb = "Created" if created else "Updated"
         self.stdout.write(f"{verb} OIDC client {app.client_id!r} ({app.name})")
+
+
+def client_secret(options: dict) -> str:
+    if options.get("client_secret"):
+        return options["client_secret"]
+    path = options.get("client_secret_file")
+    if path:
+        try:
+            return path.read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError) as e:
+            raise CommandError(f"--client-secret-file {path}: cannot read a secret from it "
+                               f"({e or 'empty'}).") from None
+    secret = os.environ.get("LS_HUB_CLIENT_SECRET", "")
+    if not secret:
+        raise CommandError("no client secret: set LS_HUB_CLIENT_SECRET, or give "
+                           "--client-secret-file (or --client-secret).")
+    return secret

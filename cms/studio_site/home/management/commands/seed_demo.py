@@ -1,6 +1,7 @@
 """Demo users and content: `manage.py seed_demo` (idempotent).
 
-Users (password for all: the --password value, default "studio-demo-2026"):
+Users (password for all: --password, --password-file or LS_DEMO_PASSWORD, in that order;
+default "studio-demo-2026"; the environment keeps it off the command line):
   ada (instructor of intro-python), alan and grace (learners), edith (editor),
   and the superuser "admin".
 `--structure-only` makes just the page tree (home, blog, tutorials, courses).
@@ -11,9 +12,11 @@ no sample course; ada instructs, alan and grace learn, every course in the catal
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from wagtail.coreutils import get_supported_content_language_variant
@@ -88,19 +91,38 @@ def ensure_structure() -> dict[str, Page]:
     return pages
 
 
+def demo_password(given: str | None = None, path: Path | None = None) -> str:
+    """The demo accounts' password: given, from a file, from LS_DEMO_PASSWORD, or the
+    default (a public one: the demo is for a machine of one's own)."""
+    if given:
+        return given
+    if path:
+        try:
+            return path.read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError) as e:
+            raise CommandError(f"--password-file {path}: cannot read a password from it "
+                               f"({e or 'empty'}).") from None
+    return os.environ.get("LS_DEMO_PASSWORD") or DEMO_PASSWORD
+
+
 class Command(BaseCommand):
     help = "Create demo users (ada, alan, grace, edith, admin) and demo content. Idempotent."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--password", default=DEMO_PASSWORD)
+        parser.add_argument("--password", default=None,
+                            help="the demo password (default: LS_DEMO_PASSWORD, else "
+                                 f"{DEMO_PASSWORD!r})")
+        parser.add_argument("--password-file", type=Path,
+                            help="a file holding the demo password (its first line)")
         parser.add_argument("--structure-only", action="store_true")
         parser.add_argument("--catalogue-courses", action="store_true",
                             help="enrol the demo users in the courses already in the "
                                  "catalogue instead of creating the sample course")
 
     @transaction.atomic
-    def handle(self, *args, password: str, structure_only: bool, catalogue_courses: bool,
-               **options) -> None:
+    def handle(self, *args, password: str | None, structure_only: bool,
+               catalogue_courses: bool, **options) -> None:
+        password = demo_password(password, options.get("password_file"))
         pages = ensure_structure()
         if structure_only:
             self.stdout.write("Page tree ready (home, blog, tutorials, courses).")
