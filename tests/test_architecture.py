@@ -79,3 +79,15 @@ def test_the_cycle_finder_finds_a_cycle(tmp_path, monkeypatch):
     (pkg / "c.py").write_text("from ringpkg import a\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert cycles("ringpkg") == [["ringpkg.a", "ringpkg.b"]]
+
+
+def test_test_modules_have_unique_names():
+    """pytest imports test modules by their base name (the folders have no __init__.py):
+    two files with one name stop the whole run at collection."""
+    seen: dict[str, Path] = {}
+    clashes = []
+    for path in sorted((REPO / "tests").rglob("test_*.py")):
+        if path.name in seen:
+            clashes.append(f"{seen[path.name].relative_to(REPO)} and {path.relative_to(REPO)}")
+        seen.setdefault(path.name, path)
+    assert not clashes, "test modules with the same name: " + "; ".join(clashes)

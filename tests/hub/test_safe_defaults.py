@@ -1,7 +1,7 @@
 """`./studio up` on a host other machines reach (issue #12): the demo accounts and the
 shared password are refused at once, before anything is built or started, with what to
 do instead. (On such a host, without them, `up` creates the first administrator with a
-generated password: tests/cms/test_safe_defaults.py; the local demo: test_compose_stack.)"""
+generated password: tests/cms/test_site_safe_defaults.py; the local demo: test_compose_stack.)"""
 
 from __future__ import annotations
 
