@@ -73,6 +73,16 @@ def _env(name: str, fallback: str) -> str:
     return os.environ.get(name, "") or fallback
 
 
+def _psycopg_url(url: str) -> str:
+    """postgres:// and postgresql:// mean psycopg 3, the driver the hub's image has, as for
+    the grader and the site (SQLAlchemy alone would look for psycopg2)."""
+    url = url.strip()
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
+
+
 class StudioSettings(Configurable):
     """Where Learning Studio runs and how learner containers are shaped."""
 
@@ -414,7 +424,12 @@ class StudioSettings(Configurable):
 
     @default("hub_db_url")
     def _hub_db_url_default(self):
-        return _env("STUDIO_HUB_DB_URL", f"sqlite:///{Path(self.data_dir) / 'jupyterhub.sqlite'}")
+        return _psycopg_url(
+            _env("STUDIO_HUB_DB_URL", f"sqlite:///{Path(self.data_dir) / 'jupyterhub.sqlite'}"))
+
+    @validate("hub_db_url")
+    def _validate_hub_db_url(self, proposal):
+        return _psycopg_url(proposal["value"])
 
     admin_token = Unicode(
         help="""API token of the `studio-admin` service that the project's own tooling

@@ -119,3 +119,14 @@ def test_the_hub_refuses_to_start_with_the_demo_on_a_public_host(clean_env, tmp_
     assert "Learning Studio cannot start: STUDIO_PUBLIC_HOST=class.example.org" in out.stderr, \
         out.stderr[-2000:]
     assert "STUDIO_DEMO=0" in out.stderr
+
+
+@pytest.mark.parametrize("url", ["postgres://u:p@127.0.0.1:5433/studio_hub",
+                                 "postgresql://u:p@127.0.0.1:5433/studio_hub"])
+def test_a_postgres_hub_url_means_the_installed_driver(monkeypatch, tmp_path, url):
+    # the hub's image has psycopg 3, not psycopg2 (SQLAlchemy's default for postgresql://)
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STUDIO_HUB_DB_URL", url)
+    assert StudioSettings().hub_db_url == "postgresql+psycopg://u:p@127.0.0.1:5433/studio_hub"
+    monkeypatch.delenv("STUDIO_HUB_DB_URL")
+    assert StudioSettings().hub_db_url.startswith("sqlite:///")
