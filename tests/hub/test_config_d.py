@@ -3,6 +3,8 @@ see it, win over it, and the grader gets the folder (its part runs there)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from traitlets.config import Config
 
@@ -70,3 +72,14 @@ def test_the_grader_gets_the_folder_and_the_log_rotation(settings, monkeypatch):
     assert "--log-max-size=20m" in command and "--log-max-files=3" in command
     assert command.index("--log-max-files=3") < command.index("--")
     assert s.log_config == {"type": "json-file", "config": {"max-size": "20m", "max-file": "3"}}
+
+
+def test_the_documented_example_loads(monkeypatch, tmp_path):
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples" / "config.d"
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STUDIO_CONFIG_D", str(examples))
+    c = Config()
+    c.Spawner.environment = {"STUDIO_COURSE_NETWORK_POLICY": "closed"}
+    setup.load_config_d(c, StudioSettings())
+    assert c.StudioSpawner.mem_limit == "2G" and c.Authenticator.admin_users == {"ada", "grace"}
+    assert c.Spawner.environment["COURSE_YEAR"] == "2026"
