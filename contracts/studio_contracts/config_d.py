@@ -51,13 +51,19 @@ def config_files(folder: str | os.PathLike | None) -> list[Path]:
     if folder is None:
         return []
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ConfigFileError(folder, None, "is a file, but config.d parts are folders of "
-                              "*.py files")
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob("*.py")
-                  if p.is_file() and not p.name.startswith((".", "_")))
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise ConfigFileError(folder, None, "is a file, but config.d parts are folders "
+                                  "of *.py files")
+        if not folder.is_dir():
+            return []
+        names = sorted(os.listdir(folder))
+    except PermissionError as e:
+        # the site runs as its own user: the folder must be readable by others (0755)
+        raise ConfigFileError(folder, None, f"cannot be read ({e.strerror}): make the "
+                              "folder and its files readable by everyone (chmod -R a+rX)") from None
+    return [folder / n for n in names
+            if n.endswith(".py") and not n.startswith((".", "_")) and (folder / n).is_file()]
 
 
 def run_config_file(path: Path, namespace: dict[str, Any]) -> None:

@@ -57,3 +57,20 @@ def test_a_file_where_the_folder_should_be_is_refused(tmp_path):
     (tmp_path / "hub").write_text("c.JupyterHub.x = 1\n")
     with pytest.raises(ConfigFileError, match="is a file, but config.d parts are folders"):
         config_files(tmp_path / "hub")
+
+
+def test_an_unreadable_folder_says_how_to_fix_it(tmp_path, monkeypatch):
+    # as the site's user (uid 1001) meets a folder only root may read; tests run as root
+    import os
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "10-x.py").write_text("X = 1\n")
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "listdir", refuse)
+    with pytest.raises(ConfigFileError, match=r"site: cannot be read \(Permission denied\): "
+                       r"make the folder and its files readable by everyone \(chmod -R a\+rX\)"):
+        config_files(folder)

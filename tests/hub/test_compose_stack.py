@@ -76,8 +76,9 @@ CONFIG_D = {
 def stack(tmp_path_factory):
     tag = secrets.token_hex(3)
     config_d = tmp_path_factory.mktemp("config.d")
+    config_d.chmod(0o755)  # the site reads it as its own user, as data/config.d
     for name, text in CONFIG_D.items():
-        (config_d / name).parent.mkdir(exist_ok=True)
+        (config_d / name).parent.mkdir(mode=0o755, exist_ok=True)
         (config_d / name).write_text(text)
     env = {
         **os.environ,
