@@ -57,8 +57,10 @@ def own_container_id() -> str | None:
 
 
 def run(command: list[str], *, mem_limit: str, name: str, client: Any = None,
-        host_id: str | None = None, out: Any = None) -> int:
-    """Run ``command`` in a sibling container; return its exit status."""
+        host_id: str | None = None, out: Any = None, log_max_size: str = "10m",
+        log_max_files: int = 5) -> int:
+    """Run ``command`` in a sibling container; return its exit status. Its Docker log
+    (json-file) is rotated at ``log_max_size``, ``log_max_files`` files kept."""
     out = out or sys.stdout
     host_id = host_id or own_container_id()
     if host_id is None:
@@ -78,6 +80,8 @@ def run(command: list[str], *, mem_limit: str, name: str, client: Any = None,
         working_dir=os.getcwd(), volumes_from=[host_id], network_mode="host",
         pid_mode=f"container:{host_id}", mem_limit=mem_limit, memswap_limit=mem_limit,
         labels={"learning-studio.role": "grader", "learning-studio.hub": host_id},
+        log_config={"type": "json-file",
+                    "config": {"max-size": log_max_size, "max-file": str(log_max_files)}},
     )
 
     def stop(signum: int, frame: Any) -> None:
@@ -117,12 +121,17 @@ def main(argv: list[str] | None = None) -> None:
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--mem-limit", required=True, help="Docker memory limit, e.g. 2g")
     parser.add_argument("--name", required=True, help="name of the grader's container")
+    parser.add_argument("--log-max-size", default="10m",
+                        help="rotate the container's log at this size (STUDIO_LOG_MAX_SIZE)")
+    parser.add_argument("--log-max-files", type=int, default=5,
+                        help="rotated log files kept (STUDIO_LOG_MAX_FILES)")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- the grader's command")
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give the grader's command after --")
-    sys.exit(run(command, mem_limit=args.mem_limit, name=args.name))
+    sys.exit(run(command, mem_limit=args.mem_limit, name=args.name,
+                 log_max_size=args.log_max_size, log_max_files=args.log_max_files))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pathlib import Path
 from traitlets import Bool, Dict, Float, Integer, Unicode, default, validate
 from traitlets.config import Configurable
 
+from studio_contracts.config_d import ENV as CONFIG_D_ENV
 from studio_contracts.logs import check_log_format
 from studio_contracts.signing import SECRET_ENV
 
@@ -480,12 +481,73 @@ class StudioSettings(Configurable):
         except ValueError as e:
             raise StudioConfigError(str(e)) from None
 
+    config_d = Unicode(
+        help="""The operator's config.d folder (studio_contracts.config_d): the hub runs
+        the files of its `hub/` subfolder, in sorted order, after its own configuration,
+        and passes the folder on to the grader (its `grader/` subfolder). Empty: none. In
+        the stack, data/config.d of the checkout, mounted read-only at
+        /etc/learning-studio/config.d. Env: STUDIO_CONFIG_D.""",
+    ).tag(config=True)
+
+    @default("config_d")
+    def _config_d_default(self):
+        return _env(CONFIG_D_ENV, "")
+
+    log_max_size = Unicode(
+        help="""Log rotation of the containers the hub starts (learner servers, grading
+        sandboxes, the grader's own container): Docker's json-file log is rotated at this
+        size (Docker's form: 10m, 500k, 1g) and log_max_files files are kept, so a chatty
+        container cannot fill the disk. Env: STUDIO_LOG_MAX_SIZE (the compose services use
+        the same).""",
+    ).tag(config=True)
+
+    @default("log_max_size")
+    def _log_max_size_default(self):
+        return _env("STUDIO_LOG_MAX_SIZE", "10m").strip()
+
+    @validate("log_max_size")
+    def _validate_log_max_size(self, proposal):
+        value = proposal["value"].strip().lower()
+        if not re.fullmatch(r"[1-9][0-9]*[kmg]", value):
+            raise StudioConfigError(
+                f"STUDIO_LOG_MAX_SIZE={proposal['value']!r} is not a log size: use a number "
+                "with k, m or g, such as 10m")
+        return value
+
+    log_max_files = Integer(
+        help="""How many rotated log files Docker keeps per container (with
+        STUDIO_LOG_MAX_SIZE). Env: STUDIO_LOG_MAX_FILES.""",
+    ).tag(config=True)
+
+    @default("log_max_files")
+    def _log_max_files_default(self):
+        value = _env("STUDIO_LOG_MAX_FILES", "5").strip()
+        if not value.isdigit():
+            raise StudioConfigError(
+                f"STUDIO_LOG_MAX_FILES={value!r} is not a number of files: use 1 or more, "
+                "such as 5")
+        return int(value)
+
+    @validate("log_max_files")
+    def _validate_log_max_files(self, proposal):
+        if proposal["value"] < 1:
+            raise StudioConfigError(
+                f"STUDIO_LOG_MAX_FILES={proposal['value']} keeps no log: use 1 or more, "
+                "such as 5")
+        return proposal["value"]
+
+    @property
+    def log_config(self) -> dict:
+        """Docker's log_config (docker-py's form) for the containers the hub starts."""
+        return {"type": "json-file",
+                "config": {"max-size": self.log_max_size, "max-file": str(self.log_max_files)}}
+
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # Defaults computed from the environment skip traitlets' validation; run it
         # now, so that a bad STUDIO_* value stops the hub before it starts.
         for name in ("prefix", "mem_limit", "cpu_limit", "network_policy", "login",
-                     "grader_mem_limit", "log_format"):
+                     "grader_mem_limit", "log_format", "log_max_size", "log_max_files"):
             setattr(self, name, getattr(self, name))
 
     def secret_file(self, name: str) -> str:

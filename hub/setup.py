@@ -14,6 +14,8 @@ from urllib.parse import urlparse
 import docker
 from docker.errors import DockerException, ImageNotFound
 
+from studio_contracts.config_d import ENV as CONFIG_D_ENV
+from studio_contracts.config_d import ConfigFileError, config_files, part_folder, run_config_file
 from studio_contracts.signing import SECRET_ENV
 
 from .grader_container import own_container_id
@@ -64,6 +66,7 @@ def grader_service(s: StudioSettings, url: str) -> dict:
                 "hub with ./studio up")
         command = [sys.executable, "-m", "hub.grader_container",
                    f"--mem-limit={parse_memory(s.grader_mem_limit)}", f"--name={s.prefix}-grader",
+                   f"--log-max-size={s.log_max_size}", f"--log-max-files={s.log_max_files}",
                    "--", *command]
     return {
         "name": "grader",
@@ -82,6 +85,8 @@ def grader_service(s: StudioSettings, url: str) -> dict:
             "GRADER_METRICS_TOKEN": s.metrics_token,
             "GRADER_METRICS_PORT": str(s.grader_metrics_port),
             "GRADER_LOG_FORMAT": s.log_format,
+            # the grader runs the files of <config.d>/grader/ after its own settings
+            CONFIG_D_ENV: s.config_d,
         },
         "oauth_no_confirm": True,
     }
@@ -159,10 +164,13 @@ def _same_origin(a: str, b: str) -> bool:
 
 
 def configure(c, settings: StudioSettings | None = None) -> StudioSettings:
-    """Fill JupyterHub config ``c`` for Learning Studio. Bad settings stop the hub here,
-    before it starts, with a message that says what to change."""
+    """Fill JupyterHub config ``c`` for Learning Studio, then run the operator's
+    config.d/hub files on it. Bad settings stop the hub here, before it starts, with a
+    message that says what to change."""
     try:
-        return _configure(c, settings)
+        s = _configure(c, settings)
+        load_config_d(c, s)
+        return s
     except StudioConfigError as e:
         # Plain words on stderr, not a traceback: this is the user's to fix.
         print(f"Learning Studio cannot start: {e}", file=sys.stderr)
@@ -203,6 +211,7 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     c.StudioSpawner.mem_limit = s.mem_limit
     c.StudioSpawner.cpu_limit = s.cpu_limit
     c.StudioSpawner.pids_limit = s.pids_limit
+    c.StudioSpawner.log_config = s.log_config
     c.StudioSpawner.http_timeout = 60
     c.StudioSpawner.start_timeout = 120
     c.StudioSpawner.default_url = "/lab"
@@ -255,6 +264,33 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     if s.log_format == "json":
         c.JupyterHub.logging_config = json_logging_config()
     return s
+
+
+def load_config_d(c, s: StudioSettings) -> list[Path]:
+    """Run <config.d>/hub/*.py in sorted order with ``c``, as Zero to JupyterHub runs
+    jupyterhub_config.d: after Learning Studio's own configuration, so they see it and
+    their values win."""
+    folder = part_folder("hub", s.config_d)
+    try:
+        files = config_files(folder)
+    except ConfigFileError as e:
+        raise StudioConfigError(f"{e} (STUDIO_CONFIG_D)") from None
+    namespace = {"c": c, "get_config": lambda: c}
+    for path in files:
+        print(f"Learning Studio: loading config file {path}", file=sys.stderr)
+        before = repr(c.StudioSettings)
+        try:
+            run_config_file(path, namespace)
+        except ConfigFileError as e:
+            raise StudioConfigError(str(e)) from None
+        if repr(c.StudioSettings) != before:
+            # the hub has read them already: they would change nothing, silently
+            raise StudioConfigError(
+                f"config file {path} sets c.StudioSettings, which the hub reads before "
+                "config.d: set those through their STUDIO_* variables in data/studio.env "
+                "(docs/operator-guide.md), and in config.d the JupyterHub and spawner "
+                "settings themselves (c.StudioSpawner.mem_limit, c.JupyterHub...).")
+    return files
 
 
 def json_logging_config() -> dict:

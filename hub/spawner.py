@@ -7,7 +7,7 @@ import time
 
 from dockerspawner import DockerSpawner
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
-from traitlets import Float, Integer, Unicode, default
+from traitlets import Dict, Float, Integer, Unicode, default
 
 from .settings import missing_image_message
 
@@ -32,6 +32,14 @@ class StudioSpawner(DockerSpawner):
 
     tmp_size = Unicode(
         "256m", help="Size of the tmpfs mounted on /tmp (the root file system is read-only)."
+    ).tag(config=True)
+
+    log_config = Dict(
+        {"type": "json-file", "config": {"max-size": "10m", "max-file": "5"}},
+        help="""Docker log driver of a learner container (docker-py's log_config): by
+        default json-file rotated at 10 MB, five files kept, so a notebook that prints
+        without end cannot fill the host's disk. The stack sets it from
+        STUDIO_LOG_MAX_SIZE and STUDIO_LOG_MAX_FILES.""",
     ).tag(config=True)
 
     readiness_interval = Float(
@@ -66,6 +74,7 @@ class StudioSpawner(DockerSpawner):
             "read_only": True,
             "tmpfs": {"/tmp": f"size={self.tmp_size},mode=1777"},
             "init": False,  # the image runs tini itself
+            "log_config": self.log_config,
         }
 
     @default("extra_create_kwargs")

@@ -4,7 +4,7 @@ Every page in docs/ (and docs/examples/, and README.md) is read for the names an
 instructor or learner would type or look for, and each is checked against the code:
 
 - environment variables (STUDIO_*, GRADER_*, LS_*, JUPYTERHUB_*, CONFIGPROXY_*, DJANGO_*,
-  DATABASE_URL) must appear in the code or config that reads them (ENV_SOURCES; Markdown
+  OPENAI_*, DATABASE_URL) must appear in the code or config that reads them (ENV_SOURCES; Markdown
   files there do not count);
 - ``c.Class.trait`` settings must name a class of CLASSES (an unknown class is a failure)
   with that configurable trait; a bare ``Class.name`` in inline code, for a class of
@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 ENV_SOURCES = ["hub", "grader", "cms", "contracts", "extensions", "images", "studio",
                "docker-compose.yml", "jupyterhub_config.py"]
 ENV_RE = re.compile(
-    r"(?<![A-Za-z0-9_])((?:STUDIO|GRADER|LS|JUPYTERHUB|CONFIGPROXY|DJANGO)_[A-Z0-9_]*[A-Z0-9]"
+    r"(?<![A-Za-z0-9_])((?:STUDIO|GRADER|LS|JUPYTERHUB|CONFIGPROXY|DJANGO|OPENAI)_[A-Z0-9_]*[A-Z0-9]"
     r"|DATABASE_URL)(?![A-Za-z0-9_])")
 
 # Every configurable class a doc may set with c.Class.trait, and where it lives.
@@ -618,6 +618,9 @@ def test_missing_env_var_fails(tmp_path):
         f"{doc.name}:3: environment variable STUDIO_NO_SUCH_SETTING is read nowhere in "
         + ", ".join(ENV_SOURCES)]
     assert check_env_vars(write(tmp_path, "DATABASE_URL, ${STUDIO_PORT:-8000}")) == []
+    assert check_env_vars(write(tmp_path, "`OPENAI_BASE_URL`, `OPENAI_NO_SUCH`")) == [
+        f"{doc.name}:1: environment variable OPENAI_NO_SUCH is read nowhere in "
+        + ", ".join(ENV_SOURCES)]
 
 
 def test_unknown_setting_fails(tmp_path):

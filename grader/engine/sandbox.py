@@ -368,7 +368,8 @@ class Sandbox:
                 runtime=r.runtime or None,
                 # Kernel stdout/stderr at the fd level goes to the container log: cap it so
                 # a flood cannot fill the docker host's disk.
-                log_config=LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
+                log_config=LogConfig(type="json-file", config={
+                    "max-size": r.log_max_size, "max-file": str(r.log_max_files)}),
             )
         except docker.errors.ImageNotFound as e:
             raise SandboxError(
@@ -617,6 +618,15 @@ class DockerSandbox(LoggingConfigurable):
         help="OCI runtime of the sandbox containers, as registered with the Docker engine "
         "(daemon.json \"runtimes\"): empty is the engine's default (runc); \"runsc\" runs "
         "them under gVisor, which must be registered with --host-uds=all.",
+    ).tag(config=True)
+    log_max_size = Unicode(
+        "1m",
+        help="Docker json-file log of a sandbox is rotated at this size (Docker's form: "
+        "500k, 1m). Only what a kernel writes to its file descriptors lands there; the "
+        "grade and the feedback never depend on it, so it stays small.",
+    ).tag(config=True)
+    log_max_files = Integer(
+        1, help="Rotated log files Docker keeps per sandbox (with log_max_size)."
     ).tag(config=True)
     docker_base_url = Unicode(
         "", help="Docker engine URL; empty means from the environment (DOCKER_HOST)."

@@ -9,6 +9,7 @@ process runs worker_count grading workers and the CMS webhook sender.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import logging
 import os
@@ -30,6 +31,7 @@ from grader.service.gradebook import Gradebook, open_gradebook
 from grader.service.metrics import GraderMetrics
 from grader.service.webhook import CMSNotifier
 from grader.service.worker import GradingWorker, worker_id
+from studio_contracts import config_d
 from studio_contracts.logs import JsonFormatter, check_log_format
 
 log = logging.getLogger("grader")
@@ -54,6 +56,17 @@ class GraderApp(Application):
         "grader_config.py",
         help="traitlets config file to load (c.GraderSettings..., c.SandboxPool..., ...)",
     ).tag(config=True)
+
+    config_d = Unicode(
+        help="""The operator's config.d folder (studio_contracts.config_d): its `grader/`
+        subfolder's *.py files run in sorted order after config_file, on the same `c`, and
+        win over it; the command line wins over both. Env STUDIO_CONFIG_D (the hub passes
+        its own). Empty: none.""",
+    ).tag(config=True)
+
+    @default("config_d")
+    def _default_config_d(self) -> str:
+        return os.environ.get(config_d.ENV, "")
 
     ip = Unicode(help="Address to listen on (default: from JUPYTERHUB_SERVICE_URL).").tag(
         config=True
@@ -135,6 +148,11 @@ class GraderApp(Application):
         super().initialize(argv)
         if self.config_file and os.path.exists(self.config_file):
             self.load_config_file(self.config_file)
+        try:
+            self.load_config_d()
+        except config_d.ConfigFileError as e:
+            print(f"grader: {e}", file=sys.stderr)
+            raise SystemExit(2) from None
         try:  # a default from the environment skips validation: check it now
             self.log_style = self.log_style
         except ValueError as e:
@@ -149,6 +167,20 @@ class GraderApp(Application):
         })
         self.notifier = CMSNotifier(self.grader_settings, self.gradebook.sessions)
         self.sandbox_pool = None
+
+    def load_config_d(self) -> list:
+        """Run <config_d>/grader/*.py on a copy of the config so far, then apply it."""
+        files = config_d.config_files(config_d.part_folder("grader", self.config_d))
+        if not files:
+            return []
+        config = copy.deepcopy(self.config)
+        namespace = {"c": config, "get_config": lambda: config}
+        for path in files:
+            print(f"grader: loading config file {path}", file=sys.stderr, flush=True)
+            config_d.run_config_file(path, namespace)
+        config.merge(self.cli_config)  # the hub's command line (image, work root) wins
+        self.update_config(config)
+        return files
 
     def make_tornado_app(self) -> web.Application:
         prefix = self.service_prefix

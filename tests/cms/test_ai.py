@@ -30,7 +30,7 @@ def editor() -> Client:
 
 def test_ai_off_says_how_to_turn_it_on(editor: Client) -> None:
     page = editor.get("/admin/ai/").content.decode()
-    assert "AI is off" in page and "LS_AI_API_KEY" in page
+    assert "AI is off" in page and "OPENAI_API_KEY" in page
     response = editor.post("/admin/ai/draft-post/", {"topic": "loops"}, follow=True)
     assert "AI drafting is off" in response.content.decode()
     assert BlogPage.objects.count() == 2

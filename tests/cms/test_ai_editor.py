@@ -54,8 +54,8 @@ def post_1() -> BlogPage:
 def test_editor_has_the_ai_bar_and_says_ai_is_off(editor: Client) -> None:
     html = editor.get(f"/admin/pages/{post_1().pk}/edit/").content.decode()
     config = editor_config(html)
-    assert config["on"] is False and "LS_AI_API_KEY" in config["howTo"]
-    assert "LS_AI_BASE_URL" in config["howTo"] and "LS_AI_MODEL" in config["howTo"]
+    assert config["on"] is False and "OPENAI_API_KEY" in config["howTo"]
+    assert "OPENAI_BASE_URL" in config["howTo"] and "OPENAI_MODEL" in config["howTo"]
     # The rich-text blocks' Draftail editors list the "ai" control and load its script.
     assert "ai/draftail-ai.js" in html and "ai/ai-request.js" in html
     assert '"controls": [{"type": "ai"}]' in unescape(html), "no ai control in the editor"
@@ -66,7 +66,7 @@ def test_ai_off_endpoint_says_how_to_turn_it_on(editor: Client) -> None:
     response = post_json(editor, DRAFT, {"page_id": post_1().pk, "prompt": "loops"})
     assert response.status_code == 503
     assert response.json()["off"] is True
-    assert "LS_AI_API_KEY" in response.json()["error"]
+    assert "OPENAI_API_KEY" in response.json()["error"]
 
 
 def test_editor_config_when_on(editor: Client, fake_ai) -> None:

@@ -142,7 +142,7 @@ def edit_with_ai(page, site: dict, js_errors: list[str]) -> None:
     off = page.locator("[data-ls-ai=off]").first
     assert "AI drafting is off" in off.inner_text()
     off.get_by_text("How to turn it on").click()
-    assert "LS_AI_API_KEY" in off.inner_text()
+    assert "OPENAI_API_KEY" in off.inner_text()
     assert page.locator("[data-ls-ai-summarise-button]").count() == 0
     off.scroll_into_view_if_needed()
     shot(page, "0-ai-off")

@@ -6,11 +6,18 @@ import time
 import pytest
 from stack import Stack, running_stack
 
+# The shared stack runs with an operator's config.d/hub file, as the compose stack mounts
+# one: test_learner_sandbox checks that what it sets reaches a learner's container.
+CONFIG_D_HUB_FILE = "c.Spawner.environment['STUDIO_TEST_FROM_CONFIG_D'] = 'hub/10-env.py'\n"
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Stack:
     """A real proxy + hub, spawning real learner containers, for one test module."""
-    with running_stack(tmp_path_factory.mktemp("stack")) as s:
+    workdir = tmp_path_factory.mktemp("stack")
+    (workdir / "config.d" / "hub").mkdir(parents=True)
+    (workdir / "config.d" / "hub" / "10-env.py").write_text(CONFIG_D_HUB_FILE)
+    with running_stack(workdir, STUDIO_CONFIG_D=str(workdir / "config.d")) as s:
         yield s
 
 

@@ -62,9 +62,24 @@ class CommandLines(threading.Thread):
             self.done.wait(0.05)
 
 
+# The operator's config.d, one file per part (see test_config_d_and_log_rotation).
+PROBE_TOKEN = secrets.token_hex(16)
+CONFIG_D = {
+    "hub/10-probe.py": "c.JupyterHub.services.append("
+                       f"{{'name': 'config-d-probe', 'api_token': '{PROBE_TOKEN}'}})\n",
+    "grader/10-probe.py": "c.GraderSettings.submission_rate = 6\n",
+    "site/10-probe.py": "LS_CONFIG_D_PROBE = 'site/10-probe.py'\n",
+}
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     tag = secrets.token_hex(3)
+    config_d = tmp_path_factory.mktemp("config.d")
+    config_d.chmod(0o755)  # the site reads it as its own user, as data/config.d
+    for name, text in CONFIG_D.items():
+        (config_d / name).parent.mkdir(mode=0o755, exist_ok=True)
+        (config_d / name).write_text(text)
     env = {
         **os.environ,
         "STUDIO_COMPOSE_PROJECT": f"lstc{tag}",
@@ -81,6 +96,7 @@ def stack(tmp_path_factory):
         "STUDIO_PROMETHEUS_PORT": str(free_port()),
         "STUDIO_PROMETHEUS_SCRAPE_INTERVAL": "2s",
         "STUDIO_GRADER_METRICS_PORT": str(free_port()),
+        "STUDIO_CONFIG_D": str(config_d),
     }
     sampler = CommandLines()
     sampler.start()
@@ -142,6 +158,49 @@ def test_up_prints_the_site_and_loads_the_courses(stack):
     assert home.status_code == 200 and "Learning Studio" in home.text  # the site's home
     catalogue = requests.get(f"{stack['public']}/courses/", timeout=30).text
     assert "Python Foundations" in catalogue and "Data Analysis with pandas" in catalogue
+
+
+def compose_containers(stack) -> dict:
+    import docker
+
+    project = stack["env"]["STUDIO_COMPOSE_PROJECT"]
+    found = docker.from_env().containers.list(
+        filters={"label": f"com.docker.compose.project={project}"})
+    return {c.labels["com.docker.compose.service"]: c for c in found}
+
+
+def test_config_d_and_log_rotation(stack):
+    import docker
+
+    services = compose_containers(stack)
+    assert {"proxy", "hub", "cms", "prometheus"} <= set(services)
+    grader = docker.from_env().containers.get(f"{stack['env']['STUDIO_PREFIX']}-grader")
+    # every container's log is rotated (STUDIO_LOG_MAX_SIZE / STUDIO_LOG_MAX_FILES)
+    rotated = {"Type": "json-file", "Config": {"max-size": "10m", "max-file": "5"}}
+    for name, container in [*services.items(), ("grader", grader)]:
+        assert container.attrs["HostConfig"]["LogConfig"] == rotated, name
+
+    # config.d is mounted read-only into the hub, the site and the grader's container
+    for name, container in (("hub", services["hub"]), ("cms", services["cms"]),
+                            ("grader", grader)):
+        mount = next(m for m in container.attrs["Mounts"]
+                     if m["Destination"] == "/etc/learning-studio/config.d")
+        assert mount["Source"] == stack["env"]["STUDIO_CONFIG_D"] and mount["RW"] is False, name
+    # the hub's file added a service to the hub
+    r = requests.get(f"{stack['api']}/services/config-d-probe", headers=stack["admin"],
+                     timeout=10)
+    assert r.status_code == 200, r.text
+    # the grader, in its own container, ran its file (its log is in the hub's)
+    hub_log = subprocess.run(["docker", "logs", services["hub"].id], capture_output=True,
+                             text=True)
+    assert ("grader: loading config file /etc/learning-studio/config.d/grader/10-probe.py"
+            in hub_log.stdout + hub_log.stderr)
+    # the site's file set a setting
+    probe = services["cms"].exec_run(
+        ["cms-entrypoint", "manage", "shell", "-c",
+         "from django.conf import settings; print(settings.LS_CONFIG_D_PROBE)"])
+    assert probe.exit_code == 0 and probe.output.decode().strip().endswith("site/10-probe.py"), \
+        probe.output.decode()[-2000:]
 
 
 def test_no_secret_on_any_command_line(stack):

@@ -49,7 +49,8 @@ def fake_hub():
 
 def _launch(hub, name, *command):
     return hub.exec_run(["python", "/opt/gc/grader_container.py", "--mem-limit=64m",
-                         f"--name={name}-grader", "--", *command], demux=True, stream=False)
+                         f"--name={name}-grader", "--log-max-size=3m", "--log-max-files=2",
+                         "--", *command], demux=True, stream=False)
 
 
 def test_a_grader_out_of_memory_stops_only_itself(fake_hub):
@@ -66,6 +67,9 @@ def test_a_grader_out_of_memory_stops_only_itself(fake_hub):
     assert host["PidMode"] == f"container:{hub.id}"
     assert host["NetworkMode"] == "host"
     assert host["VolumesFrom"] == [hub.id]
+    # its log is rotated as the hub says (STUDIO_LOG_MAX_SIZE / STUDIO_LOG_MAX_FILES)
+    assert host["LogConfig"] == {"Type": "json-file",
+                                 "Config": {"max-size": "3m", "max-file": "2"}}
     assert grader.labels["learning-studio.role"] == "grader"
     t.join(120)
     code, (out, err) = result["r"].exit_code, result["r"].output

@@ -34,6 +34,16 @@ def test_nonsense_memory_limit_stops_the_hub(tmp_path):
     assert "Traceback" not in err
 
 
+def test_a_broken_config_d_file_stops_the_hub(tmp_path):
+    bad = tmp_path / "config.d" / "hub" / "50-admins.py"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("c.Authenticator.admin_users = {'ada',\n")
+    err = start_hub_expecting_failure(tmp_path, STUDIO_CONFIG_D=str(tmp_path / "config.d"))
+    assert f"Learning Studio cannot start: config file {bad}, line 1: syntax error" in err
+    assert "Fix or remove the file" in err
+    assert "Traceback" not in err
+
+
 def test_unreachable_docker_stops_the_hub(tmp_path):
     err = start_hub_expecting_failure(tmp_path, DOCKER_HOST="unix:///nonexistent/docker.sock")
     assert "cannot reach the Docker engine" in err

@@ -36,6 +36,11 @@ def test_container_is_hardened(stack):
     assert host["Memory"] == 1024**3
     assert host["CpuQuota"] == 100_000 and host["CpuPeriod"] == 100_000
     assert host["PidsLimit"] == 256
+    # its log is rotated (STUDIO_LOG_MAX_SIZE / STUDIO_LOG_MAX_FILES, default 10m x 5)
+    assert host["LogConfig"] == {"Type": "json-file",
+                                 "Config": {"max-size": "10m", "max-file": "5"}}
+    # the operator's config.d/hub file (tests/hub/conftest.py) ran after the hub's config
+    assert "STUDIO_TEST_FROM_CONFIG_D=hub/10-env.py" in info["Config"]["Env"]
     # only the learner's own home volume: no host paths, no Docker socket
     mounts = info["Mounts"]
     assert [(m["Type"], m["Name"], m["Destination"]) for m in mounts] == [

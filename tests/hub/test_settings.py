@@ -44,7 +44,11 @@ def test_settings_read_the_environment(monkeypatch, tmp_path):
      ("STUDIO_CPU_LIMIT", "0", "0.05 to 64"),
      ("STUDIO_PREFIX", "Bad Prefix!", "lower-case"),
      ("STUDIO_GRADER_MEM_LIMIT", "a lot", "STUDIO_GRADER_MEM_LIMIT: .*such as 512M"),
-     ("STUDIO_LOG_FORMAT", "xml", "STUDIO_LOG_FORMAT='xml' is not a log format: use text or json")],
+     ("STUDIO_LOG_FORMAT", "xml", "STUDIO_LOG_FORMAT='xml' is not a log format: use text or json"),
+     ("STUDIO_LOG_MAX_SIZE", "10 megabytes", "STUDIO_LOG_MAX_SIZE='10 megabytes' is not a log "
+      "size: use a number with k, m or g, such as 10m"),
+     ("STUDIO_LOG_MAX_FILES", "five", "STUDIO_LOG_MAX_FILES='five' is not a number of files"),
+     ("STUDIO_LOG_MAX_FILES", "0", "STUDIO_LOG_MAX_FILES=0 keeps no log")],
 )
 def test_bad_environment_values_name_the_variable(monkeypatch, tmp_path, var, value, message):
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))

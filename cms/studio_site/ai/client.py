@@ -1,7 +1,8 @@
 """Talking to an OpenAI-compatible endpoint through the real `openai` client.
 
-Settings: LS_AI_API_KEY, LS_AI_BASE_URL, LS_AI_MODEL, LS_AI_TIMEOUT. With neither a key
-nor a base URL the features are off and say so.
+Settings: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL (the older LS_AI_* names are
+deprecated aliases) and LS_AI_TIMEOUT. With neither a key nor a base URL the features are
+off and say so.
 """
 
 from __future__ import annotations
@@ -66,12 +67,12 @@ def complete(system: str, prompt: str, *, want_json: bool = False, context: str 
         log.warning("AI endpoint status %s %s", error.status_code, context)
         raise AIDraftingError(
             f"The AI endpoint answered with an error (HTTP {error.status_code}). "
-            "Nothing was changed; try again later or check LS_AI_BASE_URL / LS_AI_API_KEY."
+            "Nothing was changed; try again later or check OPENAI_BASE_URL / OPENAI_API_KEY."
         ) from error
     except openai.APIConnectionError as error:
         log.warning("AI endpoint unreachable %s: %s", context, error)
         raise AIDraftingError(
-            "The AI endpoint cannot be reached. Nothing was changed; check LS_AI_BASE_URL."
+            "The AI endpoint cannot be reached. Nothing was changed; check OPENAI_BASE_URL."
         ) from error
     except (openai.APIError, ValueError, json.JSONDecodeError) as error:
         # ValueError/JSONDecodeError: the server sent something that is not the API's JSON.

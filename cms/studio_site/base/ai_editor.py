@@ -15,9 +15,9 @@ from wagtail.admin.panels import HelpPanel
 AI_FEATURE = "ai"
 
 HOW_TO_TURN_ON = (
-    "AI drafting is off. To turn it on, set LS_AI_API_KEY (and LS_AI_BASE_URL for an "
-    "OpenAI-compatible server other than OpenAI, LS_AI_MODEL for the model) in the site's "
-    "environment and restart it."
+    "AI drafting is off. To turn it on, set OPENAI_API_KEY (and OPENAI_BASE_URL for an "
+    "OpenAI-compatible server other than OpenAI, OPENAI_MODEL for the model) in "
+    "data/studio.env or the site's environment and restart it."
 )
 
 

@@ -9,11 +9,13 @@ listed in docs/cms-operator.md.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
 
 from studio_contracts import signing
+from studio_contracts.config_d import ConfigFileError, config_files, part_folder, run_config_file
 from studio_contracts.logs import check_log_format
 from studio_site.keys import load_or_create_rsa_key, load_or_create_secret
 
@@ -33,6 +35,47 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# Deprecated environment names in use, each with what to set instead: the ai app logs
+# them at start (settings are read before logging is set up).
+DEPRECATED_ENV: list[str] = []
+
+
+def env_standard(name: str, *aliases: str, default: str = "") -> str:
+    """The value of environment variable ``name``, else of the first deprecated alias
+    that is set (noted in DEPRECATED_ENV), else ``default``."""
+    value = os.environ.get(name, "")
+    for alias in aliases:
+        old = os.environ.get(alias, "")
+        if not old:
+            continue
+        if value:
+            if old != value:
+                DEPRECATED_ENV.append(f"{alias} is deprecated and ignored: {name} is set. "
+                                      f"Remove {alias}.")
+        else:
+            DEPRECATED_ENV.append(f"{alias} is deprecated: rename it to {name} (same value).")
+            value = old
+    return value or default
+
+
+def apply_config_d(settings: dict) -> list[Path]:
+    """Run the operator's <STUDIO_CONFIG_D>/site/*.py files, in sorted order, on the
+    settings so far (a settings module's globals()); the UPPER-CASE names they set win.
+
+    A file that does not run stops the site with a message naming the file and line."""
+    namespace = dict(settings)
+    try:
+        files = config_files(part_folder("site"))
+        for path in files:
+            run_config_file(path, namespace)
+    except ConfigFileError as e:
+        print(f"Learning Studio site cannot start: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    settings.update({k: v for k, v in namespace.items() if k.isupper()})
+    settings["CONFIG_D_FILES"] = [str(p) for p in files]
+    return files
 
 
 # Where the site keeps what it makes at run time: database, media, keys, cache.
@@ -317,9 +360,12 @@ GRADE_EVENT_MAX_AGE = int(os.environ.get("LS_GRADE_EVENT_MAX_AGE", str(signing.M
 CATALOGUE_SOURCE = os.environ.get("LS_CATALOGUE_SOURCE", "")
 
 # --- AI drafting (any OpenAI-compatible endpoint) --------------------------------------
-AI_API_KEY = os.environ.get("LS_AI_API_KEY", "")
-AI_BASE_URL = os.environ.get("LS_AI_BASE_URL", "")
-AI_MODEL = os.environ.get("LS_AI_MODEL", "gpt-4o-mini")
+# The names the openai client and most tools read. The older LS_AI_* (the site's) and
+# STUDIO_AI_* (data/studio.env) names still work, with a warning in the log
+# (studio_site.ai.apps), until they are removed.
+AI_API_KEY = env_standard("OPENAI_API_KEY", "LS_AI_API_KEY", "STUDIO_AI_API_KEY")
+AI_BASE_URL = env_standard("OPENAI_BASE_URL", "LS_AI_BASE_URL", "STUDIO_AI_BASE_URL")
+AI_MODEL = env_standard("OPENAI_MODEL", "LS_AI_MODEL", "STUDIO_AI_MODEL", default="gpt-4o-mini")
 # Keep it well under the gunicorn worker timeout (60 s in the image) so a slow endpoint
 # ends in a clear message, not a killed worker.
 AI_TIMEOUT_SECONDS = float(os.environ.get("LS_AI_TIMEOUT", "20"))

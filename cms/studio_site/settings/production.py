@@ -2,7 +2,7 @@
 import os
 
 from .base import *  # noqa: F401,F403
-from .base import env_bool
+from .base import apply_config_d, env_bool
 
 DEBUG = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -14,3 +14,6 @@ if env_bool("LS_HTTPS", False):
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("LS_HSTS_SECONDS", "3600"))
+
+# Last: the operator's config.d/site/*.py files override everything above.
+apply_config_d(globals())

@@ -25,6 +25,9 @@ STATIC_ROOT = _tmp / "static"
 STATIC_ROOT.mkdir()
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 GRADE_EVENT_SECRET = "test-grade-secret"
+# AI off whatever the shell has (OPENAI_API_KEY is often set): tests turn it on themselves.
+AI_API_KEY = AI_BASE_URL = ""
+AI_MODEL = "gpt-4o-mini"
 SITE_URL = "http://testserver"
 HUB_URL = "http://hub.test"
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "http://testserver/o"}  # noqa: F405

@@ -28,6 +28,9 @@ def test_sandbox_container_is_locked_down(docker_client):
         assert "no-new-privileges" in host["SecurityOpt"]
         assert host["Memory"] == 512 * 1024 * 1024 and host["MemorySwap"] == host["Memory"]
         assert host["PidsLimit"] == 128 and host["NanoCpus"] == 1_000_000_000
+        # what a kernel writes to its file descriptors cannot fill the host's disk
+        assert host["LogConfig"] == {"Type": "json-file",
+                                     "Config": {"max-size": "1m", "max-file": "1"}}
         assert sandbox.container.attrs["Config"]["User"] == "1000:1000"
         # the grader took the socket directory back once the kernel was up
         assert sandbox.ipc.stat().st_uid == 0 and oct(sandbox.ipc.stat().st_mode)[-3:] == "755"
