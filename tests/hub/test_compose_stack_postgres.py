@@ -255,6 +255,9 @@ def test_down_then_up_finds_the_data_in_postgres(stack):
     before = {db: sql(stack, db, q) for db, q in KEPT.items()}
     assert ["grace"] in before["studio_hub"]
 
+    # `up` recorded STUDIO_DB in the env file: down and up find PostgreSQL without it
+    assert "STUDIO_DB=postgres\n" in open(env["STUDIO_ENV_FILE"]).read()
+    env = {k: v for k, v in env.items() if k != "STUDIO_DB"}
     studio(env, "down")
     project = env["STUDIO_COMPOSE_PROJECT"]
     left = subprocess.run(["docker", "ps", "-aq", "--filter",
