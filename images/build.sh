@@ -2,8 +2,9 @@
 # Build Learning Studio's images with visible progress: the base (bootstrapped where no
 # registry answers), the learner image, the control-plane (hub + proxy) image and the
 # Wagtail site's image. A second run reuses every cached layer.
-# Usage: images/build.sh [learner|hub|cms|all|prometheus]
-# (prometheus, for STUDIO_MONITORING=1, is not part of all: ./studio up builds it when asked)
+# Usage: images/build.sh [learner|hub|cms|all|prometheus|caddy]
+# (prometheus, for STUDIO_MONITORING=1, is not part of all: ./studio up builds it when asked;
+# caddy, the TLS front on a real domain, likewise when STUDIO_TLS is on)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -12,6 +13,7 @@ LEARNER="${STUDIO_LEARNER_IMAGE:-learning-studio/learner:latest}"
 HUB="${STUDIO_HUB_IMAGE:-learning-studio/hub:latest}"
 CMS="${STUDIO_CMS_IMAGE:-learning-studio/cms:latest}"
 PROMETHEUS="${STUDIO_PROMETHEUS_IMAGE:-learning-studio/prometheus:latest}"
+CADDY="${STUDIO_CADDY_IMAGE:-learning-studio/caddy:latest}"
 export DOCKER_BUILDKIT=0  # the legacy builder ships with every engine; no buildx needed
 
 log() { printf '[build] %s\n' "$*" >&2; }
@@ -99,6 +101,7 @@ case "$what" in
     hub|all)     build hub "$HUB" images/hub/Dockerfile . installed ;;&
     cms|all)     build cms "$CMS" images/cms/Dockerfile . ;;
     prometheus)  build prometheus "$PROMETHEUS" images/prometheus/Dockerfile images/prometheus ;;
+    caddy)       build caddy "$CADDY" images/caddy/Dockerfile images/caddy ;;
     learner|hub) ;;
-    *) log "unknown image '$what': use learner, hub, cms, all or prometheus"; exit 2 ;;
+    *) log "unknown image '$what': use learner, hub, cms, all, prometheus or caddy"; exit 2 ;;
 esac
