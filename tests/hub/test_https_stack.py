@@ -235,7 +235,8 @@ def test_sign_in_over_https_secure_cookies_and_a_learner_certificate_on_demand(s
 
     lin = site_sign_in(public, "lin", stack["password"])
     cookies = {c.name: c for c in lin.cookies}
-    assert {"ls_cms_session", "csrftoken", "jupyterhub-session-id"} <= set(cookies), cookies
+    assert {"ls_cms_session", "ls_cms_csrftoken", "jupyterhub-session-id", "_xsrf"} <= set(
+        cookies), list(cookies)
     insecure = [name for name, c in cookies.items() if not c.secure]
     assert not insecure, f"cookies without Secure: {insecure}"
     assert "learners:python-foundations" in hub_user(stack, "lin")["groups"]
@@ -307,8 +308,13 @@ def test_browser_journey_over_https(stack, tmp_path):
             page.wait_for_selector(".ls-Feedback .ls-cells", timeout=300_000)
             page.screenshot(path=str(ARTIFACTS / "04-feedback.png"))
             assert "test" in page.inner_text(".ls-Feedback").lower()
-            # every page and request of the journey was https
+            # every page and request of the journey was https, every cookie is Secure:
+            # the site's, the hub's and her server's
             assert page.url.startswith(f"https://lin.{DOMAIN}:{port}/")
+            cookies = page.context.cookies()
+            assert {c["domain"].lstrip(".") for c in cookies} >= {DOMAIN, f"lin.{DOMAIN}"}
+            insecure = [(c["domain"], c["name"]) for c in cookies if not c["secure"]]
+            assert not insecure, f"cookies without Secure: {insecure}"
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "failure.png"))
             raise
