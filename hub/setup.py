@@ -185,7 +185,7 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     if urlparse(s.public_url).scheme == "https":
         # Behind the TLS front every cookie is Secure: JupyterHub marks its login cookies
         # so itself, these add its _xsrf cookie and the learner servers' one
-        c.JupyterHub.cookie_options = {"secure": True}
+        c.JupyterHub.tornado_settings = {"cookie_options": {"secure": True}}
         c.StudioSpawner.secure_cookies = True
     c.JupyterHub.hub_ip = gateway  # learners reach the hub here, and nothing else on the host
     c.JupyterHub.hub_port = s.hub_port
