@@ -260,6 +260,7 @@ def test_sign_in_over_https_secure_cookies_and_a_learner_certificate_on_demand(s
     assert r.status_code == 200 and [a["assignment"] for a in r.json()] == [ASSIGNMENT], r.text
 
 
+@pytest.mark.browser
 def test_browser_journey_over_https(stack, tmp_path):
     """Chromium trusts pebble's root (an NSS database in its HOME), nothing else: sign in
     on the site, open JupyterLab on the learner's subdomain, fetch, submit, feedback."""
