@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from urllib.parse import urlparse
 
 from traitlets import Bool, Dict, Float, Integer, Unicode, default, validate
 from traitlets.config import Configurable
@@ -123,6 +124,46 @@ class StudioSettings(Configurable):
     @default("bind_ip")
     def _bind_ip_default(self):
         return _env("STUDIO_BIND_IP", "127.0.0.1")
+
+    public_url = Unicode(
+        help="""The URL browsers use, scheme and port included; every public URL (the
+        hub's, the learners' <name>.<host> servers', the site's, the OAuth callback) is
+        derived from it. Default: http://<public_host>:<port>. Behind the TLS front
+        (STUDIO_TLS) `./studio up` sets https://<host>[:<STUDIO_HTTPS_PORT>]. Its host
+        must be public_host. Env: STUDIO_PUBLIC_URL.""",
+    ).tag(config=True)
+
+    @default("public_url")
+    def _public_url_default(self):
+        explicit = _env("STUDIO_PUBLIC_URL", "")
+        if explicit:
+            return explicit.rstrip("/")
+        return f"http://{self.public_host}" + ("" if self.port == 80 else f":{self.port}")
+
+    @validate("public_url")
+    def _validate_public_url(self, proposal):
+        url = proposal["value"].rstrip("/")
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or parsed.path or parsed.query:
+            raise StudioConfigError(
+                f"STUDIO_PUBLIC_URL={url!r} is not a public URL: use http(s)://host[:port], "
+                "without a path")
+        if (parsed.hostname or "") != self.public_host.strip("[]").lower().rstrip("."):
+            raise StudioConfigError(
+                f"STUDIO_PUBLIC_URL={url!r} names another host than STUDIO_PUBLIC_HOST="
+                f"{self.public_host}: set both to the same host")
+        return url
+
+    tls_ask_port = Integer(
+        help="""Loopback port of the `tls-ask` hub service, which tells the TLS front
+        (Caddy's on-demand certificates) whether a name is the public host, an existing
+        user's <name>.<host> or a service's subdomain. 0 (the default without TLS): no
+        such service. Env: STUDIO_TLS_ASK_PORT.""",
+    ).tag(config=True)
+
+    @default("tls_ask_port")
+    def _tls_ask_port_default(self):
+        return int(_env("STUDIO_TLS_ASK_PORT", "0"))
 
     proxy_api_url = Unicode(
         help="""REST API of configurable-http-proxy, which runs as its own process so that
@@ -547,7 +588,8 @@ class StudioSettings(Configurable):
         # Defaults computed from the environment skip traitlets' validation; run it
         # now, so that a bad STUDIO_* value stops the hub before it starts.
         for name in ("prefix", "mem_limit", "cpu_limit", "network_policy", "login",
-                     "grader_mem_limit", "log_format", "log_max_size", "log_max_files"):
+                     "grader_mem_limit", "log_format", "log_max_size", "log_max_files",
+                     "public_url"):
             setattr(self, name, getattr(self, name))
 
     def secret_file(self, name: str) -> str:
@@ -587,7 +629,4 @@ class StudioSettings(Configurable):
                 "STUDIO_DEMO or set STUDIO_DEMO=0: `./studio up` then creates the first "
                 "administrator with a generated password.")
 
-    @property
-    def public_url(self) -> str:
-        default_port = self.port == 80
-        return f"http://{self.public_host}" + ("" if default_port else f":{self.port}")
+

@@ -24,6 +24,7 @@ from .settings import StudioConfigError, StudioSettings, missing_image_message, 
 
 ADMIN_SERVICE = "studio-admin"
 METRICS_SERVICE = "prometheus"
+TLS_ASK_SERVICE = "tls-ask"
 
 
 def docker_client() -> docker.DockerClient:
@@ -189,6 +190,11 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     # --- the hub and the proxy -----------------------------------------------------
     c.JupyterHub.bind_url = f"http://{s.bind_ip}:{s.port}"
     c.JupyterHub.subdomain_host = s.public_url
+    if urlparse(s.public_url).scheme == "https":
+        # Behind the TLS front every cookie is Secure: JupyterHub marks its login cookies
+        # so itself, these add its _xsrf cookie and the learner servers' one
+        c.JupyterHub.tornado_settings = {"cookie_options": {"secure": True}}
+        c.StudioSpawner.secure_cookies = True
     c.JupyterHub.hub_ip = gateway  # learners reach the hub here, and nothing else on the host
     c.JupyterHub.hub_port = s.hub_port
     c.JupyterHub.hub_connect_ip = gateway
@@ -254,6 +260,16 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
             "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
             "services": ["idle-culler"],
         })
+    if s.tls_ask_port:
+        # Caddy's on-demand certificates ask here first (hub/tls_ask.py); the answer tells
+        # whether a user exists, so it listens on loopback and has no proxy route
+        services.append({
+            "name": TLS_ASK_SERVICE,
+            "command": [sys.executable, "-m", "hub.tls_ask", f"--port={s.tls_ask_port}",
+                        f"--host={urlparse(s.public_url).hostname}", "--service=grader"],
+        })
+        roles.append({"name": TLS_ASK_SERVICE, "scopes": ["read:users:name"],
+                      "services": [TLS_ASK_SERVICE]})
     if s.metrics_token:
         # a Prometheus server reads /hub/metrics with this token, and nothing else
         services.append({"name": METRICS_SERVICE, "api_token": s.metrics_token})

@@ -7,7 +7,7 @@ import time
 
 from dockerspawner import DockerSpawner
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
-from traitlets import Dict, Float, Integer, Unicode, default
+from traitlets import Bool, Dict, Float, Integer, Unicode, default
 
 from .settings import missing_image_message
 
@@ -46,6 +46,12 @@ class StudioSpawner(DockerSpawner):
         0.05,
         help="""Seconds between checks that a new server answers. The spawner waits here,
         closely, so the hub's own (exponentially backed-off) check succeeds at once.""",
+    ).tag(config=True)
+
+    secure_cookies = Bool(
+        False,
+        help="""Mark the learner server's _xsrf cookie Secure, as its login cookie already is
+        behind HTTPS (jupyter-server sets it without). On when the public URL is https.""",
     ).tag(config=True)
 
     @default("remove")
@@ -88,7 +94,12 @@ class StudioSpawner(DockerSpawner):
         args = super().get_args()
         # The learner image's server config keeps JupyterLab to what learners use; listen
         # on all addresses of the container (only the learner network reaches it).
-        return [*args, "--ServerApp.ip=0.0.0.0"]
+        args = [*args, "--ServerApp.ip=0.0.0.0"]
+        if self.secure_cookies:
+            # a Python literal: traitlets reads a Dict given on the command line that way
+            xsrf = {"xsrf_cookie_kwargs": {"path": self.server.base_url, "secure": True}}
+            args.append(f"--ServerApp.tornado_settings={xsrf!r}")
+        return args
 
     async def check_image(self) -> None:
         """Fail with a clear message when the learner image is missing."""

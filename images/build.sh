@@ -2,9 +2,10 @@
 # Build Learning Studio's images with visible progress: the base (bootstrapped where no
 # registry answers), the learner image, the control-plane (hub + proxy) image and the
 # Wagtail site's image. A second run reuses every cached layer.
-# Usage: images/build.sh [learner|hub|cms|all|prometheus|postgres|redis]
-# (prometheus, for STUDIO_MONITORING=1, and postgres and redis, for STUDIO_DB=postgres, are
-# not part of all: ./studio up builds them when asked)
+# Usage: images/build.sh [learner|hub|cms|all|prometheus|postgres|redis|caddy]
+# (prometheus, for STUDIO_MONITORING=1, postgres and redis, for STUDIO_DB=postgres, and
+# caddy, the TLS front on a real domain, are not part of all: ./studio up builds them when
+# asked)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -15,6 +16,7 @@ CMS="${STUDIO_CMS_IMAGE:-learning-studio/cms:latest}"
 PROMETHEUS="${STUDIO_PROMETHEUS_IMAGE:-learning-studio/prometheus:latest}"
 POSTGRES="${STUDIO_POSTGRES_IMAGE:-learning-studio/postgres:latest}"
 REDIS="${STUDIO_REDIS_IMAGE:-learning-studio/redis:latest}"
+CADDY="${STUDIO_CADDY_IMAGE:-learning-studio/caddy:latest}"
 export DOCKER_BUILDKIT=0  # the legacy builder ships with every engine; no buildx needed
 
 log() { printf '[build] %s\n' "$*" >&2; }
@@ -104,6 +106,7 @@ case "$what" in
     prometheus)  build prometheus "$PROMETHEUS" images/prometheus/Dockerfile images/prometheus ;;
     postgres)    build postgres "$POSTGRES" images/postgres/Dockerfile images/postgres ;;
     redis)       build redis "$REDIS" images/redis/Dockerfile images/redis ;;
+    caddy)       build caddy "$CADDY" images/caddy/Dockerfile images/caddy ;;
     learner|hub) ;;
-    *) log "unknown image '$what': use learner, hub, cms, all, prometheus, postgres or redis"; exit 2 ;;
+    *) log "unknown image '$what': use learner, hub, cms, all, prometheus, postgres, redis or caddy"; exit 2 ;;
 esac
