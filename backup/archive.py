@@ -311,19 +311,9 @@ def cmd_backup(a: argparse.Namespace) -> None:
             } for key, name in sorted(volumes.items())],
             "learners": sorted(k[len("home-"):] for k in volumes if k.startswith("home-")),
             "databases": report["databases"],
-            "files": {m: {"bytes": (staging / m).stat().st_size, "sha256": sha256(staging / m)}
-                      for m in members},
+            "files": checksums(staging, members),
         }
-        partial = out.parent / f".{out.name}.writing"
-        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-            data = json.dumps(manifest, indent=2).encode()
-            info = tarfile.TarInfo("manifest.json")
-            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
-            tar.addfile(info, io.BytesIO(data))
-            for m in members:
-                tar.add(str(staging / m), arcname=m, recursive=False)
-        os.chmod(partial, 0o600)  # it holds the secrets
-        partial.rename(out)
+        write_archive(out, manifest, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     paused = sum(d["seconds"] for d in manifest["databases"])
@@ -331,6 +321,26 @@ def cmd_backup(a: argparse.Namespace) -> None:
         f"learner home(s), {time.monotonic() - started:.1f} s; databases held "
         f"{paused:.2f} s in all)")
     print(out)
+
+
+def checksums(staging: Path, members: list[str]) -> dict:
+    return {m: {"bytes": (staging / m).stat().st_size, "sha256": sha256(staging / m)}
+            for m in members}
+
+
+def write_archive(out: Path, manifest: dict, staging: Path) -> None:
+    """The manifest first (a restore reads it before anything else), then each part; the
+    file appears under its name only once complete."""
+    partial = out.parent / f".{out.name}.writing"
+    with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+        data = json.dumps(manifest, indent=2).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
+        tar.addfile(info, io.BytesIO(data))
+        for m in manifest["files"]:
+            tar.add(str(staging / m), arcname=m, recursive=False)
+    os.chmod(partial, 0o600)  # it holds the secrets
+    partial.rename(out)
 
 
 def read_manifest(archive: Path) -> dict:
