@@ -27,9 +27,11 @@ HUB_IMAGE = os.environ.get("STUDIO_HUB_IMAGE", "learning-studio/hub:latest")
 CMS_IMAGE = os.environ.get("STUDIO_CMS_IMAGE", "learning-studio/cms:latest")
 
 
-def studio(env, *args, check=True, timeout=900) -> subprocess.CompletedProcess:
-    p = subprocess.run([str(ROOT / "studio"), *args], env=env, capture_output=True, text=True,
-                       timeout=timeout, stdin=subprocess.DEVNULL)
+def studio(env, *args, check=True, timeout=900, merged=False) -> subprocess.CompletedProcess:
+    """Run ./studio; merged: its standard error into its output, in the order written."""
+    p = subprocess.run([str(ROOT / "studio"), *args], env=env, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT if merged else subprocess.PIPE)
     if check:
         assert p.returncode == 0, f"./studio {' '.join(args)} failed:\n{p.stdout}\n{p.stderr}"
     return p
@@ -294,11 +296,12 @@ def test_upgrade_migrates_an_older_schema_and_keeps_the_data(stack, installation
                           capture_output=True, text=True)
     assert down.returncode == 0 and "Unapplying community.0002" in down.stdout, down.stdout
 
-    up = studio(env, "upgrade", timeout=1500)
-    log = up.stdout + up.stderr
+    log = studio(env, "upgrade", timeout=1500, merged=True).stdout
     # the backup first, and where it is
     backups = sorted((ROOT / "data" / "backups").glob("studio-*.tar"))
     made = [b for b in backups if str(b) in log]
+    for b in made:
+        b.unlink()  # (this checkout's data/backups/ is the operator's, not the test's)
     assert made, log[-3000:]
     # each migration ran in its own step, before the stack started
     grader_step = log.index("migrating the grader's database")
@@ -311,5 +314,3 @@ def test_upgrade_migrates_an_older_schema_and_keeps_the_data(stack, installation
     assert sub["status"] == "graded" and cell["comment"] == "kept by the backup"
     assert "A sentence worth keeping." in requests.get(installation["page"], timeout=30).text
     site_sign_in(stack["public"], "alan", PASSWORD)
-    for b in made:
-        b.unlink()
