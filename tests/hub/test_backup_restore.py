@@ -277,6 +277,22 @@ def test_a_damaged_archive_is_refused_and_nothing_is_touched(stack, installation
     assert hub_user(stack, "alan").status_code == 200
 
 
+def grader_sql(project: str, statement: str) -> None:
+    subprocess.run(
+        ["docker", "run", "--rm", "-v", f"{project}_hub-data:/srv/studio/data",
+         "--entrypoint", "python3", HUB_IMAGE, "-c",
+         "import sqlite3, sys; db = sqlite3.connect('/srv/studio/data/grader/grader.sqlite'); "
+         "db.execute(sys.argv[1]); db.commit()", statement],
+        check=True, capture_output=True)
+
+
+def hub_user_or_none(stack):
+    try:
+        return hub_user(stack, "alan")
+    except requests.ConnectionError:
+        return None
+
+
 def test_upgrade_migrates_an_older_schema_and_keeps_the_data(stack, installation):
     env, project = stack["env"], stack["env"]["STUDIO_COMPOSE_PROJECT"]
     if hub_user(stack, "alan").status_code != 200:
@@ -295,6 +311,21 @@ def test_upgrade_migrates_an_older_schema_and_keeps_the_data(stack, installation
                            CMS_IMAGE, "manage", "migrate", "community", "0001_initial"],
                           capture_output=True, text=True)
     assert down.returncode == 0 and "Unapplying community.0002" in down.stdout, down.stdout
+
+    # A migration that fails (the column it adds is there already): the upgrade stops
+    # there, with the stack down, and says which backup to restore and how.
+    grader_sql(project, "ALTER TABLE submission_results ADD COLUMN review_reason TEXT")
+    failed = studio(env, "upgrade", timeout=1500, merged=True, check=False)
+    out = failed.stdout
+    attempt = [b for b in (ROOT / "data" / "backups").glob("studio-*.tar") if str(b) in out]
+    for b in attempt:
+        b.unlink()
+    assert failed.returncode != 0, out[-3000:]
+    assert "migrating the grader's database (grader db upgrade) failed" in out, out[-3000:]
+    assert attempt and f"./studio restore --yes {attempt[0]}" in out
+    assert "Applying community" not in out and "4/4" not in out  # nothing after it ran
+    assert hub_user_or_none(stack) is None  # the stack stays down
+    grader_sql(project, "ALTER TABLE submission_results DROP COLUMN review_reason")
 
     log = studio(env, "upgrade", timeout=1500, merged=True).stdout
     # the backup first, and where it is
