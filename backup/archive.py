@@ -199,6 +199,13 @@ def unpack_volumes(archive: Path, root: Path) -> None:
             if not (root / key).is_dir():
                 continue
             started = time.monotonic()
+            # a bind-backed volume keeps its folder's files when it is removed: empty it,
+            # so the volume holds what the backup holds and nothing else
+            for old in (root / key).iterdir():
+                if old.is_dir() and not old.is_symlink():
+                    shutil.rmtree(old)
+                else:
+                    old.unlink()
             with tarfile.open(fileobj=outer.extractfile(member), mode="r|gz") as inner:
                 for item in safe_members(inner):
                     inner.extract(item, path=str(root / key), numeric_owner=True,
@@ -419,6 +426,14 @@ def cmd_restore(a: argparse.Namespace) -> None:
     names = target_names(manifest, a.project, a.prefix)
     started = time.monotonic()
     existing = set(docker("volume", "ls", "-q").split())
+    # ./studio down removed the stack's containers; anything else still using a volume
+    # would stop the restore halfway, so look first and change nothing
+    for name in sorted(set(names.values()) & existing):
+        users = docker("ps", "-aq", "--filter", f"volume={name}").split()
+        if users:
+            raise BackupError(f"the volume {name} is in use by container(s) "
+                              f"{', '.join(users)}; remove them (docker rm -f ...) and run the "
+                              "restore again. No volume was changed")
     for spec in manifest["volumes"]:
         name = names[spec["key"]]
         if name in existing:

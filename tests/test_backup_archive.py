@@ -86,7 +86,11 @@ def test_pack_then_unpack_gives_back_the_databases_and_files(installation, tmp_p
     restored = tmp_path / "r"
     for key in ("hub-data", "cms-data", "home-alan"):
         (restored / key).mkdir(parents=True)
+    # a bind-backed home's folder keeps what it had: the restore empties it first
+    (restored / "home-alan" / "stale").mkdir()
+    (restored / "home-alan" / "stale" / "old.txt").write_text("not in the backup")
     archive.unpack_volumes(path, restored)
+    assert not (restored / "home-alan" / "stale").exists()
     copy = sqlite3.connect(restored / "hub-data" / "grader" / "grader.sqlite")
     assert copy.execute("SELECT blob FROM submissions").fetchall() == [("abc123",)]
     copy.close()
