@@ -674,10 +674,11 @@ def test_missing_grader_url_fails(tmp_path):
 
 
 def test_unknown_studio_command_fails(tmp_path):
-    doc = write(tmp_path, "Run `./studio up`, then `./studio backup` (not yet).\n")
+    doc = write(tmp_path, "Run `./studio up`, then `./studio migrate` (not a command).\n")
     problems = check_studio_commands(doc)
-    assert len(problems) == 1 and problems[0].startswith(f"{doc.name}:1: ./studio backup")
-    assert {"up", "down", "test", "build", "status", "logs"} <= studio_commands()
+    assert len(problems) == 1 and problems[0].startswith(f"{doc.name}:1: ./studio migrate")
+    assert {"up", "down", "test", "build", "status", "logs", "backup", "restore",
+            "upgrade"} <= studio_commands()
 
 
 def test_missing_link_or_path_fails(tmp_path):
