@@ -4,9 +4,11 @@ This host's kernel has no XFS or ext4 quota support (CONFIG_XFS_QUOTA and CONFIG
 are off) and Docker's ``--storage-opt size`` does not work with overlay2 on ext4, so a
 learner's home is a file system of its own: a sparse image file
 ``<homes_dir>/<volume>.img`` attached to a loop device. The learner's named volume
-``<prefix>-home-<user>`` is a ``local`` volume of type ext4 on that device (through the
-stable link ``<homes_dir>/<volume>.dev``), so the engine mounts it while the learner's
-container runs, and backups and restores by volume name still work. A full file system
+``<prefix>-home-<user>`` is a ``local`` volume of type ext4 on that device, through the
+link ``/run/learning-studio/homes/<volume>.dev`` (loop numbers change at a reboot; /run
+is emptied then, so a volume can never be mounted on another learner's device: it fails
+until the home is attached again). The engine mounts it while the learner's container
+runs, and backups and restores by volume name still work. A full file system
 answers ENOSPC, and nothing in the learner's container (non-root, every capability
 dropped) can grow it.
 
@@ -14,7 +16,8 @@ Attaching a loop device needs CAP_SYS_ADMIN and the host's /dev: a short helper
 container (the learner image, network none) runs :data:`PREPARE` when a spawn finds the
 home not ready: a new home, a home to attach again after a reboot, or one whose limit
 was raised (it is grown; shrinking is not done). Otherwise a spawn only reads the
-device link and /sys, which the hub needs to see: homes_dir at the same path.
+device link and /sys, which the hub needs to see: homes_dir and the link folder at the
+same paths.
 """
 
 from __future__ import annotations
@@ -62,14 +65,17 @@ fi
 ln -sfn "$dev" "$link"
 """.replace("__UID__", str(LEARNER_UID))
 
-# $1 homes_dir: detach every home's loop device (tests; an operator retiring a host).
+# $1 homes_dir, $2 link dir: detach every home's loop device (tests; retiring a host).
 RELEASE = r"""
 set -u
 for img in "$1"/*.img; do
     [ -e "$img" ] || continue
     for dev in $(losetup -n -O NAME -j "$img"); do losetup -d "$dev"; done
+    rm -f "$2/$(basename "$img" .img).dev"
 done
 """
+
+LINK_DIR = "/run/learning-studio/homes"
 
 
 def filesystem_size(img: str) -> int:
@@ -93,15 +99,16 @@ class QuotaHomes:
     """Learners' homes as size-limited file systems under `homes_dir` (a host path)."""
 
     def __init__(self, client: docker.DockerClient, homes_dir: str, helper_image: str,
-                 prefix: str):
+                 prefix: str, link_dir: str = LINK_DIR):
         self.client = client
+        self.link_dir = link_dir
         self.homes_dir = str(PurePosixPath(homes_dir))
         self.helper_image = helper_image
         self.prefix = prefix
 
     def paths(self, volume: str) -> tuple[str, str]:
         """The image file of the home in volume `volume`, and the link to its device."""
-        return f"{self.homes_dir}/{volume}.img", f"{self.homes_dir}/{volume}.dev"
+        return f"{self.homes_dir}/{volume}.img", f"{self.link_dir}/{volume}.dev"
 
     @staticmethod
     def attached(img: str, link: str, limit: int) -> bool:
@@ -128,7 +135,8 @@ class QuotaHomes:
                 user="0", cap_add=["SYS_ADMIN"],
                 device_cgroup_rules=["b 7:* rwm", "c 10:237 rwm"],
                 volumes={"/dev": {"bind": "/dev", "mode": "rw"},
-                         self.homes_dir: {"bind": self.homes_dir, "mode": "rw"}},
+                         self.homes_dir: {"bind": self.homes_dir, "mode": "rw"},
+                         self.link_dir: {"bind": self.link_dir, "mode": "rw"}},
                 network_mode="none",
                 name=f"{self.prefix}-homes-{name}-{int(time.time() * 1000) % 10**8}",
                 labels={"org.learning-studio.role": "homes"},
@@ -171,4 +179,4 @@ class QuotaHomes:
     def release_all(self) -> None:
         """Detach the loop devices of every home under homes_dir (their files stay in
         the images; the next spawn attaches them again)."""
-        self._on_host("release", RELEASE, self.homes_dir)
+        self._on_host("release", RELEASE, self.homes_dir, self.link_dir)
