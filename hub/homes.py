@@ -167,7 +167,7 @@ class QuotaHomes:
         except NotFound:
             self.client.volumes.create(
                 volume, driver="local",
-                driver_opts={"type": "ext4", "device": link, "o": "nosuid,nodev"},
+                driver_opts={"type": "ext4", "device": link, "o": "nosuid,nodev,discard"},
                 labels={"org.learning-studio.home-quota": "1"})
             return
         if (existing.attrs.get("Options") or {}).get("device") != link:
