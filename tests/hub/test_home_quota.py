@@ -2,15 +2,19 @@
 cannot lift or step around, saving into a full home says so, and idle kernels are culled
 inside the learner's server."""
 
+import re
 import time
+from pathlib import Path
 
 import pytest
 import requests
 from stack import running_stack, wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(300)]
+# (the last test also drives Chromium: marked `browser` there)
 
 MiB = 1024**2
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "hub"
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +64,9 @@ def test_the_learner_cannot_lift_the_quota(stack):
         "losetup": "losetup -f",
         "resize": "resize2fs $(findmnt -n -o SOURCE /home/learner)",
         "chattr": "chattr +i /home/learner/before.bin",
-        "debugfs": "debugfs -w -R 'stats' $(findmnt -n -o SOURCE /home/learner)",
+        # debugfs exits 0 even when it cannot open the device: its message says it
+        "debugfs": "debugfs -w -R 'stats' $(findmnt -n -o SOURCE /home/learner) 2>&1 "
+                   "| grep -q 'Filesystem not open' && exit 1",
     }
     for what, cmd in attempts.items():
         rc, out = sh(c, f"{cmd} 2>&1")
@@ -127,3 +133,50 @@ def test_idle_kernel_is_culled_inside_the_server(stack):
         "the server to cull the idle kernel", interval=1)
     # the server itself is still up
     assert requests.get(f"{url}api/status", headers=h, timeout=30).status_code == 200
+
+
+@pytest.mark.browser
+def test_jupyterlab_says_the_home_is_full(stack):
+    """A learner saves a text file in JupyterLab while the home is full: the dialog says
+    so, with usage, limit and what to do."""
+    if not Path("/usr/bin/chromium").exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    stack.spawn("ada")
+    token = stack.user_token("ada")
+    url = stack.server_url("ada")
+    r = requests.put(f"{url}api/contents/diary.txt", timeout=30,
+                     headers={"Authorization": f"token {token}"},
+                     json={"type": "file", "format": "text", "content": "day one\n"})
+    assert r.status_code in (200, 201), r.text
+    c = stack.container("ada")
+    sh(c, "dd if=/dev/zero of=/home/learner/filler bs=1M count=40 2>/dev/null")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--headless", "--no-sandbox", "--disable-gpu"])
+            page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"http://localhost:{stack.port}/hub/login")
+            page.fill("input[name=username]", "ada")
+            page.fill("input[name=password]", "learn-with-notebooks")
+            page.click("input[type=submit], button[type=submit]")
+            page.wait_for_url(re.compile(r"ada\.localhost.*/lab"), timeout=180_000)
+            page.goto(f"{url}lab/tree/diary.txt")
+            editor = page.locator(".jp-FileEditor .cm-content")
+            editor.click()
+            page.keyboard.press("Control+End")
+            page.keyboard.insert_text("day two: a lot to say\n")
+            page.keyboard.press("Control+s")
+            dialog = page.locator(".jp-Dialog")
+            dialog.wait_for()
+            text = dialog.inner_text()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "home-full-dialog.png"))
+            browser.close()
+    finally:
+        sh(c, "rm -f /home/learner/filler")
+    assert "File Save Error for diary.txt" in text
+    assert "Your home folder is full" in text and "Delete files" in text
+    assert re.search(r"You use [\d.]+ MiB of your [\d.]+ MiB", text), text
