@@ -71,7 +71,7 @@ def test_the_learner_cannot_lift_the_quota(stack):
     for what, cmd in attempts.items():
         rc, out = sh(c, f"{cmd} 2>&1")
         assert rc != 0, f"{what} succeeded inside the learner's container: {out}"
-    rc, out = sh(c, "head -c 2M /dev/zero > /home/learner/more 2>&1")
+    rc, out = sh(c, "dd if=/dev/zero of=/home/learner/more bs=1M count=2 2>&1")
     assert rc != 0 and "No space left" in out, out
 
 
@@ -164,16 +164,21 @@ def test_jupyterlab_says_the_home_is_full(stack):
             page.click("input[type=submit], button[type=submit]")
             page.wait_for_url(re.compile(r"ada\.localhost.*/lab"), timeout=180_000)
             page.goto(f"{url}lab/tree/diary.txt")
-            editor = page.locator(".jp-FileEditor .cm-content")
-            editor.click()
-            page.keyboard.press("Control+End")
-            page.keyboard.insert_text("day two: a lot to say\n")
-            page.keyboard.press("Control+s")
-            dialog = page.locator(".jp-Dialog")
-            dialog.wait_for()
-            text = dialog.inner_text()
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "home-full-dialog.png"))
+            try:
+                page.wait_for_selector(".jp-FileEditor .cm-content:has-text('day one')")
+                page.locator(".jp-FileEditor .cm-content").click()
+                page.keyboard.press("Control+End")
+                page.keyboard.insert_text("day two: a lot to say\n")
+                page.keyboard.press("Control+s")
+                dialog = page.locator(".jp-Dialog")
+                dialog.wait_for()
+                text = dialog.inner_text()
+                page.screenshot(path=str(ARTIFACTS / "home-full-dialog.png"))
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "home-full-failure.png"))
+                print(sh(c, "df /home/learner; cat /home/learner/diary.txt")[1])
+                raise
             browser.close()
     finally:
         sh(c, "rm -f /home/learner/filler")
