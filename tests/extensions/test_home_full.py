@@ -66,3 +66,21 @@ def test_full_is_recognised_through_wrapped_errors():
         assert is_home_full(wrapped)
     assert not is_home_full(HTTPError(500, "x"))
     assert not is_home_full(OSError(13, "Permission denied"))
+
+
+async def test_a_file_in_a_full_home_still_opens_without_a_checkpoint(full_home):
+    cm = HomeContentsManager(root_dir=str(full_home))
+    await cm.save({"type": "file", "format": "text", "content": "b" * 1000}, "diary.txt")
+    fd = os.open(full_home / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    # JupyterLab goes on opening the file on a 403 (a 500 stops it)
+    with pytest.raises(HTTPError) as err:
+        await cm.create_checkpoint("diary.txt")
+    assert err.value.status_code == 403
+    assert "home folder is full" in err.value.log_message

@@ -80,3 +80,15 @@ class HomeContentsManager(AsyncLargeFileManager):
             self.log.warning("home full saving %s: %s of %s used", path, usage.used,
                              usage.limit)
             raise web.HTTPError(507, home_full_message(usage, path)) from e
+
+    async def create_checkpoint(self, path=""):
+        # JupyterLab makes a checkpoint when it opens a file that has none. In a full home
+        # that copy fails; JupyterLab would then refuse to open the file at all ("File
+        # Load Error"), but it opens it without a checkpoint on a 403.
+        try:
+            return await super().create_checkpoint(path)
+        except Exception as e:
+            if not is_home_full(e):
+                raise
+            usage = HomeUsage.of(self.root_dir)
+            raise web.HTTPError(403, home_full_message(usage, path)) from e
