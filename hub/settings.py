@@ -53,6 +53,23 @@ def parse_memory(value: str | int) -> int:
     return size
 
 
+def parse_home_quota(value: str) -> int:
+    """Bytes of a home quota such as ``1G``; 0 (or off) when there is none."""
+    if str(value).strip().lower() in ("0", "off", "none", ""):
+        return 0
+    m = _MEM_RE.match(str(value))
+    if not m:
+        raise StudioConfigError(
+            f"STUDIO_HOME_QUOTA {value!r} is not a size: use a number with M or G, such as "
+            "1G or 500M, or 0 to turn the home quota off")
+    size = int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower() or None])
+    if size < 16 * 1024**2:
+        raise StudioConfigError(
+            f"STUDIO_HOME_QUOTA {value!r} is below 16M: JupyterLab keeps its settings and "
+            "checkpoints in the home; use at least 100M, or 0 to turn the quota off")
+    return size
+
+
 def missing_image_message(image: str) -> str:
     """What to do when the learner image is not on the engine (hub start or spawn)."""
     return (f"learner image {image!r} is not on this Docker engine. Build it with "
@@ -293,6 +310,73 @@ class StudioSettings(Configurable):
     @default("idle_timeout")
     def _idle_timeout_default(self):
         return int(_env("STUDIO_IDLE_TIMEOUT", "3600"))
+
+    home_quota = Unicode(
+        help="""Most a learner's home may hold, such as 1G or 500M; 0 turns the quota off
+        (homes are then plain Docker volumes on the host's disk). Each home is an ext4
+        file system of that size in an image file under homes_dir (hub/homes.py).
+        Raising it grows every home at its learner's next spawn; lowering it applies to
+        new homes only. Env: STUDIO_HOME_QUOTA.""",
+    ).tag(config=True)
+
+    @default("home_quota")
+    def _home_quota_default(self):
+        return _env("STUDIO_HOME_QUOTA", "1G")
+
+    @validate("home_quota")
+    def _validate_home_quota(self, proposal):
+        parse_home_quota(proposal["value"])
+        return proposal["value"]
+
+    @property
+    def home_quota_bytes(self) -> int:
+        return parse_home_quota(self.home_quota)
+
+    homes_dir = Unicode(
+        help="""Host folder of the learners' home images (<prefix>-home-<user>.img), when
+        home_quota is on. A path on the Docker host: the hub's container mounts it at
+        the same path. Env: STUDIO_HOMES_DIR.""",
+    ).tag(config=True)
+
+    @default("homes_dir")
+    def _homes_dir_default(self):
+        return _env("STUDIO_HOMES_DIR", "/var/lib/learning-studio/homes")
+
+    @validate("homes_dir")
+    def _validate_homes_dir(self, proposal):
+        if not proposal["value"].startswith("/"):
+            raise StudioConfigError(
+                f"STUDIO_HOMES_DIR {proposal['value']!r} is not an absolute path: give the "
+                "host folder for learners' home images, such as /var/lib/learning-studio/homes")
+        return proposal["value"].rstrip("/") or "/"
+
+    kernel_cull_timeout = Integer(
+        help="""Seconds a kernel may sit idle inside a learner's server before the server
+        shuts it down (MappingKernelManager.cull_idle_timeout); a busy kernel is never
+        culled. 0 turns kernel culling off. Env: STUDIO_KERNEL_CULL_TIMEOUT.""",
+    ).tag(config=True)
+
+    @default("kernel_cull_timeout")
+    def _kernel_cull_timeout_default(self):
+        return int(_env("STUDIO_KERNEL_CULL_TIMEOUT", "1200"))
+
+    kernel_cull_interval = Integer(
+        help="""Seconds between the server's checks for idle kernels
+        (MappingKernelManager.cull_interval). Env: STUDIO_KERNEL_CULL_INTERVAL.""",
+    ).tag(config=True)
+
+    @default("kernel_cull_interval")
+    def _kernel_cull_interval_default(self):
+        return int(_env("STUDIO_KERNEL_CULL_INTERVAL", "300"))
+
+    kernel_cull_connected = Bool(
+        help="""Cull idle kernels that still have a notebook open in a browser tab too
+        (MappingKernelManager.cull_connected). Env: STUDIO_KERNEL_CULL_CONNECTED=1.""",
+    ).tag(config=True)
+
+    @default("kernel_cull_connected")
+    def _kernel_cull_connected_default(self):
+        return _env("STUDIO_KERNEL_CULL_CONNECTED", "0") not in ("0", "false", "no", "")
 
     login = Unicode(
         help="""How people sign in. `site`: through the Wagtail site, the identity
@@ -589,7 +673,7 @@ class StudioSettings(Configurable):
         # now, so that a bad STUDIO_* value stops the hub before it starts.
         for name in ("prefix", "mem_limit", "cpu_limit", "network_policy", "login",
                      "grader_mem_limit", "log_format", "log_max_size", "log_max_files",
-                     "public_url"):
+                     "public_url", "home_quota", "homes_dir"):
             setattr(self, name, getattr(self, name))
 
     def secret_file(self, name: str) -> str:

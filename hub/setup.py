@@ -221,11 +221,17 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     c.StudioSpawner.http_timeout = 60
     c.StudioSpawner.start_timeout = 120
     c.StudioSpawner.default_url = "/lab"
+    c.StudioSpawner.home_quota = s.home_quota_bytes
+    c.StudioSpawner.homes_dir = s.homes_dir
     grader_url = f"http://{gateway}:{s.grader_port}"
     c.Spawner.environment = {
         "STUDIO_COURSE_NETWORK_POLICY": s.network_policy,
         # the JupyterLab extension calls the grader here, with the server's own token
         "STUDIO_GRADER_URL": f"{grader_url}/services/grader/",
+        # idle kernels inside the learner's server (images/learner/jupyter_server_config.py)
+        "STUDIO_KERNEL_CULL_TIMEOUT": str(s.kernel_cull_timeout),
+        "STUDIO_KERNEL_CULL_INTERVAL": str(s.kernel_cull_interval),
+        "STUDIO_KERNEL_CULL_CONNECTED": "1" if s.kernel_cull_connected else "0",
     }
 
     # --- who logs in -----------------------------------------------------------------

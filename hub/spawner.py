@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 
+import docker
 from dockerspawner import DockerSpawner
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from traitlets import Bool, Dict, Float, Integer, Unicode, default
 
+from .homes import QuotaHomes
 from .settings import missing_image_message
+
+
+@functools.cache
+def _engine() -> docker.DockerClient:
+    return docker.from_env(timeout=120)
 
 
 class LearnerImageMissing(Exception):
@@ -20,7 +28,7 @@ class StudioSpawner(DockerSpawner):
     """DockerSpawner for learners.
 
     Each learner gets a container of the learner image with a named volume for their
-    home, so files outlive the container; the container is removed on stop. It runs as
+    home, so files outlive the container (with home_quota, a file system of that size); the container is removed on stop. It runs as
     the image's non-root user with every capability dropped, no new privileges, a
     read-only root, and memory, CPU and process limits; no Docker socket and no host
     path is ever mounted.
@@ -40,6 +48,17 @@ class StudioSpawner(DockerSpawner):
         default json-file rotated at 10 MB, five files kept, so a notebook that prints
         without end cannot fill the host's disk. The stack sets it from
         STUDIO_LOG_MAX_SIZE and STUDIO_LOG_MAX_FILES.""",
+    ).tag(config=True)
+
+    home_quota = Integer(
+        0,
+        help="""Most bytes a learner's home may hold; 0: no quota (a plain volume). With a
+        quota the home volume is an ext4 file system of this size (hub/homes.py).""",
+    ).tag(config=True)
+
+    homes_dir = Unicode(
+        "/var/lib/learning-studio/homes",
+        help="Host folder of the home images when home_quota is set (the same path here).",
     ).tag(config=True)
 
     readiness_interval = Float(
@@ -110,8 +129,17 @@ class StudioSpawner(DockerSpawner):
                 raise LearnerImageMissing(missing_image_message(self.image)) from e
             raise
 
+    async def prepare_home(self) -> None:
+        """Give the learner's home volume its size limit before the container uses it."""
+        if not self.home_quota:
+            return
+        volume = self.format_volume_name("{prefix}-home-{username}", self)
+        homes = QuotaHomes(_engine(), self.homes_dir, self.image, self.prefix)
+        await asyncio.to_thread(homes.prepare, volume, self.home_quota)
+
     async def start(self):
         await self.check_image()
+        await self.prepare_home()
         ip, port = await super().start()
         await self._wait_until_serving(ip, port)
         return ip, port

@@ -81,6 +81,8 @@ class Stack:
             "CONFIGPROXY_AUTH_TOKEN": self.proxy_token,
             "STUDIO_ADMIN_TOKEN": self.admin_token,
             "STUDIO_IDLE_TIMEOUT": "0",
+            # learners' home images (the default 1G quota is on) stay in the test's folder
+            "STUDIO_HOMES_DIR": str(workdir / "homes"),
             # this checkout's code and its shared contracts, whatever the venv points at
             "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "contracts")]),
             **env,
@@ -197,6 +199,8 @@ class Stack:
 
     def cleanup_docker(self) -> None:
         remove_by_prefix(self.docker, self.prefix)
+        release_homes(self.docker, self.env["STUDIO_HOMES_DIR"],
+                      self.env.get("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest"))
 
     def close(self) -> None:
         self.stop_hub()
@@ -223,6 +227,15 @@ def remove_by_prefix(client: docker.DockerClient, prefix: str) -> None:
             n.remove()
 
 
+def release_homes(client: docker.DockerClient, homes_dir: str, image: str) -> None:
+    """Detach the loop devices of the learners' home images a stack made, if any."""
+    if not any(Path(homes_dir).glob("*.img")):
+        return
+    from hub.homes import QuotaHomes
+
+    QuotaHomes(client, homes_dir, image, "lsthomes").release_all()
+
+
 @contextmanager
 def running_stack(workdir: Path, **env: str):
     stack = Stack(workdir, **env)
@@ -233,6 +246,7 @@ def running_stack(workdir: Path, **env: str):
     finally:
         stack.close()
         shutil.rmtree(workdir / "hub", ignore_errors=True)
+        shutil.rmtree(workdir / "homes", ignore_errors=True)
 
 
 def run_code(server_url: str, token: str, code: str, timeout: float = 60) -> str:

@@ -23,3 +23,22 @@ c.ServerApp.jpserver_extensions = {
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
 c.LabApp.extension_manager = "readonly"
+
+# Idle kernels are shut down inside the server (issue #12): each holds memory under the
+# container's limit until the whole server is culled by the hub. The hub passes the
+# settings (docs/operator-guide.md, "Kernel culling"); 0 seconds turns culling off.
+import os  # noqa: E402
+
+_cull_timeout = int(os.environ.get("STUDIO_KERNEL_CULL_TIMEOUT", "1200") or 0)
+if _cull_timeout > 0:
+    c.MappingKernelManager.cull_idle_timeout = _cull_timeout
+    c.MappingKernelManager.cull_interval = int(
+        os.environ.get("STUDIO_KERNEL_CULL_INTERVAL", "300") or 300)
+    # a kernel with an open notebook tab is culled too when this is 1
+    c.MappingKernelManager.cull_connected = (
+        os.environ.get("STUDIO_KERNEL_CULL_CONNECTED", "0") == "1")
+    c.MappingKernelManager.cull_busy = False  # a long computation is not idle
+
+# Saves and uploads that hit the home's quota answer with the learner's usage and limit
+# and what to do, instead of "Unexpected error while saving file".
+c.ServerApp.contents_manager_class = "learning_studio_lab.home.HomeContentsManager"

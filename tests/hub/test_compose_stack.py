@@ -17,7 +17,7 @@ import threading
 
 import pytest
 import requests
-from stack import ROOT, free_port, remove_by_prefix, site_sign_in, wait_for
+from stack import ROOT, free_port, release_homes, remove_by_prefix, site_sign_in, wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 PASSWORD = "learn-with-notebooks"
@@ -97,6 +97,8 @@ def stack(tmp_path_factory):
         "STUDIO_PROMETHEUS_SCRAPE_INTERVAL": "2s",
         "STUDIO_GRADER_METRICS_PORT": str(free_port()),
         "STUDIO_CONFIG_D": str(config_d),
+        # learners' home images (the 1G home quota is on by default) in this test's folder
+        "STUDIO_HOMES_DIR": str(tmp_path_factory.mktemp("homes")),
     }
     sampler = CommandLines()
     sampler.start()
@@ -123,6 +125,8 @@ def stack(tmp_path_factory):
         import docker
 
         remove_by_prefix(docker.from_env(), env["STUDIO_PREFIX"])
+        release_homes(docker.from_env(), env["STUDIO_HOMES_DIR"],
+                      env.get("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest"))
 
 
 def hub_user(stack, name: str) -> dict:

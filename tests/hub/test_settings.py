@@ -2,7 +2,7 @@
 
 import pytest
 
-from hub.settings import StudioConfigError, StudioSettings, parse_memory
+from hub.settings import StudioConfigError, StudioSettings, parse_home_quota, parse_memory
 
 
 @pytest.mark.parametrize(
@@ -48,13 +48,34 @@ def test_settings_read_the_environment(monkeypatch, tmp_path):
      ("STUDIO_LOG_MAX_SIZE", "10 megabytes", "STUDIO_LOG_MAX_SIZE='10 megabytes' is not a log "
       "size: use a number with k, m or g, such as 10m"),
      ("STUDIO_LOG_MAX_FILES", "five", "STUDIO_LOG_MAX_FILES='five' is not a number of files"),
-     ("STUDIO_LOG_MAX_FILES", "0", "STUDIO_LOG_MAX_FILES=0 keeps no log")],
+     ("STUDIO_LOG_MAX_FILES", "0", "STUDIO_LOG_MAX_FILES=0 keeps no log"),
+     ("STUDIO_HOME_QUOTA", "big", "STUDIO_HOME_QUOTA 'big' is not a size: .*0 to turn"),
+     ("STUDIO_HOME_QUOTA", "1M", "below 16M"),
+     ("STUDIO_HOMES_DIR", "homes", "not an absolute path")],
 )
 def test_bad_environment_values_name_the_variable(monkeypatch, tmp_path, var, value, message):
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
     monkeypatch.setenv(var, value)
     with pytest.raises(StudioConfigError, match=message):
         StudioSettings()
+
+
+@pytest.mark.parametrize("text,expected", [("1G", 1024**3), ("500M", 500 * 1024**2),
+                                           ("0", 0), ("off", 0)])
+def test_home_quota_sizes_parse(text, expected):
+    assert parse_home_quota(text) == expected
+
+
+def test_home_quota_and_kernel_culling_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path))
+    for var in ("STUDIO_HOME_QUOTA", "STUDIO_HOMES_DIR", "STUDIO_KERNEL_CULL_TIMEOUT",
+                "STUDIO_KERNEL_CULL_INTERVAL", "STUDIO_KERNEL_CULL_CONNECTED"):
+        monkeypatch.delenv(var, raising=False)
+    s = StudioSettings()
+    assert s.home_quota_bytes == 1024**3
+    assert s.homes_dir == "/var/lib/learning-studio/homes"
+    assert (s.kernel_cull_timeout, s.kernel_cull_interval, s.kernel_cull_connected) == (
+        1200, 300, False)
 
 
 def test_generated_secrets_are_private_and_stable(monkeypatch, tmp_path):

@@ -49,6 +49,7 @@ def _load_jupyter_server_extension(server_app) -> None:
         "lessons": LessonLibrary(config=config),
         "rules": SubmissionRules(config=config),
         "courses_dir": courses_dir,
+        "home_dir": str(root),
     })
     server_app.log.info(
         "learning-studio: grader at %s, courses in %s", grader.grader_url or "(not set)",

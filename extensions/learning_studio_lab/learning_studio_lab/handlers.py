@@ -19,6 +19,7 @@ from jupyter_server.utils import url_path_join
 
 from .errors import InvalidRequest, StudioError
 from .grader_client import GraderClient
+from .home import HomeUsage
 from .lessons import LessonLibrary
 from .workspace import AssignmentFolder, SubmissionRules, check_slug
 
@@ -340,12 +341,23 @@ class ReleaseHandler(StudioHandler):
         self.reply(await self.grader.publish_release(course, assignment, files, options), 201)
 
 
+class HomeHandler(APIHandler):
+    """The learner's home folder: bytes used and its limit (the quota, where one is set;
+    else the size of the file system it is on)."""
+
+    @tornado.web.authenticated
+    def get(self):
+        self.finish(json.dumps(HomeUsage.of(self.settings["learning_studio"]["home_dir"])
+                               .as_json()))
+
+
 def setup_handlers(web_app, settings: dict) -> None:
     base = url_path_join(web_app.settings["base_url"], NAMESPACE)
     seg = r"([^/]+)"
     web_app.settings["learning_studio"] = settings
     web_app.add_handlers(".*$", [
         (url_path_join(base, "courses"), CoursesHandler),
+        (url_path_join(base, "home"), HomeHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/fetch"), FetchHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/submissions"), SubmitHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/hints"), HintsHandler),
