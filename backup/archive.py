@@ -259,6 +259,33 @@ def helper_run(image: str, mounts: list[str], *args: str) -> None:
         raise BackupError(f"the helper container ({image}) failed; its output is above")
 
 
+HOME_LINK_DIR = "/run/learning-studio/homes"  # hub/homes.py's LINK_DIR
+HOME_QUOTA_LABEL = "org.learning-studio.home-quota"
+
+
+def quota_on(value: str | None) -> bool:
+    return (value or "").strip().lower() not in ("", "0", "off", "none")
+
+
+def prepare_homes(a: argparse.Namespace, volumes: list[str]) -> None:
+    """Learners' homes under a quota (STUDIO_HOME_QUOTA; hub/homes.py) are ext4 file
+    systems on loop devices: the hub's own code creates a missing one and attaches one a
+    reboot detached, in a container of the hub's image with the engine's socket and the
+    two host folders at their own paths, as a spawn does."""
+    if not volumes:
+        return
+    say(f"preparing {len(volumes)} learner home(s) with a quota of {a.home_quota}")
+    cmd = ["docker", "run", "--rm", "--network", "none", "--entrypoint", "python3",
+           "-v", "/var/run/docker.sock:/var/run/docker.sock",
+           "-v", f"{a.homes_dir}:{a.homes_dir}", "-v", f"{HOME_LINK_DIR}:{HOME_LINK_DIR}",
+           a.image, "-m", "hub.homes", "prepare", "--homes-dir", a.homes_dir,
+           "--limit", a.home_quota, "--image", a.learner_image, "--prefix", a.prefix, *volumes]
+    p = subprocess.run(cmd, stdout=sys.stderr)
+    if p.returncode != 0:
+        raise BackupError("preparing the learners' homes failed (above); STUDIO_HOMES_DIR "
+                          "must be on a local disk with room, or set STUDIO_HOME_QUOTA=0")
+
+
 def git_commit() -> str | None:
     p = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "HEAD"],
                        capture_output=True, text=True)
@@ -290,6 +317,11 @@ def cmd_backup(a: argparse.Namespace) -> None:
             shutil.copytree(a.postgres_dumps, staging / "postgres")
         inspected = json.loads(docker("volume", "inspect", *volumes.values()))
         by_name = {v["Name"]: v for v in inspected}
+        # a quota home is readable only while its loop device is attached (a reboot
+        # detaches them all until each learner's next spawn): attach them first
+        if quota_on(a.home_quota):
+            prepare_homes(a, [name for key, name in volumes.items() if key.startswith("home-")
+                              and (by_name[name].get("Labels") or {}).get(HOME_QUOTA_LABEL)])
         mounts = [f"{staging}:/out"]
         for key, name in volumes.items():
             ro = "" if key in DATABASE_VOLUMES else ":ro"  # SQLite's read lock writes -shm
@@ -434,13 +466,25 @@ def cmd_restore(a: argparse.Namespace) -> None:
             raise BackupError(f"the volume {name} is in use by container(s) "
                               f"{', '.join(users)}; remove them (docker rm -f ...) and run the "
                               "restore again. No volume was changed")
+    homes = []
     for spec in manifest["volumes"]:
         name = names[spec["key"]]
         if name in existing:
             docker("volume", "rm", name)
+        if spec["key"].startswith("home-"):
+            # a learner's home is made as this installation makes homes, whatever the
+            # backed-up machine did: under its quota (an ext4 file system of its own: the
+            # backup's loop device means nothing here), or a plain volume without one
+            if quota_on(a.home_quota):
+                homes.append(name)
+                continue
+            spec = {**spec, "driver": "local", "options": {},
+                    "labels": {k: v for k, v in (spec.get("labels") or {}).items()
+                               if k != HOME_QUOTA_LABEL}}
         create_volume(spec, name, a.project)
         say(f"volume {name} created ({spec.get('driver') or 'local'}"
             f"{', ' + ', '.join(f'{k}={v}' for k, v in spec['options'].items()) if spec.get('options') else ''})")
+    prepare_homes(a, homes)
     mounts = [f"{archive.parent}:/in:ro"] + [f"{names[k]}:/v/{k}" for k in names]
     helper_run(a.image, mounts, "unpack-volumes", f"/in/{archive.name}", "/v")
     with tarfile.open(archive, "r:") as tar:
@@ -492,6 +536,12 @@ def main(argv: list[str] | None = None) -> int:
     uv = sub.add_parser("unpack-volumes")
     uv.add_argument("archive")
     uv.add_argument("root")
+    for name, sp in sub.choices.items():
+        if name in ("backup", "restore"):
+            # learners' homes as the hub makes them (hub/homes.py)
+            sp.add_argument("--home-quota", default="0", help="STUDIO_HOME_QUOTA")
+            sp.add_argument("--homes-dir", default="/var/lib/learning-studio/homes")
+            sp.add_argument("--learner-image", default="learning-studio/learner:latest")
     a = p.parse_args(argv)
     try:
         if a.command == "backup":

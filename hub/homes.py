@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from pathlib import Path, PurePosixPath
 
@@ -180,3 +181,39 @@ class QuotaHomes:
         """Detach the loop devices of every home under homes_dir (their files stay in
         the images; the next spawn attaches them again)."""
         self._on_host("release", RELEASE, self.homes_dir, self.link_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m hub.homes prepare VOLUME...``: make learners' quota homes ready (create
+    a missing one, attach one after a reboot) the way a spawn does. ``./studio backup`` and
+    ``./studio restore`` run it in a container of the hub's image, with the engine's
+    socket and the two host folders at their own paths."""
+    import argparse
+
+    from .settings import StudioConfigError, parse_home_quota
+
+    p = argparse.ArgumentParser(prog="python -m hub.homes", description=main.__doc__)
+    p.add_argument("command", choices=["prepare"])
+    p.add_argument("volumes", nargs="+", metavar="VOLUME")
+    p.add_argument("--homes-dir", required=True, help="STUDIO_HOMES_DIR (a host path)")
+    p.add_argument("--limit", required=True, help="STUDIO_HOME_QUOTA, such as 1G")
+    p.add_argument("--image", required=True, help="the learner image (runs the helper)")
+    p.add_argument("--prefix", default="studio", help="STUDIO_PREFIX")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        limit = parse_home_quota(a.limit)
+        if not limit:
+            raise StudioConfigError("the home quota is off (STUDIO_HOME_QUOTA=0): plain "
+                                    "volumes need no preparing")
+        homes = QuotaHomes(docker.from_env(), a.homes_dir, a.image, a.prefix)
+        for volume in a.volumes:
+            homes.prepare(volume, limit)
+    except (StudioConfigError, HomeQuotaError) as e:
+        print(f"studio: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,11 +15,13 @@ import os
 import secrets
 import subprocess
 import tarfile
+from pathlib import Path
 
 import pytest
 import requests
-from stack import ROOT, free_port, remove_by_prefix, site_sign_in, wait_for
+from stack import ROOT, free_port, release_homes, remove_by_prefix, site_sign_in, wait_for
 
+LEARNER_IMAGE = os.environ.get("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest")
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1500)]
 PASSWORD = "learn-with-notebooks"
 COURSE = "python-foundations"
@@ -53,6 +55,8 @@ def stack(tmp_path_factory):
         "STUDIO_GRADER_PORT": str(free_port()),
         "STUDIO_GRADER_METRICS_PORT": str(free_port()),
         "STUDIO_IDLE_TIMEOUT": "0",
+        # learners' home images (the home quota is on by default) in this test's folder
+        "STUDIO_HOMES_DIR": str(work / "homes"),
     }
     env.pop("STUDIO_MONITORING", None)
     try:
@@ -70,6 +74,7 @@ def stack(tmp_path_factory):
         import docker
 
         remove_by_prefix(docker.from_env(), env["STUDIO_PREFIX"])
+        release_homes(docker.from_env(), env["STUDIO_HOMES_DIR"], LEARNER_IMAGE)
 
 
 def env_value(env, name: str) -> str:
@@ -205,6 +210,14 @@ def test_restore_after_every_volume_is_gone(stack, installation):
     assert f"{env['STUDIO_PREFIX']}-home-alan" in doomed
     subprocess.run(["docker", "volume", "rm", *doomed], check=True, capture_output=True)
     assert stack_volumes(stack) == []
+    # as on a new machine: the learners' home images (the quota's file systems) are gone too
+    homes = Path(env["STUDIO_HOMES_DIR"])
+    assert list(homes.glob("*-home-alan.img"))
+    import docker
+
+    release_homes(docker.from_env(), str(homes), LEARNER_IMAGE)
+    for img in homes.glob("*.img"):
+        img.unlink()
 
     # the env file is there: a restore replaces it, so it asks first
     refused = studio(env, "restore", str(installation["archive"]), check=False)
@@ -214,6 +227,12 @@ def test_restore_after_every_volume_is_gone(stack, installation):
 
     studio(env, "restore", "--yes", str(installation["archive"]))
     assert set(stack_volumes(stack)) == set(doomed)
+    # alan's home is made again as the hub makes homes: a file system under the quota
+    home = json.loads(subprocess.run(
+        ["docker", "volume", "inspect", f"{env['STUDIO_PREFIX']}-home-alan"],
+        capture_output=True, text=True, check=True).stdout)[0]
+    assert home["Options"]["type"] == "ext4", home
+    assert list(homes.glob("*-home-alan.img"))
     # sign-in on the site still works, and the hub still knows its users and groups
     site_sign_in(stack["public"], "alan", PASSWORD)
     user = hub_user(stack, "alan")
