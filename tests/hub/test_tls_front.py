@@ -148,6 +148,16 @@ def test_internal_ca_with_learner_certificates_on_demand(tmp_path, upstream, con
                         env={**env, "JUPYTERHUB_API_URL": f"http://127.0.0.1:{api_port}/hub/api",
                              "JUPYTERHUB_API_TOKEN": "ask-token"})
     try:
+        # both processes answer before Caddy asks (a loaded machine starts them slowly, and
+        # Caddy refuses the handshake of a name its ask could not approve)
+        def asks_yes():
+            try:
+                return requests.get(f"http://127.0.0.1:{ask_port}/",
+                                    params={"domain": f"lin.{DOMAIN}"}, timeout=5).status_code == 200
+            except requests.RequestException:
+                return False
+
+        wait_for(asks_yes, 60, "the tls-ask service and the stand-in hub", interval=0.2)
         front = run_front(container_name, upstream, "internal", ask_port=ask_port)
         root = tmp_path / "root.crt"
 
