@@ -314,8 +314,12 @@ def test_output_floods_are_cut(hostile):
         # output beyond the budget dropped; or, when the kernel buffers faster than the
         # grader reads, the kernel stopped by its own memory limit, or its buffered prints
         # sent as one message over the maximum size: either way explained
-        assert any("output beyond 2 MB was dropped" in m or "out of memory" in m
-                   or "larger than 16 MB" in m for m in r.messages), (name, r.messages)
+        explained = ["output beyond 2 MB was dropped", "out of memory", "larger than 16 MB"]
+        if hostile["runtime"] == "runsc" and name == "huge_output":
+            # gVisor's kernel kills a process over the sandbox's memory limit itself:
+            # Docker never marks the container OOMKilled, so the grader says the kernel died
+            explained.append("The kernel died")
+        assert any(e in m for e in explained for m in r.messages), (name, r.messages)
         size = len(json.dumps(r.notebooks["problem1"].graded_notebook))
         assert size < 4 * 1024 * 1024
         if name != "huge_output":  # fixed-size messages: cut, and the next notebook runs
