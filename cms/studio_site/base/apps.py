@@ -12,3 +12,4 @@ class BaseConfig(AppConfig):
         from . import page_cache
 
         page_cache.connect_purge_signals()
+        page_cache.connect_user_purge_signals()

@@ -152,6 +152,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Innermost: a signed-in session's own pages, once the user is known (page_cache.py)
+    "studio_site.base.page_cache.SignedInPageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "studio_site.urls"
@@ -264,6 +266,9 @@ else:
 # Seconds a cached anonymous page lives at most (publishing purges it at once anyway).
 LS_PAGE_CACHE_SECONDS = int(os.environ.get("LS_PAGE_CACHE_SECONDS", "300"))
 LS_PAGE_CACHE_ENABLED = env_bool("LS_PAGE_CACHE_ENABLED", True)
+# Seconds a signed-in session's own page lives at most (0: not stored). Changes to what the
+# page shows purge it at once; the limit bounds relative times and counts on a page.
+LS_PAGE_CACHE_SIGNED_IN_SECONDS = int(os.environ.get("LS_PAGE_CACHE_SIGNED_IN_SECONDS", "60"))
 
 WAGTAIL_SITE_NAME = "Learning Studio"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
