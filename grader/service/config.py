@@ -209,3 +209,42 @@ class GraderSettings(Configurable):
     @default("metrics_token")
     def _default_metrics_token(self) -> str:
         return _env("GRADER_METRICS_TOKEN", "")
+
+    # ---- AI (the tutor, AI authoring): the same names as the site (one set for the stack)
+
+    openai_api_key = Unicode(
+        help="""Key of the OpenAI-compatible endpoint the grader's AI features call (env
+        OPENAI_API_KEY, the name the site and the openai client read; the hub passes it).
+        AI is off until this or openai_base_url is set; a local server may need no key.""",
+    ).tag(config=True)
+
+    @default("openai_api_key")
+    def _default_openai_api_key(self) -> str:
+        return _env("OPENAI_API_KEY", "")
+
+    openai_base_url = Unicode(
+        help="""Base URL of an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1
+        for a local model server (env OPENAI_BASE_URL). Empty: OpenAI itself.""",
+    ).tag(config=True)
+
+    @default("openai_base_url")
+    def _default_openai_base_url(self) -> str:
+        return _env("OPENAI_BASE_URL", "")
+
+    openai_model = Unicode(
+        help="Model the grader's AI features ask (env OPENAI_MODEL; default gpt-4o-mini).",
+    ).tag(config=True)
+
+    @default("openai_model")
+    def _default_openai_model(self) -> str:
+        return _env("OPENAI_MODEL", "gpt-4o-mini")
+
+    ai_timeout = Float(
+        help="""Seconds to wait for the AI endpoint: for a whole answer, and between two
+        pieces of a streamed one (env GRADER_AI_TIMEOUT; default 60).""",
+    ).tag(config=True)
+
+    @default("ai_timeout")
+    def _default_ai_timeout(self) -> float:
+        return float(_env("GRADER_AI_TIMEOUT", "60"))
+
