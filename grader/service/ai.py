@@ -208,6 +208,13 @@ class AnswerStream:
         self.usage = Usage()
         self.text = ""
 
+    def spent(self) -> Usage:
+        """The usage so far: the endpoint's, or estimated (a stream stopped early)."""
+        if self.usage.prompt_tokens or self.usage.completion_tokens:
+            return self.usage
+        return Usage(estimate_tokens(_prompt_chars(self.messages)), estimate_tokens(self.text),
+                     True)
+
     def __aiter__(self) -> AsyncIterator[str]:
         return self._pieces()
 

@@ -38,6 +38,12 @@ def _with_429(op: dict) -> dict:
     return op
 
 
+def _with_503(op: dict) -> dict:
+    """A call that needs the AI endpoint (GraderSettings.openai_*)."""
+    op["responses"]["503"] = {"$ref": "#/components/responses/Error"}
+    return op
+
+
 C, A, S = ("course",), ("course", "assignment"), ("submission_id",)
 
 
@@ -163,6 +169,36 @@ def openapi_document(prefix: str) -> dict:
             "/courses/{course}/assignments/{assignment}/hints": {
                 "get": _op("hints of one cell of the student version (?notebook=&cell=)",
                            "course members", params=A)
+            },
+            "/courses/{course}/assignments/{assignment}/tutor": {
+                "get": _op("is the AI tutor on for this assignment: enabled, policy, reason "
+                           "(why not), daily_limit, remaining_today", "course members",
+                           params=A),
+                "post": _with_429(_with_503(_op(
+                    "ask the tutor about one exercise cell (notebook, cell, code, error, "
+                    "test, hints_revealed, question, conversation); the answer streams as "
+                    "Server-Sent Events: start, delta, reset (withdrawn: too close to the "
+                    "solution), done, error", "course members", params=A,
+                    ctype="text/event-stream"))),
+            },
+            "/courses/{course}/assignments/{assignment}/tutor/conversations": {
+                "get": _op("the caller's own tutor conversations about this assignment",
+                           "course members", params=A)
+            },
+            "/courses/{course}/tutor/conversations/{conversation_id}": {
+                "get": _op("one tutor conversation", "its learner, instructors",
+                           params=C + ("conversation_id",))
+            },
+            "/courses/{course}/tutor/usage": {
+                "get": _op("tutor requests, tokens, estimated cost, budget, and what was asked "
+                           "per exercise (?days=30)", "instructors", params=C)
+            },
+            "/courses/{course}/tutor/policy": {
+                "get": _op("the tutor's policy: the course's default and each assignment's",
+                           "course members", params=C),
+                "put": _op('set {"policy": "off"|"hints"|"explain"|"open"|null, '
+                           '"assignment": <name>|null (the course default)}', "instructors",
+                           params=C),
             },
             "/courses/{course}/assignments/{assignment}/release": {
                 "get": _op("fetch the student version (files base64)", "course members",
