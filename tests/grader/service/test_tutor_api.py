@@ -159,6 +159,9 @@ def test_a_leaking_answer_is_withdrawn_and_written_again(hub, people, ai, leak):
     assert "write no code" not in ai.requests[-2]["body"]["messages"][0]["content"]
     conv = people["cat"].get(url(hub, what="assignments/ps1/tutor/conversations")).json()[0]
     assert conv["messages"][-1]["content"] == HARMLESS
+    log = (hub.root / "hub.log").read_text()
+    assert re.search(r"too close to the solution \((line|similarity): .*; regenerating"
+                     r".*user=cat course=tut assignment=ps1", log)
 
 
 def test_an_answer_that_leaks_twice_is_withheld(hub, people, ai):
