@@ -463,14 +463,18 @@ class Tutor(GradebookPart):
             out["user"] = conv.username
         return out
 
-    def conversations(self, person: Person, slug: str, assignment_slug: str) -> list[dict]:
-        """The caller's own conversations about one assignment, newest first."""
+    def conversations(self, person: Person, slug: str, assignment_slug: str,
+                      user: str | None = None) -> list[dict]:
+        """The caller's own conversations about one assignment, newest first; an
+        instructor may ask for a learner's (user)."""
         with self.sessions() as s:
             course = self.permissions.require(s, person, slug, "member")
+            if user and user != person.name:
+                self.permissions.require(s, person, slug, "instructor")
             rows = s.scalars(select(TutorConversation).where(
                 TutorConversation.course_id == course.id,
                 TutorConversation.assignment == assignment_slug,
-                TutorConversation.username == person.name)
+                TutorConversation.username == (user or person.name))
                 .order_by(TutorConversation.id.desc()))
             return [self._conversation_json(c) for c in rows]
 
@@ -509,7 +513,8 @@ class Tutor(GradebookPart):
             item["withheld"] += r.outcome == "withheld"
             if r.question:
                 item["questions"].append({"user": r.username, "question": r.question,
-                                          "created": iso(r.created_at), "outcome": r.outcome})
+                                          "created": iso(r.created_at), "outcome": r.outcome,
+                                          "conversation": r.conversation_id})
         exercises = []
         for item in sorted(by.values(), key=lambda i: -i["requests"]):
             item["learners"] = len(item["learners"])

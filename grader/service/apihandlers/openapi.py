@@ -27,10 +27,10 @@ def _op(summary: str, who: str, *, body: str | None = None, ok: str = "200", par
     return op
 
 
-def _with_429(op: dict) -> dict:
-    """A call limited per learner (GraderSettings.submission_rate)."""
+def _with_429(op: dict, why: str = "submitted too often") -> dict:
+    """A call limited per learner (GraderSettings.submission_rate, the tutor's limits)."""
     op["responses"]["429"] = {
-        "description": "TooManyRequests: submitted too often; try again after Retry-After",
+        "description": f"TooManyRequests: {why}; try again after Retry-After",
         "headers": {"Retry-After": {"description": "seconds to wait",
                                     "schema": {"type": "integer"}}},
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -179,11 +179,13 @@ def openapi_document(prefix: str) -> dict:
                     "test, hints_revealed, question, conversation); the answer streams as "
                     "Server-Sent Events: start, delta, reset (withdrawn: too close to the "
                     "solution), done, error", "course members", params=A,
-                    ctype="text/event-stream"))),
+                    ctype="text/event-stream")),
+                    "asked too often, or the course's budget is spent"),
             },
             "/courses/{course}/assignments/{assignment}/tutor/conversations": {
-                "get": _op("the caller's own tutor conversations about this assignment",
-                           "course members", params=A)
+                "get": _op("the caller's own tutor conversations about this assignment "
+                           "(?user=: an instructor reads a learner's)", "course members",
+                           params=A)
             },
             "/courses/{course}/tutor/conversations/{conversation_id}": {
                 "get": _op("one tutor conversation", "its learner, instructors",

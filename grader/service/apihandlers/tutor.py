@@ -174,9 +174,10 @@ class Answering:
 
 class TutorConversationsHandler(TutorAPIHandler):
     async def get(self, course, assignment):
-        """The caller's own conversations about this assignment."""
+        """The caller's own conversations about this assignment (?user=<learner>: an
+        instructor reads a learner's)."""
         self.write_json(await self.run(self.gradebook.tutor.conversations, self.person, course,
-                                       assignment))
+                                       assignment, self.get_query_argument("user", None)))
 
 
 class TutorConversationHandler(TutorAPIHandler):

@@ -5,6 +5,7 @@ limits and budgets, usage, permissions, and the tutor with no AI configured."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from fake_ai import FakeOpenAIServer
@@ -132,6 +133,10 @@ def test_follow_up_sends_the_conversation_and_both_read_it(hub, people, ai):
     r = people["ann"].post(url(hub), json=body(conversation=conversation))
     assert r.status_code == 404
     assert people["eve"].get(one).status_code == 404
+    # an instructor lists a learner's; a learner cannot list another's
+    theirs = url(hub, what="assignments/ps1/tutor/conversations") + "?user=bob"
+    assert [c["id"] for c in people["prof"].get(theirs).json()] == [conversation]
+    assert people["ann"].get(theirs).status_code == 403
     assert conversation not in [c["id"] for c in people["ann"].get(
         url(hub, what="assignments/ps1/tutor/conversations")).json()]
 
@@ -271,6 +276,25 @@ def test_usage_for_instructors_only(hub, people, ai):
         and q["question"].startswith("what is wrong")).items()
     r = people["prof"].get(url(hub, what="tutor/usage") + "?days=zero")
     assert r.status_code == 400
+
+
+def test_a_learner_who_goes_away_stops_the_answer(hub, people, ai):
+    """Closing the panel mid-answer: the grader stops asking the model and records it."""
+    ai.reply = "".join(f"Line {i} of a long answer about ranges.\n" for i in range(60))
+    ai.chunk_delay = 0.02
+    with people["cal"].post(url(hub), json=body(question="going away"), stream=True,
+                            timeout=30) as r:
+        lines = r.iter_lines(decode_unicode=True)
+        assert any(line.startswith("event: delta") for line in lines)
+    # the request is recorded as cancelled, with what it used until then
+    for _ in range(50):
+        usage = people["prof"].get(url(hub, what="tutor/usage")).json()
+        asked = [q for e in usage["by_exercise"] for q in e["questions"]
+                 if q["question"] == "going away"]
+        if asked and asked[0]["outcome"] != "started":
+            break
+        time.sleep(0.2)
+    assert asked[0]["outcome"] == "cancelled"
 
 
 def test_not_enrolled_is_not_found(hub, people):
