@@ -46,6 +46,21 @@ def check_learner_image(client: docker.DockerClient, image: str) -> None:
         raise StudioConfigError(missing_image_message(image)) from e
 
 
+AI_NAMES = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL")
+
+
+def ai_environment(environ: dict | None = None) -> dict[str, str]:
+    """The AI settings the grader gets from the hub's environment: OPENAI_* (the
+    deprecated STUDIO_AI_* names of older installs still count when the new one is unset)."""
+    environ = os.environ if environ is None else environ
+    found = {}
+    for name in AI_NAMES:
+        value = environ.get(name) or environ.get("STUDIO_AI_" + name.removeprefix("OPENAI_"))
+        if value:
+            found[name] = value
+    return found
+
+
 def grader_service(s: StudioSettings, url: str) -> dict:
     """The grader as a hub-managed service: the hub starts it, gives it its token and
     routes /services/grader/ to it."""
@@ -88,6 +103,9 @@ def grader_service(s: StudioSettings, url: str) -> dict:
             "GRADER_LOG_FORMAT": s.log_format,
             # the grader runs the files of <config.d>/grader/ after its own settings
             CONFIG_D_ENV: s.config_d,
+            # the tutor and AI authoring: the stack's one set of AI names (environment
+            # only, never the command line: the key must not show in `ps`)
+            **ai_environment(),
         },
         "oauth_no_confirm": True,
     }

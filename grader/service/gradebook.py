@@ -10,7 +10,8 @@ go through one Gradebook, so the rules cannot differ between them:
 - ``results``: grades stored by the worker, manual grades, feedback, grade events;
 - ``reports``: CSV export, statistics, the queue's state;
 - ``lessons``: lesson notebooks of a course;
-- ``storage``: blob usage per course, and removing blobs nothing refers to.
+- ``storage``: blob usage per course, and removing blobs nothing refers to;
+- ``tutor``: the AI tutor's policies, limits, conversations and usage.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from grader.service.reports import Reports
 from grader.service.results import Results
 from grader.service.storage import Storage
 from grader.service.submissions import Submissions
+from grader.service.tutor import Tutor
 
 
 class Gradebook:
@@ -53,6 +55,7 @@ class Gradebook:
         self.reports = Reports(self)
         self.lessons = Lessons(self)
         self.storage = Storage(self)
+        self.tutor = Tutor(self)
 
 
 def open_gradebook(settings: GraderSettings, upgrade: bool = False) -> Gradebook:

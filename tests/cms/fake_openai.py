@@ -7,11 +7,21 @@ It answers POST /v1/chat/completions. Tests set `mode` and `reply`:
 - "malformed": HTTP 200 with a body that is not JSON;
 - "empty": a completion with no choices.
 Every request body is kept in `requests` so tests can check what was sent.
+
+Streaming (`"stream": true`, as the grader's tutor asks): the reply is sent as Server-Sent
+Events of `chat.completion.chunk` objects, one word (with its following space) a chunk,
+`chunk_delay` seconds apart, then a usage chunk (no choices) if
+`stream_options.include_usage` was set, then `data: [DONE]`.
+
+`replies` scripts a sequence: each request takes the next one (first reply leaks the
+solution, the second does not, ...); when the list is empty, `reply` is used again.
+`reply_for(request_body)`, when set, picks the reply instead (a callable).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +33,10 @@ class FakeOpenAIServer:
         self.reply: str | dict = "ok"
         self.delay = 5.0
         self.requests: list[dict] = []
+        self.replies: list[str | dict] = []
+        self.reply_for = None
+        self.chunk_delay = 0.0
+        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,9 +69,12 @@ class FakeOpenAIServer:
                 if server.mode == "malformed":
                     self._send(200, b"{this is not json")
                     return
-                content = server.reply
+                content = server.next_reply(payload)
                 if isinstance(content, dict):
                     content = json.dumps(content)
+                if payload.get("stream"):
+                    self._stream(payload, content)
+                    return
                 body = {
                     "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
                     "model": payload.get("model", "test-model"),
@@ -69,11 +86,52 @@ class FakeOpenAIServer:
                 }
                 self._send(200, json.dumps(body).encode())
 
+            def _stream(self, payload: dict, content: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                base = {"id": "chatcmpl-test", "object": "chat.completion.chunk",
+                        "created": int(time.time()), "model": payload.get("model", "test-model")}
+                pieces = [] if server.mode == "empty" else re.findall(r"\S+\s*|\s+", content)
+                try:
+                    self._event({**base, "choices": [{"index": 0, "finish_reason": None,
+                                                       "delta": {"role": "assistant", "content": ""}}]})
+                    for piece in pieces:
+                        if server.chunk_delay:
+                            time.sleep(server.chunk_delay)
+                        self._event({**base, "choices": [{"index": 0, "finish_reason": None,
+                                                           "delta": {"content": piece}}]})
+                    self._event({**base, "choices": [{"index": 0, "finish_reason": "stop",
+                                                       "delta": {}}]})
+                    if (payload.get("stream_options") or {}).get("include_usage"):
+                        prompt = sum(len(str(m.get("content") or ""))
+                                     for m in payload.get("messages", []))
+                        self._event({**base, "choices": [], "usage": {
+                            "prompt_tokens": prompt // 4 + 1, "completion_tokens": len(pieces),
+                            "total_tokens": prompt // 4 + 1 + len(pieces)}})
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client went away mid-stream
+
+            def _event(self, data: dict) -> None:
+                self.wfile.write(b"data: " + json.dumps(data).encode() + b"\n\n")
+                self.wfile.flush()
+
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def next_reply(self, payload: dict) -> str | dict:
+        if self.reply_for is not None:
+            return self.reply_for(payload)
+        with self._lock:
+            if self.replies:
+                return self.replies.pop(0)
+        return self.reply
 
     def __enter__(self) -> FakeOpenAIServer:
         self.thread.start()
