@@ -124,3 +124,24 @@ def test_off_when_its_lifetime_is_zero() -> None:
     alan = signed_in("alan")
     assert "X-Studio-Cache" not in alan.get(COURSE_URL)
     assert "X-Studio-Cache" not in alan.get(COURSE_URL)
+
+
+def test_the_progress_dashboard_is_kept_for_its_owner_and_a_new_grade_shows(users) -> None:
+    from django.utils import timezone
+    from studio_site.progress.models import GradeEvent
+
+    alan = signed_in("alan")
+    alan.get("/progress/")
+    page = alan.get("/progress/")
+    assert page["X-Studio-Cache"] == "hit-session"
+    assert "no-store" in page["Cache-Control"]  # browsers and proxies still keep nothing
+    # a grade arrives (the grader's webhook records a row naming him)
+    GradeEvent.objects.create(submission_id="cache-test-1", user=users["alan"],
+                              course_id="intro-python", assignment_id="a1", score=3.0,
+                              max_score=10.0, graded_at=timezone.now())
+    fresh = alan.get("/progress/")
+    assert fresh["X-Studio-Cache"] == "miss-session" and fresh.content != page.content
+    # an instructor's course view shows other people's rows: never kept
+    ada = signed_in("ada")
+    ada.get("/progress/course/intro-python/")
+    assert "X-Studio-Cache" not in ada.get("/progress/course/intro-python/")

@@ -21,7 +21,8 @@ from a second cache, `SignedInPageCacheMiddleware`, which runs after authenticat
   comment, the account itself) bumps that person's own generation when it is saved or
   deleted, and so does every POST (or other unsafe method) a person makes, which covers
   queryset updates that send no signal; content changes bump the shared generation;
-- a page that shows a flash message, sets a cookie or says no-store is not stored; stored
+- a page that shows a flash message, sets a cookie or says no-store (unless its view is
+  marked `session_cacheable`: only the person's own rows on it) is not stored; stored
   pages live LS_PAGE_CACHE_SIGNED_IN_SECONDS at most (60 s: times and counts on a page).
 """
 
@@ -40,6 +41,10 @@ USER_GENERATION_KEY = "studio:pagecache:user:{}"
 SKIP_PREFIXES = ("/admin/", "/django-admin/", "/accounts/", "/o/", "/api/", "/progress/",
                  "/ai/", "/documents/", "/static/", "/media/")
 _STORED_HEADERS = ("Content-Type", "Content-Language", "Link")
+# A signed-in session's own pages: the learner's progress dashboard is theirs (its rows name
+# them), but an instructor's course view shows other people's rows: never stored.
+SIGNED_IN_SKIP_PREFIXES = tuple(p for p in SKIP_PREFIXES if p != "/progress/") + (
+    "/progress/course/", "/progress/events/")
 
 
 def purge_page_cache(**_kwargs) -> None:
@@ -110,6 +115,21 @@ class AnonymousPageCacheMiddleware:
         return response
 
 
+def session_cacheable(view):
+    """Mark a view whose response says no-store (for browsers and proxies) as one this
+    server may still keep for the same session: everything it shows is the person's own
+    rows, whose changes drop their pages (the progress dashboard)."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.session_cacheable = True
+        return response
+
+    return wrapped
+
+
 class SignedInPageCacheMiddleware:
     """Each signed-in session's own pages, stored for a short while (rules at the top)."""
 
@@ -121,7 +141,7 @@ class SignedInPageCacheMiddleware:
         if (not settings.LS_PAGE_CACHE_ENABLED or not settings.LS_PAGE_CACHE_SIGNED_IN_SECONDS
                 or request.method not in ("GET", "HEAD")
                 or "HTTP_AUTHORIZATION" in request.META
-                or request.path.startswith(SKIP_PREFIXES)):
+                or request.path.startswith(SIGNED_IN_SKIP_PREFIXES)):
             return None
         user = getattr(request, "user", None)
         session = getattr(request, "session", None)
@@ -168,7 +188,8 @@ class SignedInPageCacheMiddleware:
         response = self.get_response(request)
         if (request.method == "GET" and response.status_code == 200 and not response.streaming
                 and not response.cookies
-                and "no-store" not in response.get("Cache-Control", "").lower()
+                and ("no-store" not in response.get("Cache-Control", "").lower()
+                     or getattr(response, "session_cacheable", False))
                 and "_messages" not in request.session):
             headers = [(h, response[h]) for h in _STORED_HEADERS + ("Cache-Control",)
                        if response.has_header(h)]

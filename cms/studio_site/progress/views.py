@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from studio_contracts.events import InvalidGradeEvent, validate_grade_event
-from studio_site.base.page_cache import purge_page_cache
+from studio_site.base.page_cache import purge_page_cache, session_cacheable
 from studio_site.base.signing import BadSignature, verify_signed_request
 from studio_site.catalogue.models import CoursePage, Enrolment
 from studio_site.catalogue.roles import is_instructor_of
@@ -114,6 +114,7 @@ def grade_event(request: HttpRequest) -> JsonResponse:
     )
 
 
+@session_cacheable  # only her own rows: kept for her session, dropped when they change
 @never_cache
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
