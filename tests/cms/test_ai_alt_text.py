@@ -57,7 +57,7 @@ def png(width: int = 2000, height: int = 1200) -> bytes:
 def upload(client: Client, name: str = "chart.png", data: bytes | None = None) -> dict:
     """The admin's multiple uploader, as its script posts one file. The suggestion is asked for
     once the image is committed: these tests run inside a transaction, so its commit callbacks
-    run when the request is done (the transactional test below sees the real order)."""
+    run when the request is done (test_ai_site_browser.py sees the real order)."""
     from django.test import TestCase
 
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -118,24 +118,6 @@ def test_upload_sends_a_downscaled_data_url_and_stores_a_pending_suggestion(
     suggestion = image.alt_text_suggestions.get()
     assert (suggestion.status, suggestion.text) == (AltTextSuggestion.PENDING, SUGGESTED)
     assert suggestion.model_name == "vision-test" and suggestion.requested_by.username == "edith"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_uploaders_form_shows_the_suggestion(fake_ai) -> None:
-    """Outside a test transaction, as in the site: the image is committed, the suggestion made,
-    then the uploader's edit form for the image is rendered with it."""
-    from django.core.management import call_command
-
-    call_command("seed_demo", password=DEMO_PASSWORD, verbosity=0)  # the DB may be flushed
-    fake_ai.reply = SUGGESTED
-    response = logged_in("edith").post(
-        UPLOAD, {"files[]": SimpleUploadedFile("chart.png", png(), content_type="image/png")},
-        HTTP_X_REQUESTED_WITH="XMLHttpRequest")
-    form = unescape(response.json()["form"])
-    assert SUGGESTED in form and "Use this suggestion" in form
-    assert re.search(r'<input[^>]*name="image-\d+-description"', form)
-    assert f'value="{SUGGESTED}"' not in form  # offered, not filled in
-    assert get_image_model().objects.get().description == ""
 
 
 def test_vision_model_defaults_to_openai_model(editor: Client, fake_ai, settings) -> None:

@@ -5,7 +5,8 @@ An editor opens an image while AI is off (the button says so and why), then with
 alt text (the site's real `openai` client sends the image to tests/cms/fake_openai.py), sees
 progress, then the suggestion beside the still-empty alt text field; a failing endpoint's
 message leaves the suggestion in place; "Use this suggestion" fills the field and saving makes
-it the alt text. In a tutorial the editor adds a heading, asks for a code example for the
+it the alt text. The multiple uploader shows the suggestion made at upload in the new image's
+form, and Update saves it once used. In a tutorial the editor adds a heading, asks for a code example for the
 paragraph under it, sees a broken example refused, gets a runnable one inserted as a code block
 below the paragraph, and saves a draft: the live tutorial stays as it was. Screenshots go to
 test-artifacts/cms/.
@@ -33,6 +34,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ALT = "A line chart of weekly test scores rising from 40 to 90."
+UPLOADED_ALT = "A blue square with a yellow stripe."
 SECTION = "Adding up a list"
 EXAMPLE = ("# Add up the numbers of a list\n"
            "numbers = [3, 1, 4]\ntotal = 0\nfor n in numbers:\n    total += n\nprint(total)")
@@ -83,6 +85,7 @@ def test_alt_text_and_code_examples(site) -> None:
             try:
                 log_in(page, site["url"])
                 alt_text(page, site, js_errors)
+                uploader(page, site, js_errors)
                 code_example(page, site, js_errors)
             except Exception:
                 shot(page, "failed")
@@ -98,6 +101,9 @@ def test_alt_text_and_code_examples(site) -> None:
     # The alt text is what the editor saved, and the suggestion is marked used.
     assert get_image_model().objects.get(pk=site["image"]).description == ALT
     assert AltTextSuggestion.objects.get(text=ALT).status == AltTextSuggestion.USED
+    uploaded = get_image_model().objects.get(title="square")
+    assert uploaded.description == UPLOADED_ALT
+    assert uploaded.alt_text_suggestions.get().status == AltTextSuggestion.USED
     vision = [r for r in site["ai"].requests if r["body"]["model"] == "vision-test"]
     part = [p for p in vision[0]["body"]["messages"][1]["content"] if p["type"] == "image_url"]
     jpeg = base64.b64decode(part[0]["image_url"]["url"].split(",", 1)[1])
@@ -189,6 +195,31 @@ def alt_text(page, site: dict, js_errors: list[str]) -> None:
     page.locator(".messages").get_by_text("updated").wait_for()
     shot(page, "3-alt-text-saved")
     ai.mode = "ok"
+
+
+def uploader(page, site: dict, js_errors: list[str]) -> None:
+    """The multiple uploader: the suggestion made at upload is in the form it shows for the
+    new image; using it and pressing Update saves it as the alt text."""
+    url, ai = site["url"], site["ai"]
+    ai.reply, ai.mode = UPLOADED_ALT, "ok"
+    picture = PILImage.new("RGB", (300, 300), (20, 60, 200))
+    picture.paste((250, 220, 0), (0, 120, 300, 180))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    page.goto(f"{url}/admin/images/multiple/add/")
+    page.locator("#fileupload").wait_for(state="attached")
+    page.set_input_files("#fileupload", files=[
+        {"name": "square.png", "mimeType": "image/png", "buffer": buffer.getvalue()}])
+    item = page.locator("#upload-list li").first
+    item.locator("[data-ls-alt-text-value]").get_by_text(UPLOADED_ALT).wait_for()
+    description = item.locator("input[name$='-description']")
+    assert description.input_value() == ""
+    shot(page, "3a-uploaded-with-suggestion")
+    item.get_by_role("button", name="Use this suggestion").click()
+    assert description.input_value() == UPLOADED_ALT
+    item.get_by_role("button", name="Update").click()
+    page.locator(".messages").get_by_text("Image updated").wait_for()
+    shot(page, "3b-uploaded-alt-text-saved")
 
 
 def code_example(page, site: dict, js_errors: list[str]) -> None:
