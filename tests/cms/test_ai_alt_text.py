@@ -338,3 +338,12 @@ def test_openai_vision_model_is_read_from_the_environment(tmp_path) -> None:
     assert p.returncode == 0, p.stderr[-3000:]
     assert p.stdout.strip().splitlines()[-1] == "('A red rectangle.', 'sees')"
     assert [r["body"]["model"] for r in server.requests] == ["sees"]
+
+
+def test_a_hostile_answer_is_shown_as_text(editor: Client, fake_ai, settings) -> None:
+    image_id = make_image(editor, settings)
+    fake_ai.reply = '<img src=x onerror="alert(1)"> A cat'
+    assert suggest(editor, image_id).status_code == 200
+    html = editor.get(f"/admin/images/{image_id}/").content.decode()
+    assert '<img src=x onerror="alert(1)">' not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; A cat" in html
