@@ -347,3 +347,29 @@ def test_a_hostile_answer_is_shown_as_text(editor: Client, fake_ai, settings) ->
     html = editor.get(f"/admin/images/{image_id}/").content.decode()
     assert '<img src=x onerror="alert(1)">' not in html
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; A cat" in html
+
+
+def test_the_add_image_form_says_what_happens_at_upload(editor: Client, fake_ai, settings) -> None:
+    html = unescape(editor.get("/admin/images/add/").content.decode())
+    assert "Once the image is uploaded, the AI suggests alt text" in html
+    settings.AI_ALT_TEXT_ON_UPLOAD = False
+    html = unescape(editor.get("/admin/images/add/").content.decode())
+    assert "Once the image is uploaded" not in html
+    assert not fake_ai.requests
+
+
+def test_the_single_image_form_upload_also_asks(editor: Client, fake_ai) -> None:
+    from django.test import TestCase
+    from wagtail.models import Collection
+
+    fake_ai.reply = SUGGESTED
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = editor.post("/admin/images/add/", {
+            "title": "Scores", "collection": Collection.get_first_root_node().pk,
+            "file": SimpleUploadedFile("scores.png", png(400, 300), content_type="image/png"),
+        })
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    image = get_image_model().objects.get(title="Scores")
+    assert image.description == ""
+    assert image.alt_text_suggestions.get().text == SUGGESTED
+    assert image_part(fake_ai.requests[0]).startswith("data:image/jpeg;base64,")
