@@ -74,7 +74,8 @@ def test_editor_config_when_on(editor: Client, fake_ai) -> None:
     html = editor.get(f"/admin/pages/{tutorial.pk}/edit/").content.decode()
     config = editor_config(html)
     assert config["on"] is True
-    assert config["urls"] == {"draft": DRAFT, "improve": IMPROVE, "summarise": SUMMARISE}
+    assert config["urls"] == {"draft": DRAFT, "improve": IMPROVE, "summarise": SUMMARISE,
+                              "codeExample": "/admin/ai/editor/code-example/"}
     assert "data-ls-ai-summarise-button" in html and "Summarise this tutorial" in html
     post = editor.get(f"/admin/pages/{post_1().pk}/edit/").content.decode()
     assert "data-ls-ai-summarise-button" not in post  # summaries are a tutorial's

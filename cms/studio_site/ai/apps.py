@@ -14,3 +14,11 @@ class AIConfig(AppConfig):
         # (LS_AI_*) sees in the log what to rename; the values still work meanwhile.
         for message in getattr(settings, "DEPRECATED_ENV", []):
             logging.getLogger("studio_site.ai").warning(message)
+        # An image an editor uploads gets an alt text suggestion to review (alt_text.py).
+        from django.db.models.signals import post_save
+        from wagtail.images import get_image_model
+
+        from .alt_text import on_image_saved
+
+        post_save.connect(on_image_saved, sender=get_image_model(),
+                          dispatch_uid="studio_site.ai.alt_text")

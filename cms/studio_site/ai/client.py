@@ -1,8 +1,8 @@
 """Talking to an OpenAI-compatible endpoint through the real `openai` client.
 
 Settings: OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL (the older LS_AI_* names are
-deprecated aliases) and LS_AI_TIMEOUT. With neither a key nor a base URL the features are
-off and say so.
+deprecated aliases), OPENAI_VISION_MODEL (for images; default OPENAI_MODEL) and LS_AI_TIMEOUT.
+With neither a key nor a base URL the features are off and say so.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.conf import settings
 from studio_site.base.ai_editor import HOW_TO_TURN_ON, ai_enabled
 
 __all__ = ["HOW_TO_TURN_ON", "AIDraftingError", "AIOff", "ai_enabled", "complete",
-           "complete_json"]
+           "complete_json", "vision_model"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,11 @@ class AIDraftingError(Exception):
     """The endpoint failed, was too slow or answered something unusable; nothing was changed."""
 
 
+def vision_model() -> str:
+    """The model asked about images: OPENAI_VISION_MODEL, else OPENAI_MODEL."""
+    return settings.AI_VISION_MODEL or settings.AI_MODEL
+
+
 def _client() -> openai.OpenAI:
     if not ai_enabled():
         raise AIOff()
@@ -44,15 +49,20 @@ def _client() -> openai.OpenAI:
     )
 
 
-def complete(system: str, prompt: str, *, want_json: bool = False, context: str = "") -> str:
-    """One chat completion; returns the text of the first choice."""
+def complete(system: str, prompt: str | list[dict], *, want_json: bool = False,
+             context: str = "", model: str = "", max_tokens: int | None = None) -> str:
+    """One chat completion; returns the text of the first choice. `prompt` is the user's
+    message: text, or a list of content parts (text and image_url parts for a vision model).
+    `model` overrides OPENAI_MODEL."""
     client = _client()
     kwargs = {}
     if want_json:
         kwargs["response_format"] = {"type": "json_object"}
+    if max_tokens:
+        kwargs["max_tokens"] = max_tokens
     try:
         response = client.chat.completions.create(
-            model=settings.AI_MODEL,
+            model=model or settings.AI_MODEL,
             messages=[{"role": "system", "content": system}, {"role": "user", "content": prompt}],
             temperature=0.4,
             **kwargs,

@@ -1,9 +1,10 @@
 """JSON endpoints behind the AI controls inside the Wagtail page editor.
 
-The editor's rich-text fields ("Draft with AI", "Improve selection") and the tutorial's
-"Summarise this tutorial" button post JSON here (with the admin's CSRF token). The result goes
-back into the editor as unsaved content: nothing is stored here, so it is kept only when the
-editor saves a draft and is live only when a person publishes.
+The editor's rich-text fields ("Draft with AI", "Improve selection", and on tutorials
+"Suggest a code example") and the tutorial's "Summarise this tutorial" button post JSON here
+(with the admin's CSRF token). The result goes back into the editor as unsaved content:
+nothing is stored here, so it is kept only when the editor saves a draft and is live only when
+a person publishes.
 
 Errors are JSON {"error": "..."} with a message the editor can act on; the editor shows it in
 place and keeps working.
@@ -22,7 +23,7 @@ from wagtail.models import Page
 
 from studio_site.base.blocks import ArticleStreamBlock
 
-from . import drafting
+from . import code_examples, drafting
 from .client import HOW_TO_TURN_ON, AIDraftingError, AIOff, ai_enabled
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def editor_config() -> dict:
             "draft": reverse("ai:editor_draft"),
             "improve": reverse("ai:editor_improve"),
             "summarise": reverse("ai:editor_summarise"),
+            "codeExample": reverse("ai:editor_code_example"),
         },
     }
 
@@ -184,5 +186,26 @@ def summarise(request: HttpRequest) -> JsonResponse:
         summary = drafting.summarise_text(text, request.user, context=context)
         log.info("AI summarised a tutorial user=%s %s", request.user, context)
         return {"summary": summary}
+
+    return _answer(request, work)
+
+
+@require_POST
+def code_example(request: HttpRequest) -> JsonResponse:
+    """{topic, section?, title?, page_id|parent_id} -> {code, language}: a runnable Python
+    example (checked to parse) for the editor to insert as a code block after the section."""
+
+    def work(data: dict) -> dict:
+        _, context = _page_in_hand(request, data)
+        topic = _text(data, "topic", MAX_SELECTION,
+                      required="Write or select the text the example is for, then press "
+                               "Suggest a code example.")
+        section = _text(data, "section", 255)
+        title = _text(data, "title", 255)
+        code = code_examples.draft_code_example(topic, request.user, page_title=title,
+                                                section=section, context=context)
+        log.info("AI drafted a code example user=%s %s lines=%d", request.user, context,
+                 code.count("\n"))
+        return {"code": code, "language": "python"}
 
     return _answer(request, work)

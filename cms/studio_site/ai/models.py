@@ -1,9 +1,11 @@
-"""AI-drafted exercises waiting for an instructor's review."""
+"""What the AI drafted that waits for a person: exercises for an instructor, alt text for
+an editor."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from wagtail.images import get_image_model_string
 
 
 class ExerciseDraft(models.Model):
@@ -25,3 +27,33 @@ class ExerciseDraft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (draft)"
+
+
+class AltTextSuggestion(models.Model):
+    """Alt text a vision model proposed for one image, for an editor to review. Never the
+    image's alt text by itself: an editor puts it into the image's description field (and
+    saves), edits it, or dismisses it. A failed attempt at upload is kept with its reason,
+    so the image's edit view can say why there is no suggestion."""
+
+    PENDING, USED, DISMISSED, REPLACED, FAILED = (
+        "pending", "used", "dismissed", "replaced", "failed")
+    STATUSES = [(PENDING, "waiting for review"), (USED, "used by an editor"),
+                (DISMISSED, "dismissed"), (REPLACED, "replaced by a newer suggestion"),
+                (FAILED, "failed")]
+
+    image = models.ForeignKey(get_image_model_string(), on_delete=models.CASCADE,
+                              related_name="alt_text_suggestions")
+    text = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=500, blank=True,
+                             help_text="Why no suggestion was made (status failed).")
+    status = models.CharField(max_length=20, choices=STATUSES, default=PENDING)
+    model_name = models.CharField("AI model", max_length=200, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"alt text for image {self.image_id} ({self.status})"

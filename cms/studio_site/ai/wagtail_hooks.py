@@ -29,3 +29,15 @@ def ai_editor_config():
         json_script(editor_config(), "ls-ai-config"), static("ai/draftail-ai.css"),
         static("ai/ai-request.js"), static("ai/editor-summarise.js"),
     )
+
+
+@hooks.register("insert_global_admin_js")
+def alt_text_script():
+    """The image form's alt text box (image_forms.py): on every admin page, since the multiple
+    uploader adds image forms to its page after each upload."""
+    return format_html('<script src="{}" defer></script>', static("ai/image-alt-text.js"))
+
+
+@hooks.register("insert_global_admin_css")
+def alt_text_styles():
+    return format_html('<link rel="stylesheet" href="{}">', static("ai/image-alt-text.css"))

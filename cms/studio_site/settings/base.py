@@ -234,6 +234,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 5 * 1024 * 1024
 WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000  # decompression bombs
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
+# Wagtail's image form, with the AI alt text suggestion beside the description (alt text).
+WAGTAILIMAGES_IMAGE_FORM_BASE = "studio_site.ai.image_forms.ImageForm"
 WAGTAILDOCS_EXTENSIONS = ["ipynb", "pdf", "txt", "csv", "zip"]
 LS_DOCUMENT_MAX_UPLOAD_SIZE = 5 * 1024 * 1024
 LS_NOTEBOOK_MAX_UPLOAD_SIZE = 2 * 1024 * 1024
@@ -374,6 +376,12 @@ AI_MODEL = env_standard("OPENAI_MODEL", "LS_AI_MODEL", "STUDIO_AI_MODEL", defaul
 # Keep it well under the gunicorn worker timeout (60 s in the image) so a slow endpoint
 # ends in a clear message, not a killed worker.
 AI_TIMEOUT_SECONDS = float(os.environ.get("LS_AI_TIMEOUT", "20"))
+# The model that reads images (alt text suggestions); empty: AI_MODEL, which must then
+# accept images.
+AI_VISION_MODEL = os.environ.get("OPENAI_VISION_MODEL", "")
+# Ask for alt text as soon as an editor uploads an image (one vision call per upload, the
+# upload waits for it). False: only when an editor presses "Suggest alt text".
+AI_ALT_TEXT_ON_UPLOAD = True
 
 # Bearer token that may read GET /metrics (Prometheus); empty: /metrics is off (404).
 METRICS_TOKEN = os.environ.get("LS_METRICS_TOKEN", "")

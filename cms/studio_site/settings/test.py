@@ -28,6 +28,7 @@ GRADE_EVENT_SECRET = "test-grade-secret"
 # AI off whatever the shell has (OPENAI_API_KEY is often set): tests turn it on themselves.
 AI_API_KEY = AI_BASE_URL = ""
 AI_MODEL = "gpt-4o-mini"
+AI_VISION_MODEL = ""
 SITE_URL = "http://testserver"
 HUB_URL = "http://hub.test"
 OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "http://testserver/o"}  # noqa: F405

@@ -4,6 +4,8 @@
 // shown under the text of each rich-text field that lists the "ai" feature:
 // - Draft with AI: the editor types what to write; the answer is inserted at the cursor.
 // - Improve selection: the selected text is replaced by the AI's clearer version.
+// - Suggest a code example (tutorials): a runnable Python example for the selected text (or
+//   the whole block) is inserted as a code block after this text block, in the StreamField.
 // The answer arrives as Draft.js content converted on the server by Wagtail's own converter, and
 // goes into the editor like typed text: unsaved until the page is saved (as a draft), live only
 // once a person publishes. A failure shows a message here; the editor keeps working.
@@ -95,6 +97,33 @@
     setTimeout(() => form.dispatchEvent(new Event("change", { bubbles: true })), 400);
   }
 
+  // Where a text block sits in the page's StreamField: the stream, the block's index, and the
+  // nearest heading above it (the section it belongs to).
+  function streamPlace(element) {
+    let node = element;
+    while (node && !node.rootBlock) node = node.parentElement;
+    if (!node) return null;
+    const stream = node.rootBlock;
+    if (!stream.children || !stream.blockDef || !stream.blockDef.childBlockDefsByName ||
+        !stream.blockDef.childBlockDefsByName.code) return null;
+    const index = stream.children.findIndex((child) => child.element.contains(element));
+    if (index < 0) return null;
+    let section = "";
+    for (let i = index; i >= 0; i -= 1) {
+      const child = stream.children[i];
+      if (child.type === "heading" && child.block && child.block.getValue) {
+        section = String(child.block.getValue() || "");
+        break;
+      }
+    }
+    return { stream, index, section };
+  }
+
+  // Code examples are offered in tutorials (the AI panel marks a tutorial's editor).
+  function isTutorial() {
+    return Boolean(document.querySelector("[data-ls-ai-tutorial]"));
+  }
+
   function AIOffNotice({ cfg }) {
     return h(
       "div", { className: "ls-ai ls-ai--off", "data-ls-ai": "off" },
@@ -118,6 +147,8 @@
       this.draft = this.draft.bind(this);
       this.improve = this.improve.bind(this);
       this.openPrompt = this.openPrompt.bind(this);
+      this.codeExample = this.codeExample.bind(this);
+      this.root = null;
     }
 
     componentDidUpdate(previousProps, previousState) {
@@ -162,6 +193,39 @@
       this.selection = editorState.getSelection();
       this.run("improve", { text: text }, "Improving the selection…",
         "Selection improved. Review it: it is kept when you save and live only when published.");
+    }
+
+    async codeExample() {
+      const editorState = this.props.getEditorState();
+      let topic = selectedText(editorState);
+      if (!topic.trim()) topic = editorState.getCurrentContent().getPlainText("\n");
+      if (!topic.trim()) {
+        this.setState({ message: { kind: "error",
+          text: "Write or select the text the example is for first." } });
+        return;
+      }
+      const place = streamPlace(this.root);
+      if (!place) {
+        this.setState({ message: { kind: "error",
+          text: "This text is not in the page body, so there is no place for a code block." } });
+        return;
+      }
+      this.setState({ busy: "Writing a code example…", message: null });
+      try {
+        const answer = await window.studioAI.call("codeExample", {
+          topic: topic, section: place.section, title: window.studioAI.pageTitle(),
+        });
+        // Blocks may have moved while the AI worked: find this one again.
+        const now = streamPlace(this.root) || place;
+        now.stream.insert(
+          { type: "code", value: { language: answer.language, code: answer.code } },
+          now.index + 1, { animate: true });
+        announceEdit();
+        this.setState({ busy: "", message: { kind: "ok", text: "Code example inserted below " +
+          "this text. Review it: it is kept when you save and live only when published." } });
+      } catch (error) {
+        this.setState({ busy: "", message: { kind: "error", text: error.message || String(error) } });
+      }
     }
 
     openPrompt() {
@@ -219,6 +283,15 @@
             "data-ls-ai-action": "improve",
           }, "Improve selection")
         );
+        if (isTutorial() && cfg.urls && cfg.urls.codeExample) {
+          children.push(h("button", {
+            key: "code", type: "button", className: "button button-small button-secondary",
+            disabled: disabled, onMouseDown: keepFocus, onClick: this.codeExample,
+            "data-ls-ai-action": "code-example",
+            title: "A runnable Python example for the selected text (or this whole block), " +
+              "inserted as a code block below it",
+          }, "Suggest a code example"));
+        }
       }
       if (busy) {
         children.push(h("span", {
@@ -236,7 +309,10 @@
           onClick: () => this.setState({ message: null }),
         }, "×")));
       }
-      return h("div", { className: "ls-ai", "data-ls-ai": "on", "aria-busy": disabled }, children);
+      return h("div", {
+        className: "ls-ai", "data-ls-ai": "on", "aria-busy": disabled,
+        ref: (element) => { this.root = element; },
+      }, children);
     }
   }
 

@@ -15,12 +15,19 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from wagtail.coreutils import get_supported_content_language_variant
-from wagtail.models import Locale, Page, Site
+from wagtail.models import (
+    Collection,
+    GroupCollectionPermission,
+    GroupPagePermission,
+    Locale,
+    Page,
+    Site,
+)
 from wagtail.rich_text import RichText
 
 from studio_site.accounts.models import EDITORS_GROUP, MODERATORS_GROUP, User
@@ -77,6 +84,8 @@ def ensure_structure() -> dict[str, Page]:
         site.root_page = home
         site.site_name = "Learning Studio"
         site.save()
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
     pages: dict[str, Page] = {"home": home}
     for model, slug, title in [
         (BlogIndexPage, "blog", "Blog"),
@@ -89,6 +98,29 @@ def ensure_structure() -> dict[str, Page]:
             home.add_child(instance=page)
         pages[slug] = page
     return pages
+
+
+def grant_wagtail_defaults(group: Group, *, publish: bool) -> None:
+    """Wagtail's migrations give its Editors and Moderators groups the admin, the page tree
+    (Moderators also publish) and the root collection's images and documents; in a flushed
+    database the groups come back (the site's own permissions for them too), but none of that."""
+    codenames = ["add_page", "change_page", "lock_page", "unlock_page"]
+    if publish:
+        codenames.append("publish_page")
+    group.permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin",
+                                                 codename="access_admin"))
+    root_page = Page.get_first_root_node()
+    for permission in Permission.objects.filter(content_type__app_label="wagtailcore",
+                                                codename__in=codenames):
+        GroupPagePermission.objects.get_or_create(group=group, page=root_page,
+                                                  permission=permission)
+    root_collection = Collection.get_first_root_node()
+    for app, model in (("wagtailimages", "image"), ("wagtaildocs", "document")):
+        for action in ("add", "change", "choose"):
+            GroupCollectionPermission.objects.get_or_create(
+                group=group, collection=root_collection,
+                permission=Permission.objects.get(content_type__app_label=app,
+                                                  codename=f"{action}_{model}"))
 
 
 def demo_password(given: str | None = None, path: Path | None = None) -> str:
@@ -150,6 +182,9 @@ class Command(BaseCommand):
         # Wagtail's Editors write and submit; Moderators also publish. Edith does both.
         for name in (EDITORS_GROUP, MODERATORS_GROUP):
             group, _ = Group.objects.get_or_create(name=name)
+            if not GroupPagePermission.objects.filter(group=group).exists():
+                # a flushed database: give it what Wagtail's migrations give it
+                grant_wagtail_defaults(group, publish=name == MODERATORS_GROUP)
             people["edith"].groups.add(group)
 
         if catalogue_courses:
