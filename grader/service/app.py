@@ -24,7 +24,15 @@ from traitlets import Bool, Integer, Unicode, default, validate
 from traitlets.config import Application
 
 from grader.engine.sandbox import DockerSandbox, SandboxPool
-from grader.service.apihandlers import courses, lessons, login, metrics, openapi, submissions
+from grader.service.apihandlers import (
+    courses,
+    drafts,
+    lessons,
+    login,
+    metrics,
+    openapi,
+    submissions,
+)
 from grader.service.auth import make_hub_auth
 from grader.service.config import GraderSettings
 from grader.service.gradebook import Gradebook, open_gradebook
@@ -206,6 +214,8 @@ class GraderApp(Application):
             (route(f"api/courses/{c}/lessons"), lessons.LessonsHandler),
             (route(f"api/courses/{c}/lessons/{name.format('lesson')}"), lessons.LessonHandler),
             (route(f"api/courses/{c}/assignments/{a}/hints"), lessons.HintsHandler),
+            (route(f"api/courses/{c}/drafts"), drafts.DraftsHandler),
+            (route(f"api/courses/{c}/drafts/{name.format('draft_id')}"), drafts.DraftHandler),
             (route(f"api/courses/{c}/assignments/{a}/release"), courses.ReleaseHandler),
             (route(f"api/courses/{c}/assignments/{a}/source"), courses.SourceHandler),
             (route(f"api/courses/{c}/assignments/{a}/statistics"), courses.StatisticsHandler),

@@ -10,7 +10,8 @@ go through one Gradebook, so the rules cannot differ between them:
 - ``results``: grades stored by the worker, manual grades, feedback, grade events;
 - ``reports``: CSV export, statistics, the queue's state;
 - ``lessons``: lesson notebooks of a course;
-- ``storage``: blob usage per course, and removing blobs nothing refers to.
+- ``storage``: blob usage per course, and removing blobs nothing refers to;
+- ``drafts``: notebooks drafted by AI for a course's instructors.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import sessionmaker
 from grader.service.blobstore import BlobStore, DirectoryBlobStore
 from grader.service.config import GraderSettings
 from grader.service.courses import Courses
+from grader.service.drafts import Drafts
 from grader.service.lessons import Lessons
 from grader.service.orm import database_revision, make_engine, make_sessionmaker, upgrade_database
 from grader.service.permissions import Permissions
@@ -53,6 +55,7 @@ class Gradebook:
         self.reports = Reports(self)
         self.lessons = Lessons(self)
         self.storage = Storage(self)
+        self.drafts = Drafts(self)
 
 
 def open_gradebook(settings: GraderSettings, upgrade: bool = False) -> Gradebook:
