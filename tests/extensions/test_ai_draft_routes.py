@@ -151,3 +151,22 @@ class TestLearner:
         code, _ = fails(studio, "courses", COURSE, "drafts", "1", "open", method="POST")
         assert code == 404
         assert json.dumps(err).find("BEGIN SOLUTION") == -1
+
+
+class TestSlowAI:
+    @pytest.fixture
+    def jp_server_config(self, hub):
+        config = server_config(hub, hub.token("prof"))
+        config["GraderClient"]["draft_timeout"] = 1.0
+        return config
+
+    def test_a_slow_ai_ends_in_a_clear_message_and_no_file(self, studio, jp_root_dir, ai):
+        ai.mode, ai.delay = "slow", 3.0
+        try:
+            code, err = fails(studio, "courses", COURSE, "drafts", method="POST", body={
+                "topic": "cubes", "assignment": "ps-slow"})
+        finally:
+            ai.mode = "ok"
+        assert code == 503 and err["code"] == "GraderUnavailable"
+        assert "did not answer" in err["message"]
+        assert not (jp_root_dir / "courses" / COURSE / "source" / "ps-slow").exists()
