@@ -39,3 +39,12 @@ c.DockerSandbox.mem_limit = "512m"
 # gVisor, once registered with the Docker engine (grader-operator.md); "" is Docker's default.
 c.DockerSandbox.runtime = ""
 c.SandboxPool.warm = 2
+
+# The AI tutor (docs/tutor-instructor.md; the endpoint: OPENAI_API_KEY / OPENAI_BASE_URL /
+# OPENAI_MODEL in the grader's environment, which the hub passes on).
+c.GraderSettings.tutor_default_policy = "hints"
+c.GraderSettings.tutor_daily_limit = 30        # requests per learner, course and day (UTC)
+c.GraderSettings.tutor_rate_per_minute = 4     # requests per learner and minute
+c.GraderSettings.tutor_course_daily_tokens = 500_000
+c.GraderSettings.tutor_course_monthly_cost = 20.0
+c.GraderSettings.tutor_course_budgets = {"intro-python": {"monthly_cost": 50.0}}

@@ -13,6 +13,7 @@ and assignment given as `context`.
     ai = AIEndpoint(settings)
     answer = await ai.complete(messages, context={"user": ..., "course": ..., "assignment": ...})
     answer.text, answer.usage.prompt_tokens
+    data, usage = await ai.complete_json(messages)   # response_format json_object
 
     stream = ai.stream(messages, context=...)
     async for piece in stream:      # text pieces as the model writes them
@@ -163,6 +164,27 @@ class AIEndpoint:
             used = Usage(estimate_tokens(_prompt_chars(messages)), estimate_tokens(text), True)
         return Answer(text, used)
 
+    async def complete_json(self, messages: list[dict], *, context: dict | None = None,
+                            temperature: float = 0.3, max_tokens: int | None = None
+                            ) -> tuple[dict, Usage]:
+        """A completion asked for as a JSON object (response_format json_object): the
+        object and the usage. AIMalformedAnswer if it is not one."""
+        answer = await self.complete(messages, context=context, temperature=temperature,
+                                     max_tokens=max_tokens, want_json=True)
+        text = answer.text.strip()
+        if text.startswith("```"):  # models like to fence JSON even when asked not to
+            text = text.strip("`")
+            text = text[text.find("{"):]
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            log.warning("AI answer is not JSON: %.200r", text, extra=context or {})
+            raise AIMalformedAnswer("The AI answer was not the JSON that was asked for; try "
+                                    "again.") from error
+        if not isinstance(data, dict):
+            raise AIMalformedAnswer("The AI answer was not a JSON object; try again.")
+        return data, answer.usage
+
     def stream(self, messages: list[dict], *, context: dict | None = None,
                temperature: float = 0.3, max_tokens: int | None = None) -> AnswerStream:
         """A streamed chat completion: iterate it for text pieces; then read .usage."""
@@ -207,6 +229,13 @@ class AnswerStream:
         self.max_tokens = max_tokens
         self.usage = Usage()
         self.text = ""
+
+    def spent(self) -> Usage:
+        """The usage so far: the endpoint's, or estimated (a stream stopped early)."""
+        if self.usage.prompt_tokens or self.usage.completion_tokens:
+            return self.usage
+        return Usage(estimate_tokens(_prompt_chars(self.messages)), estimate_tokens(self.text),
+                     True)
 
     def __aiter__(self) -> AsyncIterator[str]:
         return self._pieces()

@@ -24,6 +24,7 @@ from traitlets import Bool, Integer, Unicode, default, validate
 from traitlets.config import Application
 
 from grader.engine.sandbox import DockerSandbox, SandboxPool
+from grader.service.ai import AIEndpoint
 from grader.service.apihandlers import (
     courses,
     drafts,
@@ -32,6 +33,7 @@ from grader.service.apihandlers import (
     metrics,
     openapi,
     submissions,
+    tutor,
 )
 from grader.service.auth import make_hub_auth
 from grader.service.config import GraderSettings
@@ -216,6 +218,13 @@ class GraderApp(Application):
             (route(f"api/courses/{c}/assignments/{a}/hints"), lessons.HintsHandler),
             (route(f"api/courses/{c}/drafts"), drafts.DraftsHandler),
             (route(f"api/courses/{c}/drafts/{name.format('draft_id')}"), drafts.DraftHandler),
+            (route(f"api/courses/{c}/assignments/{a}/tutor"), tutor.TutorHandler),
+            (route(f"api/courses/{c}/assignments/{a}/tutor/conversations"),
+             tutor.TutorConversationsHandler),
+            (route(f"api/courses/{c}/tutor/conversations/{name.format('conversation_id')}"),
+             tutor.TutorConversationHandler),
+            (route(f"api/courses/{c}/tutor/usage"), tutor.TutorUsageHandler),
+            (route(f"api/courses/{c}/tutor/policy"), tutor.TutorPolicyHandler),
             (route(f"api/courses/{c}/assignments/{a}/release"), courses.ReleaseHandler),
             (route(f"api/courses/{c}/assignments/{a}/source"), courses.SourceHandler),
             (route(f"api/courses/{c}/assignments/{a}/statistics"), courses.StatisticsHandler),
@@ -243,6 +252,7 @@ class GraderApp(Application):
             sandbox_pool=self.sandbox_pool,
             metrics=self.metrics,
             metrics_token=self.grader_settings.metrics_token,
+            ai=AIEndpoint(self.grader_settings),
             service_prefix=prefix,
             cookie_secret=self.cookie_secret(),
             xsrf_cookies=False,

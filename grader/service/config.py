@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 
-from traitlets import Bool, Float, Integer, List, Unicode, default, validate
+from traitlets import Bool, Dict, Enum, Float, Integer, List, Unicode, default, validate
 from traitlets.config import Configurable
 
 from studio_contracts.signing import SECRET_ENV
@@ -247,4 +247,80 @@ class GraderSettings(Configurable):
     @default("ai_timeout")
     def _default_ai_timeout(self) -> float:
         return float(_env("GRADER_AI_TIMEOUT", "60"))
+
+    # ---- the AI tutor (grader.service.tutor): its default policy, limits and budgets
+
+    tutor_default_policy = Enum(
+        ["off", "hints", "explain", "open"], "hints",
+        help="""What the tutor may do in a course whose instructors set no policy: off,
+        hints (guiding questions, names the concept), explain (also explains the error)
+        or open (also answers free questions). Never the solution, whatever the policy.
+        Instructors set their course's and each assignment's (PUT .../tutor/policy).""",
+    ).tag(config=True)
+
+    tutor_daily_limit = Integer(
+        30,
+        help="""Most tutor requests one learner may make per course per day (UTC); more
+        are refused with 429 until midnight UTC. 0: no limit.""",
+    ).tag(config=True)
+
+    tutor_rate_per_minute = Integer(
+        4,
+        help="""Most tutor requests one learner may make in any minute, all courses
+        together; more are refused with 429 and when to try again. 0: no limit.""",
+    ).tag(config=True)
+
+    tutor_course_daily_tokens = Integer(
+        500_000,
+        help="""Tokens (prompt and answer together) the tutor may use per course per day
+        (UTC); when spent, the course's tutor answers 429 until midnight UTC. 0: no
+        limit.""",
+    ).tag(config=True)
+
+    tutor_course_monthly_cost = Float(
+        20.0,
+        help="""Estimated cost (in the currency of the prices below) the tutor may spend
+        per course per calendar month (UTC); when spent, the course's tutor answers 429
+        until the 1st. 0: no limit.""",
+    ).tag(config=True)
+
+    tutor_course_budgets = Dict(
+        help="""Per-course exceptions to the limits above: {course slug: {"daily_tokens":
+        n, "monthly_cost": x, "learner_daily_limit": n}}; what a course does not name
+        keeps the general setting. E.g. c.GraderSettings.tutor_course_budgets =
+        {"intro-python": {"monthly_cost": 50.0}}.""",
+    ).tag(config=True)
+
+    @validate("tutor_course_budgets")
+    def _check_budgets(self, proposal):
+        known = {"daily_tokens", "monthly_cost", "learner_daily_limit"}
+        for course, budget in proposal["value"].items():
+            if not isinstance(budget, dict) or set(budget) - known:
+                raise ValueError(f"tutor_course_budgets[{course!r}] must be a dict with only "
+                                 f"{', '.join(sorted(known))}")
+        return proposal["value"]
+
+    def tutor_budget(self, course: str) -> dict:
+        """The limits of one course: the general settings, with its exceptions."""
+        own = self.tutor_course_budgets.get(course, {})
+        return {"daily_tokens": own.get("daily_tokens", self.tutor_course_daily_tokens),
+                "monthly_cost": own.get("monthly_cost", self.tutor_course_monthly_cost),
+                "learner_daily_limit": own.get("learner_daily_limit", self.tutor_daily_limit)}
+
+    tutor_price_prompt = Float(
+        0.15,
+        help="""Price of a million prompt tokens, to estimate cost (default: gpt-4o-mini's
+        USD 0.15). Set 0 for a local model.""",
+    ).tag(config=True)
+
+    tutor_price_completion = Float(
+        0.60,
+        help="""Price of a million answer tokens, to estimate cost (default: gpt-4o-mini's
+        USD 0.60). Set 0 for a local model.""",
+    ).tag(config=True)
+
+    tutor_max_answer_tokens = Integer(
+        700,
+        help="Longest tutor answer, in tokens (the endpoint's max_tokens).",
+    ).tag(config=True)
 

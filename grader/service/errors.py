@@ -71,3 +71,9 @@ class TooManyRequests(GraderError):
         super().__init__(message)
         self.retry_after = retry_after
 
+
+class TutorUnavailable(GraderError):
+    """The AI tutor cannot answer now: no endpoint configured, or it failed."""
+
+    status = 503
+

@@ -11,7 +11,8 @@ go through one Gradebook, so the rules cannot differ between them:
 - ``reports``: CSV export, statistics, the queue's state;
 - ``lessons``: lesson notebooks of a course;
 - ``storage``: blob usage per course, and removing blobs nothing refers to;
-- ``drafts``: notebooks drafted by AI for a course's instructors.
+- ``drafts``: notebooks drafted by AI for a course's instructors;
+- ``tutor``: the AI tutor's policies, limits, conversations and usage.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from grader.service.reports import Reports
 from grader.service.results import Results
 from grader.service.storage import Storage
 from grader.service.submissions import Submissions
+from grader.service.tutor import Tutor
 
 
 class Gradebook:
@@ -56,6 +58,7 @@ class Gradebook:
         self.lessons = Lessons(self)
         self.storage = Storage(self)
         self.drafts = Drafts(self)
+        self.tutor = Tutor(self)
 
 
 def open_gradebook(settings: GraderSettings, upgrade: bool = False) -> Gradebook:

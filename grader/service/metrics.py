@@ -31,6 +31,7 @@ ENGINE_ERROR = "engine_error"  # the engine raised: the attempt counts, the job 
 SANDBOX_UNAVAILABLE = "sandbox_unavailable"  # no sandbox (Docker, image): job waits
 LEASE_LOST = "lease_lost"  # another worker took the job over: this result is discarded
 FAILURE_KINDS = (ENGINE_ERROR, SANDBOX_UNAVAILABLE, LEASE_LOST)
+TUTOR_OUTCOMES = ("answered", "regenerated", "withheld", "error", "cancelled")
 
 # Grading times: a warm sandbox grades a small notebook in well under a second; the
 # sandbox's wall clock (SandboxPool.wall_timeout) stops a submission at 300 s by default.
@@ -134,6 +135,24 @@ class GraderMetrics:
         self.warm_target = Gauge(
             "grader_sandboxes_warm_target", "SandboxPool.warm of this process.", registry=r)
         self.workers = Gauge("grader_workers", "Grading workers in this process.", registry=r)
+        self.tutor_requests = Counter(
+            "grader_tutor_requests", "AI tutor requests answered by this process, by "
+            "outcome: answered, regenerated (the first answer came too close to the "
+            "solution), withheld, error (the AI endpoint failed), cancelled.",
+            ["outcome"], registry=r)
+        self.tutor_leaks = Counter(
+            "grader_tutor_leaks", "Tutor answers the leak check stopped, by what it found: "
+            "line (a solution line) or similarity (the solution's code tokens).",
+            ["kind"], registry=r)
+        self.tutor_tokens = Counter(
+            "grader_tutor_tokens", "Tokens the tutor used in this process (prompt, completion).",
+            ["kind"], registry=r)
+        for outcome in TUTOR_OUTCOMES:
+            self.tutor_requests.labels(outcome)
+        for kind in ("line", "similarity"):
+            self.tutor_leaks.labels(kind)
+        for kind in ("prompt", "completion"):
+            self.tutor_tokens.labels(kind)
         for outcome in ("scored", "review"):
             self.graded.labels(outcome)
         for kind in FAILURE_KINDS:
@@ -151,6 +170,13 @@ class GraderMetrics:
 
     def failure(self, kind: str) -> None:
         self.failures.labels(kind).inc()
+
+    def tutor_event(self, what: str) -> None:
+        """An outcome of a tutor request, or leak_<kind> for a stopped answer."""
+        if what.startswith("leak_"):
+            self.tutor_leaks.labels(what.removeprefix("leak_")).inc()
+        else:
+            self.tutor_requests.labels(what).inc()
 
     def set_pool(self, pool, workers: int) -> None:
         """Read the sandbox pool on the event loop (it is not thread-safe), before a scrape."""

@@ -256,6 +256,76 @@ class WebhookDelivery(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class TutorPolicy(Base):
+    """How much the AI tutor may say in a course (assignment "": the course's default) or in
+    one assignment: off | hints | explain | open (grader.service.tutor)."""
+
+    __tablename__ = "tutor_policies"
+    __table_args__ = (UniqueConstraint("course_id", "assignment"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    assignment: Mapped[str] = mapped_column(String(64), default="")
+    policy: Mapped[str] = mapped_column(String(16))
+    updated_by: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TutorConversation(Base):
+    """A learner's exchange with the tutor about one exercise cell: theirs and their
+    instructors' to read, nobody else's."""
+
+    __tablename__ = "tutor_conversations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    assignment: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(255), index=True)
+    notebook: Mapped[str] = mapped_column(String(255))
+    cell: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    messages: Mapped[list[TutorMessage]] = relationship(
+        back_populates="conversation", order_by="TutorMessage.id")
+
+
+class TutorMessage(Base):
+    """One turn: the learner's (question, with the code and errors sent) or the tutor's
+    answer (withheld: the leak check held it back; content is then what the learner saw)."""
+
+    __tablename__ = "tutor_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("tutor_conversations.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # user | assistant
+    content: Mapped[str] = mapped_column(Text, default="")
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    withheld: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    conversation: Mapped[TutorConversation] = relationship(back_populates="messages")
+
+
+class TutorRequest(Base):
+    """One request to the tutor, for limits, budgets and the instructors' usage report.
+
+    Written when the request is accepted (outcome "started", so concurrent requests count
+    against the limits at once) and completed when its answer ends."""
+
+    __tablename__ = "tutor_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"),
+                                           index=True)
+    assignment: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str] = mapped_column(String(255), index=True)
+    notebook: Mapped[str] = mapped_column(String(255))
+    cell: Mapped[str] = mapped_column(String(255))
+    question: Mapped[str] = mapped_column(Text, default="")
+    conversation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    # started | answered | regenerated | withheld | error | cancelled
+    outcome: Mapped[str] = mapped_column(String(16), default="started")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 def normalise_url(url: str) -> str:
     """Accept the URLs operators write: postgres:// and postgresql:// mean psycopg 3,
     the driver Learning Studio installs (SQLAlchemy alone would look for psycopg2)."""

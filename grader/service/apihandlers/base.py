@@ -108,6 +108,12 @@ class GraderAPIHandler(HubOAuthenticated, web.RequestHandler):
         return files, fields
 
     def write_error(self, status_code: int, **kwargs) -> None:
+        body = self.error_body(status_code, **kwargs)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(body))
+
+    def error_body(self, status_code: int, **kwargs) -> dict:
+        """{"error": {"code", "message"}}; sets the status (and Retry-After) it implies."""
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, GraderError):
             self.set_status(exc.status)
@@ -124,8 +130,7 @@ class GraderAPIHandler(HubOAuthenticated, web.RequestHandler):
             if isinstance(exc, web.HTTPError) and exc.log_message:
                 message = exc.log_message % exc.args if exc.args else exc.log_message
             body = {"error": {"code": f"HTTP{status_code}", "message": message}}
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps(body))
+        return body
 
     def log_exception(self, typ, value, tb) -> None:
         if isinstance(value, GraderError | SandboxUnavailable):

@@ -27,14 +27,20 @@ def _op(summary: str, who: str, *, body: str | None = None, ok: str = "200", par
     return op
 
 
-def _with_429(op: dict) -> dict:
-    """A call limited per learner (GraderSettings.submission_rate)."""
+def _with_429(op: dict, why: str = "submitted too often") -> dict:
+    """A call limited per learner (GraderSettings.submission_rate, the tutor's limits)."""
     op["responses"]["429"] = {
-        "description": "TooManyRequests: submitted too often; try again after Retry-After",
+        "description": f"TooManyRequests: {why}; try again after Retry-After",
         "headers": {"Retry-After": {"description": "seconds to wait",
                                     "schema": {"type": "integer"}}},
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+    return op
+
+
+def _with_503(op: dict) -> dict:
+    """A call that needs the AI endpoint (GraderSettings.openai_*)."""
+    op["responses"]["503"] = {"$ref": "#/components/responses/Error"}
     return op
 
 
@@ -190,6 +196,38 @@ def openapi_document(prefix: str) -> dict:
                            params=C + ("draft_id",)),
                 "delete": _op("remove a draft", "instructors of the course", ok="204",
                               params=C + ("draft_id",)),
+            },
+            "/courses/{course}/assignments/{assignment}/tutor": {
+                "get": _op("is the AI tutor on for this assignment: enabled, policy, reason "
+                           "(why not), daily_limit, remaining_today", "course members",
+                           params=A),
+                "post": _with_429(_with_503(_op(
+                    "ask the tutor about one exercise cell (notebook, cell, code, error, "
+                    "test, hints_revealed, question, conversation); the answer streams as "
+                    "Server-Sent Events: start, delta, reset (withdrawn: too close to the "
+                    "solution), done, error", "course members", params=A,
+                    ctype="text/event-stream")),
+                    "asked too often, or the course's budget is spent"),
+            },
+            "/courses/{course}/assignments/{assignment}/tutor/conversations": {
+                "get": _op("the caller's own tutor conversations about this assignment "
+                           "(?user=: an instructor reads a learner's)", "course members",
+                           params=A)
+            },
+            "/courses/{course}/tutor/conversations/{conversation_id}": {
+                "get": _op("one tutor conversation", "its learner, instructors",
+                           params=C + ("conversation_id",))
+            },
+            "/courses/{course}/tutor/usage": {
+                "get": _op("tutor requests, tokens, estimated cost, budget, and what was asked "
+                           "per exercise (?days=30)", "instructors", params=C)
+            },
+            "/courses/{course}/tutor/policy": {
+                "get": _op("the tutor's policy: the course's default and each assignment's",
+                           "course members", params=C),
+                "put": _op('set {"policy": "off"|"hints"|"explain"|"open"|null, '
+                           '"assignment": <name>|null (the course default)}', "instructors",
+                           params=C),
             },
             "/courses/{course}/assignments/{assignment}/release": {
                 "get": _op("fetch the student version (files base64)", "course members",

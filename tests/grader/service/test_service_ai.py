@@ -64,6 +64,20 @@ async def test_scripted_replies_then_the_default(server):
     assert answer.usage.prompt_tokens == 1 and answer.usage.completion_tokens == 1
 
 
+async def test_complete_json(server):
+    ai = endpoint(server)
+    server.replies = [{"title": "Squares", "cells": []}, '```json\n{"a": 1}\n```', "[1, 2]",
+                      "not json at all"]
+    data, usage = await ai.complete_json(MESSAGES)
+    assert data == {"title": "Squares", "cells": []} and usage.completion_tokens == 1
+    assert server.requests[-1]["body"]["response_format"] == {"type": "json_object"}
+    assert (await ai.complete_json(MESSAGES))[0] == {"a": 1}
+    with pytest.raises(AIMalformedAnswer, match="not a JSON object"):
+        await ai.complete_json(MESSAGES)
+    with pytest.raises(AIMalformedAnswer, match="not the JSON"):
+        await ai.complete_json(MESSAGES)
+
+
 async def test_the_key_is_sent_as_bearer(server):
     await endpoint(server, key="sk-test-123").complete(MESSAGES)
     assert server.requests[-1]["auth"] == "Bearer sk-test-123"

@@ -1,14 +1,14 @@
 """notebooks drafted by AI for a course's instructors (grader.service.drafts)
 
 Revision ID: 0005_ai_drafts
-Revises: 0003_review_reason
+Revises: 0004_tutor
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0005_ai_drafts'
-down_revision = '0003_review_reason'
+down_revision = '0004_tutor'
 branch_labels = None
 depends_on = None
 
