@@ -27,6 +27,7 @@ from grader.engine.sandbox import DockerSandbox, SandboxPool
 from grader.service.ai import AIEndpoint
 from grader.service.apihandlers import (
     courses,
+    drafts,
     lessons,
     login,
     metrics,
@@ -215,6 +216,8 @@ class GraderApp(Application):
             (route(f"api/courses/{c}/lessons"), lessons.LessonsHandler),
             (route(f"api/courses/{c}/lessons/{name.format('lesson')}"), lessons.LessonHandler),
             (route(f"api/courses/{c}/assignments/{a}/hints"), lessons.HintsHandler),
+            (route(f"api/courses/{c}/drafts"), drafts.DraftsHandler),
+            (route(f"api/courses/{c}/drafts/{name.format('draft_id')}"), drafts.DraftHandler),
             (route(f"api/courses/{c}/assignments/{a}/tutor"), tutor.TutorHandler),
             (route(f"api/courses/{c}/assignments/{a}/tutor/conversations"),
              tutor.TutorConversationsHandler),

@@ -11,6 +11,7 @@ go through one Gradebook, so the rules cannot differ between them:
 - ``reports``: CSV export, statistics, the queue's state;
 - ``lessons``: lesson notebooks of a course;
 - ``storage``: blob usage per course, and removing blobs nothing refers to;
+- ``drafts``: notebooks drafted by AI for a course's instructors;
 - ``tutor``: the AI tutor's policies, limits, conversations and usage.
 """
 
@@ -21,6 +22,7 @@ from sqlalchemy.orm import sessionmaker
 from grader.service.blobstore import BlobStore, DirectoryBlobStore
 from grader.service.config import GraderSettings
 from grader.service.courses import Courses
+from grader.service.drafts import Drafts
 from grader.service.lessons import Lessons
 from grader.service.orm import database_revision, make_engine, make_sessionmaker, upgrade_database
 from grader.service.permissions import Permissions
@@ -55,6 +57,7 @@ class Gradebook:
         self.reports = Reports(self)
         self.lessons = Lessons(self)
         self.storage = Storage(self)
+        self.drafts = Drafts(self)
         self.tutor = Tutor(self)
 
 

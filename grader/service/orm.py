@@ -218,6 +218,30 @@ class Lesson(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class Draft(Base):
+    """A notebook drafted by AI for an instructor of the course (grader.service.drafts).
+
+    An exercise draft is an nbgrader SOURCE notebook: it holds solutions and hidden tests,
+    so only the course's instructors ever read it; it becomes part of an assignment only
+    when an instructor releases it through the release check. A lesson draft is a lesson
+    notebook. notebook is the notebook's JSON text (small: a few kB).
+    """
+
+    __tablename__ = "ai_drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # exercise | lesson
+    assignment: Mapped[str] = mapped_column(String(64))  # assignment or lesson slug
+    name: Mapped[str] = mapped_column(String(255))  # the notebook's file name
+    title: Mapped[str] = mapped_column(String(200), default="")
+    request: Mapped[dict] = mapped_column(JSON, default=dict)  # topic/outline and options
+    notebook: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class WebhookDelivery(Base):
     """A grade event waiting to reach the CMS; retried with backoff until delivered."""
 

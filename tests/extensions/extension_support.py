@@ -90,6 +90,18 @@ def error(resp_or_exc) -> dict:
     return json.loads(body)["error"]
 
 
+def fake_openai_server():
+    """The local OpenAI-compatible test server (tests/cms/fake_openai.py), loaded by path
+    as the grader's tests load it (tests/grader/service/fake_ai.py)."""
+    import importlib.util
+
+    path = REPO / "tests" / "grader" / "service" / "fake_ai.py"
+    spec = importlib.util.spec_from_file_location("fake_ai", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FakeOpenAIServer()
+
+
 def server_config(hub, token: str) -> dict:
     return {
         "ServerApp": {"jpserver_extensions": {"learning_studio_lab": True}},

@@ -1,8 +1,9 @@
 """What the AI drafts: posts, text for the editor, summaries, exercises.
 
-Every result is a draft: an unpublished page, text put into the page editor that is kept only
-when the editor saves (a draft revision) and is live only when a person publishes, or an
-ExerciseDraft for an instructor to review."""
+Every result is a draft: an unpublished page, or text put into the page editor that is kept
+only when the editor saves (a draft revision) and is live only when a person publishes.
+Graded exercises are not drafted on the site (their solutions are for the course's
+instructors only): instructors draft them in JupyterLab, through the grader."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ from studio_site.base.sanitise import clean_html
 from studio_site.blog.models import BlogIndexPage, BlogPage
 
 from .client import AIDraftingError, complete, complete_json
-from .exercise import EXERCISE_SYSTEM, build_exercise_notebook
-from .models import ExerciseDraft
 
 log = logging.getLogger(__name__)
 
@@ -113,17 +112,3 @@ def summarise_text(text: str, user, *, context: str = "") -> str:
         context=f"user={user} {context} action=summarise",
     )
     return summary.strip()[:2000]
-
-
-def draft_exercise(topic: str, user, course=None, assignment_id: str = "") -> ExerciseDraft:
-    slug = slugify(assignment_id or topic)[:60] or "exercise"
-    data = complete_json(
-        EXERCISE_SYSTEM, f"Topic: {topic}",
-        context=f"user={user} course={getattr(course, 'course_id', '-')} "
-                f"assignment={slug} action=exercise",
-    )
-    notebook = build_exercise_notebook(data, slug)
-    return ExerciseDraft.objects.create(
-        title=str(data["title"])[:200], topic=topic, course=course, assignment_id=slug,
-        notebook=json.loads(json.dumps(notebook)), created_by=user,
-    )

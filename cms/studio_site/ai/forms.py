@@ -1,6 +1,5 @@
 from django import forms
 
-from studio_site.base.validators import validate_course_slug
 from studio_site.catalogue.models import CoursePage
 
 
@@ -9,7 +8,12 @@ class DraftPostForm(forms.Form):
 
 
 class ExerciseForm(forms.Form):
-    topic = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
-    course = forms.ModelChoiceField(queryset=CoursePage.objects.all(), required=False)
-    assignment_id = forms.SlugField(max_length=64, required=False,
-                                    validators=[validate_course_slug])
+    """Which course a graded exercise is for: only the courses the editor teaches."""
+
+    course = forms.ModelChoiceField(queryset=CoursePage.objects.none(),
+                                    empty_label="Choose a course you teach")
+
+    def __init__(self, *args, courses=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["course"].queryset = courses if courses is not None \
+            else CoursePage.objects.none()

@@ -9,8 +9,10 @@ from wagtail.images import get_image_model_string
 
 
 class ExerciseDraft(models.Model):
-    """An nbgrader source notebook drafted by AI. Always a draft: an instructor downloads it,
-    reviews it, puts it in courses/<course>/source/<assignment>/ and releases it."""
+    """An nbgrader source notebook the site's old exercise generator drafted. Retired: no
+    longer written, and no page shows or offers it, because its solutions were open to
+    every editor. Graded exercises are drafted in JupyterLab by the course's instructors
+    and kept by the grader (grader/service/drafts.py)."""
 
     title = models.CharField(max_length=200)
     topic = models.TextField(max_length=2000)

@@ -7,7 +7,6 @@ urlpatterns = [
     path("", views.assistant, name="assistant"),
     path("draft-post/", views.draft_post, name="draft_post"),
     path("exercise/", views.exercise, name="exercise"),
-    path("exercise/<int:pk>/download/", views.download_exercise, name="download_exercise"),
     # JSON, for the AI controls inside the page editor
     path("editor/draft/", editor_api.draft, name="editor_draft"),
     path("editor/improve/", editor_api.improve, name="editor_improve"),

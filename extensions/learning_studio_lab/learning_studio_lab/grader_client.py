@@ -53,6 +53,11 @@ class GraderClient(Configurable):
         30.0, help="Seconds to wait for one grader answer before reporting it unavailable."
     ).tag(config=True)
 
+    draft_timeout = Float(
+        180.0, help="""Seconds to wait for the grader to answer a request for an AI draft
+        (it waits for the model, up to the grader's GRADER_AI_TIMEOUT, then checks it).""",
+    ).tag(config=True)
+
     def url(self, path: str) -> str:
         if not self.grader_url:
             raise GraderNotConfigured(
@@ -62,9 +67,11 @@ class GraderClient(Configurable):
         return self.grader_url.rstrip("/") + "/api/" + path.lstrip("/")
 
     async def request(
-        self, method: str, path: str, body: Any = None, raw: bool = False
+        self, method: str, path: str, body: Any = None, raw: bool = False,
+        timeout: float | None = None,
     ) -> Any:
         """One grader call; JSON in and out unless ``raw`` (then ``(bytes, headers)``)."""
+        timeout = timeout or self.request_timeout
         url = self.url(path)
         headers = {"Authorization": f"token {self.api_token}", "Accept": "application/json"}
         data = None
@@ -73,7 +80,7 @@ class GraderClient(Configurable):
             headers["Content-Type"] = "application/json"
         req = HTTPRequest(
             url, method=method, headers=headers, body=data,
-            request_timeout=self.request_timeout, connect_timeout=min(10.0, self.request_timeout),
+            request_timeout=timeout, connect_timeout=min(10.0, timeout),
             follow_redirects=False,
         )
         try:
@@ -186,6 +193,20 @@ class GraderClient(Configurable):
         return await self.request(
             "PUT", f"submissions/{int(submission_id)}/grades/{q(notebook)}/{q(cell_id)}", body
         )
+
+
+    # ---- AI drafts (instructors of the course; grader.service.drafts) ------------------
+
+    async def create_draft(self, course: str, body: dict) -> dict:
+        """Ask the grader for an AI draft; the stored draft with its notebook."""
+        return await self.request("POST", f"courses/{q(course)}/drafts", body,
+                                  timeout=self.draft_timeout)
+
+    async def drafts(self, course: str) -> list[dict]:
+        return await self.request("GET", f"courses/{q(course)}/drafts")
+
+    async def draft(self, course: str, draft_id: int) -> dict:
+        return await self.request("GET", f"courses/{q(course)}/drafts/{int(draft_id)}")
 
 
 def q(segment: str) -> str:

@@ -17,6 +17,7 @@ import tornado
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 
+from .drafts import DraftFolder
 from .errors import InvalidRequest, StudioError
 from .grader_client import GraderClient
 from .home import HomeUsage
@@ -341,6 +342,50 @@ class ReleaseHandler(StudioHandler):
         self.reply(await self.grader.publish_release(course, assignment, files, options), 201)
 
 
+class DraftsHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def get(self, course):
+        """Instructor: the course's AI drafts (from the grader), each with where it goes
+        in this server and whether it is there."""
+        drafts = DraftFolder(self.courses_dir, check_slug(course, "course"))
+        out = []
+        for draft in await self.grader.drafts(course):
+            path = drafts.target(draft["kind"], draft["assignment"], draft["name"])
+            out.append({**draft, "path": drafts.relative(path), "written": path.exists()})
+        self.reply(out)
+
+    @tornado.web.authenticated
+    async def post(self, course):
+        """Instructor: ask the grader for an AI draft (exercise or lesson) and write it into
+        the course folder: 201 {draft..., "path"}. Refused before the AI is asked if a file
+        is already where it would go."""
+        body = self.body()
+        kind = str(body.get("kind") or "exercise")
+        assignment = str(body.get("assignment") or body.get("lesson") or "")
+        drafts = DraftFolder(self.courses_dir, check_slug(course, "course"))
+        path = drafts.target(kind, assignment, str(body.get("name") or ""))
+        drafts.check_free(path)
+        draft = await self.grader.create_draft(course, {**body, "kind": kind})
+        out = drafts.write(draft)
+        self.log.info("learning-studio AI %s draft %s written to %s %s", kind, draft["id"],
+                      out["path"], self.who())
+        draft.pop("notebook", None)
+        self.reply({**draft, **out}, 201)
+
+
+class OpenDraftHandler(StudioHandler):
+    @tornado.web.authenticated
+    async def post(self, course, draft_id):
+        """Instructor: write a stored draft (one drafted on the site, say) into the course
+        folder, unless a file is already there; {"path", "written"}."""
+        drafts = DraftFolder(self.courses_dir, check_slug(course, "course"))
+        draft = await self.grader.draft(course, int(draft_id))
+        out = drafts.write(draft)
+        self.log.info("learning-studio AI draft %s opened at %s (written: %s) %s", draft_id,
+                      out["path"], out["written"], self.who())
+        self.reply(out)
+
+
 class HomeHandler(APIHandler):
     """The learner's home folder: bytes used and its limit (the quota, where one is set;
     else the size of the file system it is on)."""
@@ -365,6 +410,8 @@ def setup_handlers(web_app, settings: dict) -> None:
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/statistics"), StatisticsHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/grades.csv"), GradesCSVHandler),
         (url_path_join(base, f"courses/{seg}/storage"), StorageHandler),
+        (url_path_join(base, f"courses/{seg}/drafts"), DraftsHandler),
+        (url_path_join(base, rf"courses/{seg}/drafts/(\d+)/open"), OpenDraftHandler),
         (url_path_join(base, f"courses/{seg}/lessons/{seg}"), LessonHandler),
         (url_path_join(base, f"open/{seg}/{seg}"), OpenLessonPage),
         (url_path_join(base, r"submissions/(\d+)"), SubmissionHandler),

@@ -6,6 +6,7 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 
+import { askCourse, courseOf, draftWithAI, showDrafts } from './aidraft';
 import { IAssignment, ISubmission, assignmentOf } from './api';
 import { CellKindBadges, Region, wrapRegion } from './authoring';
 import { ExerciseToolbar, check, hint } from './exercise';
@@ -70,7 +71,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       openFeedback: (course: string, a: IAssignment, instructor: boolean) =>
         openFeedback(course, a.slug, undefined, instructor),
       release: (course: string) => releaseForm(`courses/${course}/source/`),
-      storage: showStorage
+      storage: showStorage,
+      draft: (course: string) => draftWithAI(docManager, 'exercise', course)
     });
     panel.title.icon = coursesIcon;
     app.shell.add(panel, 'left', { rank: 150 });
@@ -157,6 +159,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return releaseForm(path.replace(/\/[^/]+$/, ''));
       }
     });
+    // instructor: AI drafts (grader-side, instructors of the course only; see aidraft.ts)
+    const openCourse = () => courseOf(current()?.context.path ?? '');
+    app.commands.addCommand('learning-studio:ai-draft-exercise', {
+      label: 'Draft an exercise with AI…',
+      execute: () => draftWithAI(docManager, 'exercise', openCourse())
+    });
+    app.commands.addCommand('learning-studio:ai-draft-lesson', {
+      label: 'Draft a lesson with AI…',
+      execute: () => draftWithAI(docManager, 'lesson', openCourse())
+    });
+    app.commands.addCommand('learning-studio:ai-drafts', {
+      label: 'AI drafts of a course…',
+      execute: async () => {
+        const course = await askCourse(openCourse());
+        return course ? showDrafts(docManager, course) : undefined;
+      }
+    });
+    for (const command of ['learning-studio:ai-draft-exercise', 'learning-studio:ai-draft-lesson',
+      'learning-studio:ai-drafts']) {
+      palette?.addItem({ command, category: 'Learning Studio (instructor)' });
+    }
     for (const command of ['learning-studio:check', 'learning-studio:hint',
       'learning-studio:courses', 'learning-studio:edit-hints', 'learning-studio:release']) {
       palette?.addItem({ command, category: 'Learning Studio' });

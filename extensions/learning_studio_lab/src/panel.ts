@@ -11,6 +11,7 @@ export interface ICoursesPanelOptions {
   openFeedback: (course: string, assignment: IAssignment, instructor: boolean) => void;
   release: (course: string) => Promise<void>;
   storage: (course: string) => Promise<void>;
+  draft?: (course: string) => Promise<void>;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -114,6 +115,10 @@ export class CoursesPanel extends Widget {
         }),
         this.button('Storage', () => this.options.storage(course.slug))
       );
+      if (this.options.draft) {
+        const draft = this.options.draft;
+        section.append(this.button('Draft an exercise with AI…', () => draft(course.slug)));
+      }
     }
     section.append(el('h4', {}, 'Assignments'));
     const list = el('ul', { class: 'ls-assignments' });

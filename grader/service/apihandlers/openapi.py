@@ -130,6 +130,17 @@ def openapi_document(prefix: str) -> dict:
                         "username": {"type": "string"},
                         "role": {"enum": ["learner", "instructor"]}}}}}
                 },
+                "DraftRequest": {
+                    "description": (
+                        'kind "exercise" (an nbgrader source notebook) with topic, or "lesson" '
+                        "with outline; assignment (or lesson) slug; name of the notebook "
+                        "(default: the assignment); options {parts: 1-5, level: text}."
+                    ),
+                    "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "kind": {"enum": ["exercise", "lesson"]}, "topic": {"type": "string"},
+                        "outline": {"type": "string"}, "assignment": {"type": "string"},
+                        "name": {"type": "string"}, "options": {"type": "object"}}}}}
+                },
                 "ManualGrade": {
                     "content": {"application/json": {"schema": {"type": "object", "properties": {
                         "score": {"type": ["number", "null"]}, "comment": {"type": "string"}}}}}
@@ -169,6 +180,22 @@ def openapi_document(prefix: str) -> dict:
             "/courses/{course}/assignments/{assignment}/hints": {
                 "get": _op("hints of one cell of the student version (?notebook=&cell=)",
                            "course members", params=A)
+            },
+            "/courses/{course}/drafts": {
+                "get": _op("notebooks drafted by AI for this course, newest first",
+                           "instructors of the course (anyone else: 404)", params=C),
+                "post": _op("ask the AI for an exercise (nbgrader source notebook with "
+                            "solutions, visible and hidden tests, hints) or a lesson; the "
+                            "answer is checked and stored as a draft (422 and nothing stored "
+                            "if unusable; 503 if AI is off or the endpoint fails)",
+                            "instructors of the course (anyone else: 404)",
+                            body="DraftRequest", ok="201", params=C),
+            },
+            "/courses/{course}/drafts/{draft_id}": {
+                "get": _op("one draft with its notebook", "instructors of the course",
+                           params=C + ("draft_id",)),
+                "delete": _op("remove a draft", "instructors of the course", ok="204",
+                              params=C + ("draft_id",)),
             },
             "/courses/{course}/assignments/{assignment}/tutor": {
                 "get": _op("is the AI tutor on for this assignment: enabled, policy, reason "

@@ -1,20 +1,41 @@
-"""An AI-drafted exercise is a real nbgrader source notebook (checked with nbgrader 0.9.6
-in the learner image): it releases, its solution passes, the released version does not,
-and autograding the solution gives every point."""
+"""An AI-drafted exercise (grader.service.drafts) is a real nbgrader source notebook,
+checked with stock nbgrader in the learner image: it validates, nbgrader's own
+generate_assignment releases it (no solution, no hidden test, hints kept), the released
+version fails, and autograding the solution gives every point."""
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import subprocess
 
+import nbformat
 import pytest
-from studio_site.ai.exercise import build_exercise_notebook
-from test_ai import EXERCISE
 
-LEARNER_IMAGE = "learning-studio/learner:latest"
-pytestmark = [pytest.mark.docker, pytest.mark.slow]
+from grader.service.drafts import exercise_notebook
+
+LEARNER_IMAGE = os.environ.get("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest")
+pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(300)]
+
+HINTS = ["range(1, n + 1) counts from 1 to n.", "k * k is k squared."]
+EXERCISE = {
+    "title": "Sum of squares",
+    "introduction": "Loops that add up.",
+    "parts": [
+        {"name": "sum-squares", "instructions": "Write `sum_squares(n)`: 1 + 4 + ... + n².",
+         "solution": "def sum_squares(n):\n    return sum(k * k for k in range(1, n + 1))",
+         "tests": "assert sum_squares(1) == 1",
+         "hidden_tests": "assert sum_squares(3) == 14  # HIDDEN-SUM",
+         "points": 2, "hints": HINTS},
+        {"name": "cube", "instructions": "Write `cube(x)`.",
+         "solution": "def cube(x):\n    return x ** 3",
+         "tests": "assert cube(2) == 8",
+         "hidden_tests": "assert cube(-1) == -1",
+         "points": 1, "hints": []},
+    ],
+}
 
 SCRIPT = r"""
 set -e
@@ -52,12 +73,13 @@ def docker_ready() -> bool:
     return probe.returncode == 0
 
 
-@pytest.mark.skipif(not docker_ready(), reason=f"needs Docker and {LEARNER_IMAGE}")
 def test_ai_exercise_works_with_real_nbgrader(tmp_path) -> None:
+    if not docker_ready():
+        pytest.fail(f"needs Docker and {LEARNER_IMAGE}: bash images/build.sh learner")
     source = tmp_path / "course" / "source" / "squares"
     source.mkdir(parents=True)
-    notebook = build_exercise_notebook(EXERCISE, "squares")
-    (source / "squares.ipynb").write_text(json.dumps(notebook))
+    _, notebook = exercise_notebook(EXERCISE, "squares")
+    (source / "squares.ipynb").write_text(nbformat.writes(notebook))
     for path in [tmp_path, *tmp_path.rglob("*")]:
         path.chmod(0o777)  # the learner image runs as uid 1000
     name = f"ls-cms-test-nbgrader-{secrets.token_hex(4)}"
@@ -77,8 +99,12 @@ def test_ai_exercise_works_with_real_nbgrader(tmp_path) -> None:
     assert "VALIDATION FAILED" in release_part or "NotImplementedError" in release_part, out
     released = json.loads((tmp_path / "course" / "release" / "squares" / "squares.ipynb")
                           .read_text())
-    solution_cell = released["cells"][1]
-    assert "### BEGIN SOLUTION" not in "".join(solution_cell["source"])
+    text = json.dumps(released)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN-SUM" not in text
+    assert "k * k for k" not in text
+    solution_cell = next(c for c in released["cells"]
+                         if c["metadata"].get("nbgrader", {}).get("grade_id") == "sum-squares")
+    assert "".join(solution_cell["source"]).startswith("def sum_squares(n):\n")
     assert "YOUR CODE HERE" in "".join(solution_cell["source"])
-    assert solution_cell["metadata"]["learning_studio"]["hints"] == EXERCISE["hints"]
+    assert solution_cell["metadata"]["learning_studio"]["hints"] == HINTS
     assert "== score 3.0 of 3.0" in out, out
