@@ -2,10 +2,11 @@
 sandboxed grading -> grade readable through the API, beside stock `nbgrader autograde`
 (unsandboxed) on the same notebooks in the same run.
 
-    python tests/benchmarks/bench_grader_service.py [--learners 16] [--sequential 6]
+    python tests/benchmarks/bench_grader_service.py [--learners 16] [--sequential 6] [--runs 3]
 
 Prints submit-to-graded latency (idle, p50) and throughput for a burst of submissions,
-and the same for nbgrader, as ratios. Needs Docker, the learner image and
+and the same for nbgrader, as ratios, for each run with the machine's load average beside
+it (other work on the machine changes every figure; the ratio is what to compare). Needs Docker, the learner image and
 configurable-http-proxy. Bounded: a fixed number of submissions, each waited for at most
 180 s; everything it starts is stopped and its containers removed.
 """
@@ -133,7 +134,23 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--learners", type=int, default=16)
     p.add_argument("--sequential", type=int, default=6)
+    p.add_argument("--runs", type=int, default=1, help="repeat the whole comparison (max 5)")
     args = p.parse_args()
+    ratios = []
+    for run in range(1, min(max(args.runs, 1), 5) + 1):
+        load = os.getloadavg()
+        print(f"run {run}: load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+              f"({os.cpu_count()} cores)", flush=True)
+        ratios.append(compare(args))
+        load = os.getloadavg()
+        print(f"  load average after the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+              flush=True)
+    if len(ratios) > 1:
+        print("throughput ratios (service / nbgrader) per run: "
+              + ", ".join(f"{r:.2f}x" for r in ratios))
+
+
+def compare(args) -> float:
     stock = bench_nbgrader(args.learners)
     ours = bench_service(args.learners, args.sequential)
     ours_tp = ours["burst_n"] / ours["burst_seconds"]
@@ -146,7 +163,8 @@ def main() -> None:
           f"({ours_tp:.2f}/s)")
     print(f"nbgrader autograde {stock['batch_n']:3d} students      {stock['batch_seconds']:8.2f} s "
           f"({stock_tp:.2f}/s)")
-    print(f"  throughput ratio (service / nbgrader) {ours_tp / stock_tp:6.2f}x")
+    print(f"  throughput ratio (service / nbgrader) {ours_tp / stock_tp:6.2f}x", flush=True)
+    return ours_tp / stock_tp
 
 
 if __name__ == "__main__":
