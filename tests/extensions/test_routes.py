@@ -402,3 +402,14 @@ def test_storage_is_for_instructors(studio):
     assert code == 403 and err["code"] == "Forbidden"
     code, err = fails(studio, "courses", ".hidden", "storage")
     assert code == 400 and err["code"] == "InvalidRequest"
+
+
+def test_without_an_ai_endpoint_the_tutor_says_it_is_off_and_why(studio):
+    """This hub has no OPENAI_* settings: the tutor's buttons learn that it is off, and
+    why, and a question is refused with the same sentence (nothing else changes)."""
+    status = call(studio, "courses", COURSE, "assignments", "ps1", "tutor")
+    assert status["enabled"] is False
+    assert "no AI endpoint is configured" in status["reason"]
+    code, err = fails(studio, "courses", COURSE, "assignments", "ps1", "tutor", method="POST",
+                      body={"notebook": "ps1.ipynb", "cell": "squares", "question": "help?"})
+    assert code == 503 and "no AI endpoint is configured" in err["message"]

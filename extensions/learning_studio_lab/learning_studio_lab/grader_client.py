@@ -53,6 +53,12 @@ class GraderClient(Configurable):
         30.0, help="Seconds to wait for one grader answer before reporting it unavailable."
     ).tag(config=True)
 
+    tutor_timeout = Float(
+        240.0, help="""Seconds one tutor answer may stream for (the grader waits on the model,
+        and may write the answer a second time when the first came too close to the
+        solution).""",
+    ).tag(config=True)
+
     draft_timeout = Float(
         180.0, help="""Seconds to wait for the grader to answer a request for an AI draft
         (it waits for the model, up to the grader's GRADER_AI_TIMEOUT, then checks it).""",
@@ -195,6 +201,65 @@ class GraderClient(Configurable):
         )
 
 
+    # ---- the AI tutor (grader.service.apihandlers.tutor) -----------------------------
+
+    async def tutor_status(self, course: str, assignment: str) -> dict:
+        """Is the tutor on for this assignment for the caller, and if not, why."""
+        return await self.request("GET", f"courses/{q(course)}/assignments/{q(assignment)}/tutor")
+
+    async def tutor(
+        self, course: str, assignment: str, body: dict, on_chunk, cancelled
+    ) -> None:
+        """Ask the tutor; the grader's Server-Sent Events go to ``on_chunk(bytes)`` as they
+        arrive. A refusal before the stream starts (policy off, a limit, no key, a bad
+        request) raises GraderRefused with the grader's message; ``cancelled()`` turning
+        true (the browser went away) stops reading, which the grader records as such."""
+        url = self.url(f"courses/{q(course)}/assignments/{q(assignment)}/tutor")
+        status: dict = {}
+        refused = bytearray()
+
+        def on_header(line: str) -> None:
+            if line.startswith("HTTP/"):
+                parts = line.split()
+                if len(parts) > 1 and parts[1].isdigit():
+                    status["code"] = int(parts[1])
+            elif line.lower().startswith("retry-after:"):
+                status["retry_after"] = line.split(":", 1)[1].strip()
+
+        def on_body(chunk: bytes) -> None:
+            if cancelled():
+                raise TutorCancelled()
+            if status.get("code") == 200:
+                on_chunk(chunk)
+            elif len(refused) < 65536:
+                refused.extend(chunk)
+
+        req = HTTPRequest(
+            url, method="POST", body=json.dumps(body),
+            headers={"Authorization": f"token {self.api_token}",
+                     "Content-Type": "application/json", "Accept": "text/event-stream"},
+            request_timeout=self.tutor_timeout, connect_timeout=10.0,
+            follow_redirects=False, header_callback=on_header, streaming_callback=on_body,
+        )
+        try:
+            await AsyncHTTPClient().fetch(req)
+        except TutorCancelled:
+            return
+        except HTTPClientError as e:
+            if cancelled():
+                return
+            if e.code == 599 or "code" not in status:
+                raise GraderUnavailable(
+                    f"the grader service at {self.grader_url} did not answer ({e}); try the "
+                    "tutor again in a minute"
+                ) from None
+            raise _refusal(e.code, bytes(refused), status.get("retry_after")) from None
+        except OSError as e:
+            raise GraderUnavailable(
+                f"the grader service at {self.grader_url} cannot be reached ({e}); try the "
+                "tutor again in a minute"
+            ) from None
+
     # ---- AI drafts (instructors of the course; grader.service.drafts) ------------------
 
     async def create_draft(self, course: str, body: dict) -> dict:
@@ -207,6 +272,10 @@ class GraderClient(Configurable):
 
     async def draft(self, course: str, draft_id: int) -> dict:
         return await self.request("GET", f"courses/{q(course)}/drafts/{int(draft_id)}")
+
+
+class TutorCancelled(Exception):
+    """The learner closed the page mid-answer: stop reading the grader's stream."""
 
 
 def q(segment: str) -> str:

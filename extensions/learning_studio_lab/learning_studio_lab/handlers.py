@@ -249,6 +249,50 @@ class HintsHandler(StudioHandler):
         self.reply({"notebook": notebook, "cell": cell, "hints": out.get("hints", [])})
 
 
+class TutorHandler(StudioHandler):
+    _gone = False
+
+    """The AI tutor: GET says whether it is on for this assignment (and why not); POST
+    asks it about one exercise cell and streams the grader's answer (Server-Sent Events:
+    start, delta, reset, done, error) to the browser as it arrives. The request body is
+    the grader's (grader.service.tutor.parse_request); the grader checks it, and builds
+    the prompt from its own copy of the exercise, never from this body alone."""
+
+    @tornado.web.authenticated
+    async def get(self, course, assignment):
+        self.folder(course, assignment)
+        self.reply(await self.grader.tutor_status(course, assignment))
+
+    @tornado.web.authenticated
+    async def post(self, course, assignment):
+        self.folder(course, assignment)
+        body = self.body()
+        self._gone = False
+        started = False
+
+        def forward(chunk: bytes) -> None:
+            nonlocal started
+            if not started:
+                started = True
+                self.set_status(200)
+                self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+                self.set_header("Cache-Control", "no-store")
+                self.set_header("X-Accel-Buffering", "no")
+            self.write(chunk)
+            self.flush()
+
+        await self.grader.tutor(course, assignment, body, forward, lambda: self._gone)
+        if self._gone:
+            self.log.info("learning-studio tutor: the learner closed the page mid-answer %s",
+                          self.who())
+            return
+        self.finish()
+
+    def on_connection_close(self) -> None:
+        self._gone = True
+        super().on_connection_close()
+
+
 class LessonHandler(StudioHandler):
     @tornado.web.authenticated
     async def post(self, course, lesson):
@@ -406,6 +450,7 @@ def setup_handlers(web_app, settings: dict) -> None:
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/fetch"), FetchHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/submissions"), SubmitHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/hints"), HintsHandler),
+        (url_path_join(base, f"courses/{seg}/assignments/{seg}/tutor"), TutorHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/release"), ReleaseHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/statistics"), StatisticsHandler),
         (url_path_join(base, f"courses/{seg}/assignments/{seg}/grades.csv"), GradesCSVHandler),
