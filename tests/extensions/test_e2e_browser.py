@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from extension_support import COURSE, LEARNER_IMAGE, hinted_source
+from extension_support import COURSE, LEARNER_IMAGE, fake_openai_server, hinted_source
 from playwright.sync_api import expect
 from service_support import answered, free_port
 from stack import Stack
@@ -52,6 +52,8 @@ c.SandboxPool.concurrency = 1
 # one submission a minute per learner: every test's learner submits once, except the one
 # that submits twice in a row to see the rate limit
 c.GraderSettings.submission_rate = 1
+# the tutor's journey asks four times within a minute
+c.GraderSettings.tutor_rate_per_minute = 10
 """
 
 
@@ -68,8 +70,11 @@ def e2e(tmp_path_factory):
     # where it reads grader_config.py: a quicker queue for the test
     grader_dir = work / "hub" / "grader"
     grader_dir.mkdir(parents=True)
+    # the AI tutor's model: the local OpenAI-compatible test server (the grader runs in
+    # the hub's process tree on this host, so loopback reaches it)
+    ai = fake_openai_server().__enter__()
     stack = Stack(work, STUDIO_LEARNER_IMAGE=LEARNER_IMAGE, STUDIO_DEMO_PASSWORD=PASSWORD,
-                  STUDIO_GRADER_PORT=str(grader_port))
+                  STUDIO_GRADER_PORT=str(grader_port), OPENAI_BASE_URL=ai.base_url)
     (grader_dir / "grader_config.py").write_text(
         GRADER_CONFIG.format(prefix=stack.prefix, image=LEARNER_IMAGE))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -107,9 +112,10 @@ def e2e(tmp_path_factory):
         manifest = yaml.safe_load((REPO / "courses" / COURSE / "course.yml").read_text())
         assert push_lessons(session, grader, REPO / "courses" / COURSE, COURSE,
                             manifest["lessons"]) == 10
-        yield {"stack": stack, "grader": grader}
+        yield {"stack": stack, "grader": grader, "ai": ai}
     finally:
         stack.close()
+        ai.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")
@@ -189,9 +195,9 @@ def open_courses(page):
     page.wait_for_selector(".ls-course", timeout=60_000)
 
 
-def set_answer(page, code: str) -> None:
+def set_answer(page, code: str, cell=None) -> None:
     """Replace the answer cell's code as a learner would type it."""
-    cell = page.locator(".jp-Cell", has_text="YOUR CODE HERE").first
+    cell = cell or page.locator(".jp-Cell", has_text="YOUR CODE HERE").first
     cell.locator(".cm-content").click()
     page.keyboard.press("Control+a")
     page.keyboard.press("Delete")
@@ -271,6 +277,119 @@ def learner_journey(e2e, page):
     page.wait_for_selector(".ls-assignment[data-assignment='squares'] "
                            ".ls-status:has-text('graded 2')", timeout=60_000)
     shot(page, "08-panel-graded")
+
+
+TUTOR_ANSWER = (
+    "Look at the test: it expects squares(3) to give three numbers.\n"
+    "What does your cell give right now when it runs?\n"
+    "Which Python tool gives you the numbers 1, 2 and 3 in turn,\n"
+    "and what would you do with each of them before putting it in a list?\n")
+TUTOR_FOLLOW_UP = "Think about where range starts. What does list(range(3)) give you?\n"
+TUTOR_LEAK = ("Sure:\n```python\ndef squares(n):\n    return [i * i for i in range(1, n + 1)]\n"
+              "```\n")
+
+
+def test_learner_asks_the_tutor_about_a_failing_check_then_fixes_and_submits(e2e, browser):
+    """The tutor journey: Check fails -> Explain -> the answer streams into the side panel
+    (thinking, then answering, then done) -> a follow-up in the same conversation -> an
+    answer that gives the solution away is withdrawn and written again -> the learner's
+    own fix -> Check passes -> Submit -> feedback."""
+    stack, ai = e2e["stack"], e2e["ai"]
+    r = stack.admin("POST", "users/maria")
+    assert r.status_code in (201, 409), r.text
+    r = stack.admin("POST", f"groups/learners:{COURSE}/users", json={"users": ["maria"]})
+    assert r.ok, r.text
+    context, page = login(browser, stack, "maria")
+    try:
+        open_courses(page)
+        page.locator(f".ls-course[data-course='{COURSE}'] .ls-assignment[data-assignment="
+                     "'squares'] button[data-action='Fetch']").click()
+        page.wait_for_selector(".jp-NotebookPanel .ls-check", timeout=60_000)
+        # the tutor is on here: its toolbar button is not marked off
+        tutor_button = page.locator(".jp-NotebookPanel .ls-tutor-button").first
+        tutor_button.wait_for()
+        page.wait_for_timeout(500)
+        assert "ls-tutor-off" not in (tutor_button.get_attribute("class") or "")
+        # a wrong answer of the learner's own, then Check: the test fails
+        set_answer(page, "def squares(n):\n    return [i * i for i in range(n)]")
+        page.locator(".jp-NotebookPanel .ls-check").first.click()
+        page.wait_for_selector(".ls-test-badge[data-result='failed']", timeout=120_000)
+
+        # Explain: the panel opens, thinks, then the answer streams in piece by piece
+        ai.replies, ai.chunk_delay = [TUTOR_ANSWER], 0.08
+        asked = len(ai.requests)
+        page.locator(".ls-test-badge[data-result='failed'] .ls-tutor-explain").click()
+        panel = page.locator("#learning-studio-tutor")
+        expect(panel).to_be_visible()
+        expect(panel.locator(".ls-tutor-about")).to_contain_text("exercise squares")
+        expect(panel.locator(".ls-tutor-about")).to_contain_text("failing test test_squares")
+        page.wait_for_selector("#learning-studio-tutor .ls-tutor-state[data-state='answering']",
+                               timeout=60_000)
+        partial = panel.locator(".ls-tutor-answer").last.inner_text()
+        shot(page, "20-tutor-streaming")
+        expect(panel.locator(".ls-tutor-state")).to_have_attribute("data-state", "idle",
+                                                                   timeout=60_000)
+        answer = panel.locator(".ls-tutor-answer").last.inner_text()
+        assert answer.strip() == TUTOR_ANSWER.strip()
+        assert len(partial) < len(answer)  # seen while it was still being written
+        shot(page, "21-tutor-answered")
+        # what went to the model: maria's code, the failing test and its error; no hidden
+        # test, no solution
+        sent = json.dumps(ai.requests[asked]["body"]["messages"])
+        assert "range(n)" in sent and "assert squares(3) == [1, 4, 9]" in sent
+        assert "AssertionError" in sent
+        assert "HIDDEN-MARKER" not in sent and "range(1, n + 1)" not in sent
+
+        # a follow-up question, in the same conversation
+        ai.replies, ai.chunk_delay = [TUTOR_FOLLOW_UP], 0.0
+        panel.locator(".ls-tutor-input").fill("Is my range wrong?")
+        panel.locator(".ls-tutor-ask").click()
+        expect(panel.locator(".ls-tutor-answer")).to_have_count(2)
+        expect(panel.locator(".ls-tutor-answer").last).to_contain_text(
+            "where range starts", timeout=60_000)
+        sent = json.dumps(ai.requests[-1]["body"]["messages"])
+        assert "Is my range wrong?" in sent and "Which Python tool" in sent
+
+        # a model that gives the answer away: withdrawn, and written again without it
+        ai.replies = [TUTOR_LEAK, TUTOR_FOLLOW_UP]
+        panel.locator(".ls-tutor-input").fill("Just show me the code please")
+        panel.locator(".ls-tutor-ask").click()
+        expect(panel.locator(".ls-tutor-notice")).to_contain_text("too close to the solution",
+                                                                  timeout=60_000)
+        expect(panel.locator(".ls-tutor-state")).to_have_attribute("data-state", "idle",
+                                                                   timeout=60_000)
+        expect(panel.locator(".ls-tutor-answer").last).to_contain_text("where range starts")
+        assert "range(1, n + 1)" not in panel.inner_text()
+        shot(page, "22-tutor-withdrawn")
+
+        # an error in the answer cell, run by hand: "Explain this error" under the cell
+        ai.replies = [TUTOR_FOLLOW_UP]
+        answer_cell = page.locator(".jp-Cell", has_text="def squares(n)").first
+        set_answer(page, "def squares(n):\n    return [i * i for i in rnage(1, n + 1)]\n"
+                   "squares(3)", cell=answer_cell)
+        page.keyboard.press("Shift+Enter")
+        answer_cell.locator(".ls-tutor-cell-error .ls-tutor-explain").click(timeout=60_000)
+        expect(panel.locator(".ls-tutor-about")).to_contain_text("your cell raised an error")
+        expect(panel.locator(".ls-tutor-state")).to_have_attribute("data-state", "idle",
+                                                                   timeout=60_000)
+        sent = json.dumps(ai.requests[-1]["body"]["messages"])
+        assert "NameError" in sent and "rnage" in sent
+
+        # the learner's own fix: Check passes, Submit, the grade
+        set_answer(page, "def squares(n):\n    return [i * i for i in range(1, n + 1)]",
+                   cell=page.locator(".jp-Cell", has_text="def squares(n)").first)
+        page.locator(".jp-NotebookPanel .ls-check").first.click()
+        page.wait_for_selector(".ls-test-badge[data-result='passed']", timeout=120_000)
+        page.locator(".jp-NotebookPanel .ls-submit").first.click()
+        page.click(".jp-Dialog button:has-text('Submit')")
+        page.wait_for_selector(".ls-Feedback .ls-cells", timeout=300_000)
+        assert "passed" in page.inner_text(".ls-Feedback")
+        shot(page, "23-tutor-journey-graded")
+    except Exception:
+        shot(page, "failure-tutor")
+        raise
+    finally:
+        context.close()
 
 
 # a GET as JupyterLab's own ServerConnection sends it (cookie + X-XSRFToken)

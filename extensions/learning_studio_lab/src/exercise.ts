@@ -6,12 +6,23 @@
 import { Dialog, Notification, ToolbarButton, showDialog } from '@jupyterlab/apputils';
 import { Cell, CodeCell } from '@jupyterlab/cells';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
-import { INotebookModel, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookModel, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
 import { ISubmission, StudioError, assignmentOf, studio } from './api';
 import { explain } from './panel';
+import { ITutorContext, tutorApi } from './tutor';
+
+/** What the tutor's buttons do: set by the plugin (index.ts) once the panel exists. */
+let tutor: ((context: ITutorContext, explain: boolean) => void) | null = null;
+
+export function setTutor(open: (context: ITutorContext, explain: boolean) => void): void {
+  tutor = open;
+}
+
+/** The last failure of each exercise (notebook path#grade_id): what Explain sends. */
+const failures = new Map<string, { error: string; test: { cell: string; error: string } | null }>();
 
 interface INbgraderMeta {
   grade?: boolean;
@@ -73,7 +84,12 @@ export function currentExercise(panel: NotebookPanel): { solutions: Cell[]; test
   return { solutions, tests };
 }
 
-function mark(cell: Cell, result: 'passed' | 'failed' | 'running', detail = ''): void {
+function mark(
+  cell: Cell,
+  result: 'passed' | 'failed' | 'running',
+  detail = '',
+  onExplain: (() => void) | null = null
+): void {
   cell.removeClass('ls-test-passed');
   cell.removeClass('ls-test-failed');
   cell.removeClass('ls-test-running');
@@ -87,6 +103,59 @@ function mark(cell: Cell, result: 'passed' | 'failed' | 'running', detail = ''):
   badge.dataset.result = result;
   badge.textContent =
     result === 'passed' ? '✔ Test passed' : result === 'failed' ? `✘ Test failed${detail ? ': ' + detail : ''}` : '… running';
+  if (result === 'failed' && onExplain && tutor) {
+    const button = document.createElement('button');
+    button.className = 'jp-mod-styled ls-tutor-explain';
+    button.textContent = 'Explain';
+    button.title = 'Ask the AI tutor why this test fails (it will not give you the answer)';
+    button.onclick = e => {
+      e.stopPropagation();
+      onExplain();
+    };
+    badge.append(' ', button);
+  }
+}
+
+/** "NameError: name 'x' is not defined" from an execute reply or a KernelError. */
+function errorText(content: any): string {
+  if (!content) {
+    return '';
+  }
+  const name = content.ename ?? content.errorName ?? 'Error';
+  const value = content.evalue ?? content.errorValue ?? '';
+  return value ? `${name}: ${value}` : name;
+}
+
+/** The tutor's request for an exercise of this notebook (without the question). */
+export function tutorContext(panel: NotebookPanel, solution: Cell): ITutorContext | null {
+  const where = assignmentOf(panel.context.path);
+  const cell = nbgraderOf(solution).grade_id;
+  if (!where || !cell) {
+    return null;
+  }
+  const failure = failures.get(`${panel.context.path}#${cell}`);
+  return {
+    course: where.course,
+    assignment: where.assignment,
+    notebook: where.notebook,
+    cell,
+    code: solution.model.sharedModel.getSource(),
+    error: failure?.error ?? '',
+    test: failure?.test ?? null,
+    hints_revealed: hintsRevealed.get(`${panel.context.path}#${cell}`) ?? 0
+  };
+}
+
+function explainWith(panel: NotebookPanel, solution: Cell | undefined): (() => void) | null {
+  if (!solution) {
+    return null;
+  }
+  return () => {
+    const context = tutorContext(panel, solution);
+    if (context && tutor) {
+      tutor(context, true);
+    }
+  };
 }
 
 /** Run the current exercise's visible tests; returns how many passed of how many. */
@@ -101,16 +170,19 @@ export async function check(panel: NotebookPanel): Promise<{ passed: number; tot
   for (const t of tests) {
     mark(t, 'running');
   }
+  const key = (cell: Cell) => `${panel.context.path}#${nbgraderOf(cell).grade_id}`;
   for (const s of solutions) {
     const reply = await CodeCell.execute(s as CodeCell, session);
     if (reply && reply.content.status !== 'ok') {
+      failures.set(key(s), { error: errorText(reply.content), test: null });
       for (const t of tests) {
-        mark(t, 'failed', 'your answer cell raised an error, fix it first');
+        mark(t, 'failed', 'your answer cell raised an error, fix it first', explainWith(panel, s));
       }
       return { passed: 0, total: tests.length };
     }
   }
   let passed = 0;
+  let firstFailure: { cell: string; error: string } | null = null;
   for (const t of tests) {
     const reply = await CodeCell.execute(t as CodeCell, session);
     if (reply && reply.content.status === 'ok') {
@@ -118,7 +190,23 @@ export async function check(panel: NotebookPanel): Promise<{ passed: number; tot
       mark(t, 'passed');
     } else {
       const ename = reply && reply.content.status === 'error' ? (reply.content as any).ename : 'error';
-      mark(t, 'failed', ename);
+      const failure = {
+        cell: nbgraderOf(t).grade_id ?? '',
+        error: reply ? errorText(reply.content) : 'the test did not run'
+      };
+      firstFailure = firstFailure ?? failure;
+      const s = solutions[0];
+      mark(t, 'failed', ename, s ? () => {
+        failures.set(key(s), { error: '', test: failure });
+        explainWith(panel, s)?.();
+      } : null);
+    }
+  }
+  if (solutions[0]) {
+    if (firstFailure) {
+      failures.set(key(solutions[0]), { error: '', test: firstFailure });
+    } else {
+      failures.delete(key(solutions[0]));
     }
   }
   Notification.emit(
@@ -131,6 +219,8 @@ export async function check(panel: NotebookPanel): Promise<{ passed: number; tot
 }
 
 const hintsShown = new Map<string, number>();
+/** How many hints of each exercise the learner has opened (the tutor is told). */
+const hintsRevealed = new Map<string, number>();
 
 /** Show the next hint of the exercise's answer cell, one at a time. */
 export async function hint(panel: NotebookPanel): Promise<void> {
@@ -172,6 +262,7 @@ export async function hint(panel: NotebookPanel): Promise<void> {
     text.className = 'ls-hint-text';
     text.textContent = hints[index];
     body.node.append(counter, text);
+    hintsRevealed.set(key, Math.max(hintsRevealed.get(key) ?? 0, index + 1));
     const more = index + 1 < hints.length;
     const answer = await showDialog({
       title: 'Hint',
@@ -307,6 +398,80 @@ async function follow(
   }
 }
 
+/** "Ask the tutor": on when the grader says so for this assignment, else says why not. */
+function tutorButton(
+  panel: NotebookPanel,
+  where: { course: string; assignment: string }
+): ToolbarButton {
+  let off = '';
+  const button = new ToolbarButton({
+    className: 'ls-tutor-button',
+    label: 'Ask the tutor',
+    tooltip: 'Ask the AI tutor about this exercise (it asks questions; it does not give answers)',
+    onClick: () => {
+      const { solutions } = currentExercise(panel);
+      const context = solutions[0] ? tutorContext(panel, solutions[0]) : null;
+      if (off) {
+        Notification.info(`The tutor is off: ${off}`, { autoClose: 6000 });
+      }
+      if (!context) {
+        Notification.info('Put the cursor in an exercise (an answer cell) to ask about it.', {
+          autoClose: 5000
+        });
+        return;
+      }
+      tutor?.(context, false);
+    }
+  });
+  void tutorApi
+    .status(where.course, where.assignment)
+    .then(status => {
+      if (!status.enabled) {
+        off = status.reason;
+        button.addClass('ls-tutor-off');
+        button.node.title = `The tutor is off: ${status.reason}`;
+      }
+    })
+    .catch(() => undefined);
+  return button;
+}
+
+/** An error in an exercise cell run by hand: an Explain button under the cell. */
+export function watchExerciseErrors(): void {
+  NotebookActions.executed.connect((_, args) => {
+    const { notebook, cell, success, error } = args;
+    const panel = notebook.parent as NotebookPanel | null;
+    if (!panel?.context || !isSolutionCell(cell) || !assignmentOf(panel.context.path)) {
+      return;
+    }
+    const id = nbgraderOf(cell).grade_id;
+    cell.node.querySelector('.ls-tutor-cell-error')?.remove();
+    if (!id) {
+      return;
+    }
+    const key = `${panel.context.path}#${id}`;
+    if (success) {
+      if (failures.get(key)?.error) {
+        failures.delete(key);
+      }
+      return;
+    }
+    failures.set(key, { error: errorText(error), test: null });
+    if (!tutor) {
+      return;
+    }
+    const bar = document.createElement('div');
+    bar.className = 'ls-tutor-cell-error';
+    const button = document.createElement('button');
+    button.className = 'jp-mod-styled ls-tutor-explain';
+    button.textContent = 'Explain this error';
+    button.title = 'Ask the AI tutor what this error means (it will not give you the answer)';
+    button.onclick = () => explainWith(panel, cell)?.();
+    bar.append(button);
+    cell.node.append(bar);
+  });
+}
+
 /** Adds Check, Hint and Submit to notebooks inside courses/<course>/<assignment>/. */
 export class ExerciseToolbar
   implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel>
@@ -330,6 +495,7 @@ export class ExerciseToolbar
           tooltip: "Show the next hint for this exercise",
           onClick: () => void hint(panel)
         }),
+        tutorButton(panel, where),
         new ToolbarButton({
           className: 'ls-submit',
           label: 'Submit',

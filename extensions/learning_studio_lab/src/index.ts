@@ -9,15 +9,22 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { askCourse, courseOf, draftWithAI, showDrafts } from './aidraft';
 import { IAssignment, ISubmission, assignmentOf } from './api';
 import { CellKindBadges, Region, wrapRegion } from './authoring';
-import { ExerciseToolbar, check, hint } from './exercise';
+import { ExerciseToolbar, check, hint, setTutor, watchExerciseErrors } from './exercise';
 import { FeedbackView } from './feedback';
 import { CellKind, editHints, markCell, releaseForm, showStorage } from './instructor';
 import { CoursesPanel } from './panel';
+import { TutorPanel } from './tutor';
 
 const coursesIcon = new LabIcon({
   name: 'learning-studio:courses',
   svgstr:
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path class="jp-icon3" fill="#616161" d="M12 3 1 9l11 6 9-4.9V17h2V9L12 3zM5 13.2v4L12 21l7-3.8v-4L12 17l-7-3.8z"/></svg>'
+});
+
+const tutorIcon = new LabIcon({
+  name: 'learning-studio:tutor',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path class="jp-icon3" fill="#616161" d="M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm7 10v2h2v-2zm1-8a3.5 3.5 0 0 0-3.5 3.5h2A1.5 1.5 0 1 1 12 10a1 1 0 0 0-1 1v1h2v-.3A3.5 3.5 0 0 0 12 5z"/></svg>'
 });
 
 const solutionIcon = new LabIcon({
@@ -76,6 +83,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     panel.title.icon = coursesIcon;
     app.shell.add(panel, 'left', { rank: 150 });
+
+    // the AI tutor, in the right sidebar; Check's "Explain" and "Ask the tutor" open it
+    const tutor = new TutorPanel();
+    tutor.title.icon = tutorIcon;
+    app.shell.add(tutor, 'right', { rank: 700 });
+    setTutor((context, explain) => {
+      app.shell.activateById(tutor.id);
+      void (explain ? tutor.explain(context) : tutor.open(context));
+    });
+    watchExerciseErrors();
 
     app.docRegistry.addWidgetExtension(
       'Notebook',
