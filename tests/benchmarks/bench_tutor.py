@@ -1,6 +1,7 @@
 """Benchmark of the AI tutor: time to the first token and to the full answer, through the
 hub's proxy and the grader (prompt from the stored release, leak check, SSE), beside the
-same local OpenAI-compatible server asked directly with the openai client.
+same local OpenAI-compatible server asked directly with the openai client, and as
+JupyterLab asks it: through the learner's server (our server extension) to the grader.
 
     python tests/benchmarks/bench_tutor.py [--requests 10] [--chunk-delay 0.02]
 
@@ -16,11 +17,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import secrets
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import requests
 
 HERE = Path(__file__).resolve().parent
 # the test helpers are this benchmark's too
@@ -78,9 +86,9 @@ async def direct(server: FakeOpenAIServer, n: int
     return first, line, full
 
 
-def through_stack(hub, client, server: FakeOpenAIServer, n: int, reply_sequence: list[str]
-                  ) -> tuple[list[float], list[float]]:
-    url = f"{hub.grader}/courses/bench/assignments/ps1/tutor"
+def through_stack(hub, client, server: FakeOpenAIServer, n: int, reply_sequence: list[str],
+                  url: str | None = None) -> tuple[list[float], list[float]]:
+    url = url or f"{hub.grader}/courses/bench/assignments/ps1/tutor"
     first, full = [], []
     for _ in range(n):
         server.replies = list(reply_sequence)
@@ -94,6 +102,46 @@ def through_stack(hub, client, server: FakeOpenAIServer, n: int, reply_sequence:
         first.append(deltas[0])
         full.append(done[0])
     return first, full
+
+
+def learner_server(hub, token: str, root: Path):
+    """A jupyter-server with our extension, as in a learner's container: the browser's
+    requests go to it, and it calls the grader with the learner's hub token."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    own = secrets.token_hex(16)
+    (root / "lab").mkdir(exist_ok=True)
+    config = root / "learner_server_config.json"
+    config.write_text(json.dumps({
+        "ServerApp": {"jpserver_extensions": {"learning_studio_lab": True}, "token": own,
+                      "root_dir": str(root / "lab"), "allow_root": True},
+        "GraderClient": {"grader_url": f"{hub.url}/services/grader/", "api_token": token},
+    }))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}",
+         "--ip=127.0.0.1", f"--config={config}"],
+        # the extension from this checkout, as the tests load it
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(HERE.parents[1] / "extensions" / "learning_studio_lab"),
+             os.environ.get("PYTHONPATH", "")])},
+        stdout=subprocess.DEVNULL, stderr=open(root / "learner-server.log", "wb"))
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{base}/api/status", params={"token": own}, timeout=2).ok:
+                break
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise SystemExit("the learner's server did not start: "
+                             + (root / "learner-server.log").read_text()[-2000:])
+        time.sleep(0.3)
+    session = requests.Session()
+    session.headers["Authorization"] = f"token {own}"
+    return proc, session, f"{base}/learning-studio/courses/bench/assignments/ps1/tutor"
 
 
 def main() -> None:
@@ -126,6 +174,16 @@ def main() -> None:
             first, full = through_stack(hub, ann, server, args.requests, [LEAK, REPLY])
             print(summary("leak, reset, regenerated: first kept delta", first))
             print(summary("leak, reset, regenerated: full answer", full))
+            # as JupyterLab asks: browser -> the learner's server -> grader
+            lab, session, url = learner_server(hub, hub.token("ann"), root)
+            try:
+                through_stack(hub, session, server, 1, [REPLY], url)  # warm-up
+                first, full = through_stack(hub, session, server, args.requests, [REPLY], url)
+                print(summary("learner's server + grader: first delta", first))
+                print(summary("learner's server + grader: full answer", full))
+            finally:
+                lab.terminate()
+                lab.wait(timeout=30)
         finally:
             stop_hub(proc)
 
