@@ -677,16 +677,32 @@ class DockerSandbox(LoggingConfigurable):
                 ) from e
         return self._docker
 
+    start_attempts = Integer(
+        2, help="""Sandboxes started, one after the other, before a start counts as failed
+        when the kernels of one do not answer within startup_timeout (a machine busy for a
+        moment; a broken image fails every attempt). 1: no second try.""",
+    ).tag(config=True)
+
     async def start(self, kernels: int) -> Sandbox:
-        sandbox = Sandbox(self, kernels)
-        self.live.add(sandbox)
-        try:
-            await asyncio.to_thread(sandbox.create)
-        except BaseException:
-            await asyncio.to_thread(sandbox.remove)
-            raise
-        await sandbox.wait_ready(self.startup_timeout)
-        return sandbox
+        attempts = max(1, self.start_attempts)
+        for attempt in range(1, attempts + 1):
+            sandbox = Sandbox(self, kernels)
+            self.live.add(sandbox)
+            try:
+                await asyncio.to_thread(sandbox.create)
+            except BaseException:
+                await asyncio.to_thread(sandbox.remove)
+                raise
+            try:
+                await sandbox.wait_ready(self.startup_timeout)
+            except SandboxError as e:
+                if attempt == attempts:
+                    raise
+                log.warning("%s; starting another sandbox (attempt %d of %d)",
+                            str(e).splitlines()[0], attempt + 1, attempts)
+                continue
+            return sandbox
+        raise AssertionError("unreachable")
 
     def check_available(self) -> None:
         """Raise SandboxUnavailable, saying the fix, unless sandboxes can start here."""

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from conftest import PREFIX, engine_config
 
-from grader.engine.sandbox import OWNER, OWNER_LABEL, DockerSandbox
+from grader.engine.sandbox import OWNER, OWNER_LABEL, DockerSandbox, SandboxError
 
 pytestmark = [pytest.mark.docker]
 
@@ -59,3 +59,45 @@ def test_cleanup_removes_only_sandboxes_of_gone_graders(docker_client):
                 c.remove(force=True)
             except Exception:  # noqa: BLE001 - already removed by the cleanup
                 pass
+
+
+def _sandboxes(docker_client) -> list:
+    return docker_client.containers.list(all=True, filters={"name": PREFIX})
+
+
+def test_kernels_that_do_not_answer_in_time_get_one_more_sandbox(docker_client, caplog):
+    """A machine busy for a moment: the first sandbox's kernels miss startup_timeout, a
+    second sandbox is started and used; nothing of the first is left behind."""
+    from grader.engine import sandbox as module
+
+    runner = DockerSandbox(config=engine_config())
+    real, calls = module.Sandbox.wait_ready, []
+
+    async def slow_once(self, timeout):
+        calls.append(self.name)
+        if len(calls) == 1:
+            return await real(self, 0.001)  # as if the kernels took longer than allowed
+        return await real(self, timeout)
+
+    module.Sandbox.wait_ready = slow_once
+    try:
+        sandbox = asyncio.run(runner.start(1))
+    finally:
+        module.Sandbox.wait_ready = real
+    try:
+        assert len(calls) == 2 and sandbox.name == calls[1]
+        assert "did not start within" in caplog.text and "attempt 2 of 2" in caplog.text
+        assert [c.name for c in _sandboxes(docker_client)] == [sandbox.name]
+    finally:
+        sandbox.remove()
+
+
+def test_kernels_that_never_answer_fail_after_the_last_attempt(docker_client):
+    config = engine_config()
+    config.DockerSandbox.startup_timeout = 0.001
+    config.DockerSandbox.start_attempts = 2
+    runner = DockerSandbox(config=config)
+    with pytest.raises(SandboxError) as info:
+        asyncio.run(runner.start(1))
+    assert "did not start within 0 s" in str(info.value)
+    assert _sandboxes(docker_client) == []
