@@ -14,9 +14,10 @@ from tornado import web
 class CanonicalHostRedirect(web.RequestHandler):
     """Send http://127.0.0.1:8000/... to the public host name, same path.
 
-    Learner servers live on <name>.<public host> so that notebook output never shares
-    an origin with the hub; a browser that logged in on the bare address would carry
-    its cookies on the wrong origin. One origin for the hub keeps login working.
+    A browser that logged in on the bare address would carry its cookies on another
+    origin than the public URL's, which every redirect and OAuth callback uses (and,
+    with subdomains, learners' servers live on <name>.<public host>). One origin for the
+    hub keeps login working, in both modes.
     """
 
     def initialize(self, public_url: str) -> None:
@@ -36,16 +37,18 @@ class StudioHub(JupyterHub):
 
     def init_tornado_application(self):
         super().init_tornado_application()
-        if self.subdomain_host:
-            public = urlparse(self.subdomain_host)
-            if public.hostname not in ("127.0.0.1", "::1"):
-                self.tornado_application.add_handlers(
-                    r"(127\.0\.0\.1|\[::1\])(:\d+)?$",
-                    # REST clients (tokens, not cookies) keep working on the bare address,
-                    # and so does a Prometheus reading /hub/metrics with its token.
-                    [(r"/(?!hub/api/|hub/metrics$)(.*)", CanonicalHostRedirect,
-                      {"public_url": self.subdomain_host})],
-                )
+        # the public URL's scheme and host (hub/setup.py sets public_url in both modes);
+        # the path a browser asked for is kept, base_url included
+        public = urlparse(self.public_url or self.subdomain_host)
+        public_url = f"{public.scheme}://{public.netloc}" if public.netloc else ""
+        if public_url and public.hostname not in ("127.0.0.1", "::1"):
+            self.tornado_application.add_handlers(
+                r"(127\.0\.0\.1|\[::1\])(:\d+)?$",
+                # REST clients (tokens, not cookies) keep working on the bare address,
+                # and so does a Prometheus reading /hub/metrics with its token.
+                [(r"/(?!hub/api/|hub/metrics$)(.*)", CanonicalHostRedirect,
+                  {"public_url": public_url})],
+            )
 
 
 main = StudioHub.launch_instance

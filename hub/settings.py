@@ -70,6 +70,22 @@ def parse_home_quota(value: str) -> int:
     return size
 
 
+_ON = ("1", "true", "on", "yes")
+_OFF = ("0", "false", "off", "no")
+
+
+def parse_switch(name: str, value: str) -> bool:
+    """An on/off setting from the environment, such as STUDIO_SUBDOMAINS=0."""
+    text = str(value).strip().lower()
+    if text in _ON:
+        return True
+    if text in _OFF:
+        return False
+    raise StudioConfigError(
+        f"{name}={value!r} is neither on nor off: use 1, true, on or yes to turn it on, "
+        "or 0, false, off or no to turn it off")
+
+
 def missing_image_message(image: str) -> str:
     """What to do when the learner image is not on the engine (hub start or spawn)."""
     return (f"learner image {image!r} is not on this Docker engine. Build it with "
@@ -118,7 +134,8 @@ class StudioSettings(Configurable):
         help="""Host name that browsers use. Learner servers get their own origin under
         it (<name>.<host>), so a notebook's output can never act with the hub's or the
         site's cookies; `localhost` works in every browser because *.localhost resolves
-        to loopback. Env: STUDIO_PUBLIC_HOST.""",
+        to loopback. With subdomains off, learners' servers are on this host too
+        (/user/<name>/). Env: STUDIO_PUBLIC_HOST.""",
     ).tag(config=True)
 
     @default("public_host")
@@ -144,7 +161,8 @@ class StudioSettings(Configurable):
 
     public_url = Unicode(
         help="""The URL browsers use, scheme and port included; every public URL (the
-        hub's, the learners' <name>.<host> servers', the site's, the OAuth callback) is
+        hub's, the learners' servers' (<name>.<host>, or /user/<name>/ with subdomains
+        off), the site's, the OAuth callback) is
         derived from it. Default: http://<public_host>:<port>. Behind the TLS front
         (STUDIO_TLS) `./studio up` sets https://<host>[:<STUDIO_HTTPS_PORT>]. Its host
         must be public_host. Env: STUDIO_PUBLIC_URL.""",
@@ -171,11 +189,27 @@ class StudioSettings(Configurable):
                 f"{self.public_host}: set both to the same host")
         return url
 
+    subdomains = Bool(
+        help="""Each learner's server on its own origin, <name>.<host> (JupyterHub's
+        subdomain_host; the default). Notebook output is HTML and JavaScript the learner
+        controls: on its own origin it cannot act with the cookies of whoever opens it.
+        This needs a wildcard DNS record (*.<host>) and, with TLS, a certificate per
+        learner (on demand) or a wildcard one. Off: the path-based mode, every learner's
+        server at <public URL>/user/<name>/ on the one public host, with no wildcard
+        record; all learners' servers then share one origin, so one learner's notebook
+        output, opened by another person, can act on that person's server.
+        Env: STUDIO_SUBDOMAINS (1/true/on/yes or 0/false/off/no).""",
+    ).tag(config=True)
+
+    @default("subdomains")
+    def _subdomains_default(self):
+        return parse_switch("STUDIO_SUBDOMAINS", _env("STUDIO_SUBDOMAINS", "1"))
+
     tls_ask_port = Integer(
         help="""Loopback port of the `tls-ask` hub service, which tells the TLS front
         (Caddy's on-demand certificates) whether a name is the public host, an existing
-        user's <name>.<host> or a service's subdomain. 0 (the default without TLS): no
-        such service. Env: STUDIO_TLS_ASK_PORT.""",
+        user's <name>.<host> or a service's subdomain (with subdomains off: the public
+        host only). 0 (the default without TLS): no such service. Env: STUDIO_TLS_ASK_PORT.""",
     ).tag(config=True)
 
     @default("tls_ask_port")
@@ -673,7 +707,7 @@ class StudioSettings(Configurable):
         # now, so that a bad STUDIO_* value stops the hub before it starts.
         for name in ("prefix", "mem_limit", "cpu_limit", "network_policy", "login",
                      "grader_mem_limit", "log_format", "log_max_size", "log_max_files",
-                     "public_url", "home_quota", "homes_dir"):
+                     "public_url", "home_quota", "homes_dir", "subdomains"):
             setattr(self, name, getattr(self, name))
 
     def secret_file(self, name: str) -> str:

@@ -168,13 +168,25 @@ def configure_site_login(c, s: StudioSettings, hub_url: str) -> None:
     c.Authenticator.refresh_pre_spawn = True
     if _same_origin(site, s.public_url):
         # The proxy serves the site on the public host; the hub keeps its own paths.
-        host = urlparse(s.public_url).hostname
-        c.ConfigurableHTTPProxy.extra_routes = {
-            f"{host}/": internal,
-            f"{host}/hub/": hub_url,
-            f"{host}/user/": hub_url,
-            f"{host}/services/": hub_url,
-        }
+        if s.subdomains:
+            # routes by host: the hub's own route (`/`) takes every other host, the
+            # learners' <name>.<host> among them
+            host = urlparse(s.public_url).hostname
+            c.ConfigurableHTTPProxy.extra_routes = {
+                f"{host}/": internal,
+                f"{host}/hub/": hub_url,
+                f"{host}/user/": hub_url,
+                f"{host}/services/": hub_url,
+            }
+        else:
+            # routes by path alone: `/` is the site's, so the hub's own route is /hub/
+            # (JupyterHub would otherwise take `/` back at every route check)
+            c.JupyterHub.hub_routespec = "/hub/"
+            c.ConfigurableHTTPProxy.extra_routes = {
+                "/": internal,
+                "/user/": hub_url,
+                "/services/": hub_url,
+            }
 
 
 def _same_origin(a: str, b: str) -> bool:
@@ -207,7 +219,14 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
 
     # --- the hub and the proxy -----------------------------------------------------
     c.JupyterHub.bind_url = f"http://{s.bind_ip}:{s.port}"
-    c.JupyterHub.subdomain_host = s.public_url
+    # every URL the hub makes for a browser (redirects, OAuth, the 127.0.0.1 redirect in
+    # hub/app.py) starts here, in both modes
+    c.JupyterHub.public_url = s.public_url + "/"
+    if s.subdomains:
+        # learners' servers (and the grader) on their own origins: <name>.<host>
+        c.JupyterHub.subdomain_host = s.public_url
+    # else the path-based mode: <public URL>/user/<name>/, one origin for all (see
+    # StudioSettings.subdomains for what that gives away)
     if urlparse(s.public_url).scheme == "https":
         # Behind the TLS front every cookie is Secure: JupyterHub marks its login cookies
         # so itself, these add its _xsrf cookie and the learner servers' one
@@ -287,10 +306,13 @@ def _configure(c, settings: StudioSettings | None) -> StudioSettings:
     if s.tls_ask_port:
         # Caddy's on-demand certificates ask here first (hub/tls_ask.py); the answer tells
         # whether a user exists, so it listens on loopback and has no proxy route
+        # (without subdomains, Caddy serves the public host alone and asks for nothing
+        # else; the service then says yes to that host only)
         services.append({
             "name": TLS_ASK_SERVICE,
             "command": [sys.executable, "-m", "hub.tls_ask", f"--port={s.tls_ask_port}",
-                        f"--host={urlparse(s.public_url).hostname}", "--service=grader"],
+                        f"--host={urlparse(s.public_url).hostname}",
+                        *(["--service=grader"] if s.subdomains else ["--no-subdomains"])],
         })
         roles.append({"name": TLS_ASK_SERVICE, "scopes": ["read:users:name"],
                       "services": [TLS_ASK_SERVICE]})

@@ -6,6 +6,8 @@ this, anyone could make the server request certificates for made-up names until 
 certificate authority's rate limits lock the domain out. The answer is yes for the
 public host, the subdomain of an existing hub user (``<name>.<host>``, JupyterHub's
 ``subdomain_host`` naming) and that of a hub service with a URL (``grader--service.<host>``).
+Without subdomains (STUDIO_SUBDOMAINS=0, ``--no-subdomains``) the TLS front serves the
+public host alone, and the answer is yes for that host only.
 
 It tells whether a user name exists, so it listens on loopback only, beside Caddy, and is
 never routed through the proxy. A hub-managed service (hub/setup.py) with a token that
@@ -30,9 +32,11 @@ log = logging.getLogger("hub.tls_ask")
 class CertificateQuestion(web.RequestHandler):
     """GET /?domain=<name>: 200 if a certificate for <name> may be obtained, else 404."""
 
-    def initialize(self, host: str, services: list[str], api_url: str, token: str) -> None:
+    def initialize(self, host: str, services: list[str], api_url: str, token: str,
+                   subdomains: bool = True) -> None:
         self.host = host.lower().rstrip(".")
         self.services = services
+        self.subdomains = subdomains
         self.api_url = api_url.rstrip("/")
         self.token = token
 
@@ -46,6 +50,8 @@ class CertificateQuestion(web.RequestHandler):
     async def allowed(self, domain: str) -> bool:
         if domain == self.host:
             return True
+        if not self.subdomains:
+            return False  # learners' servers are paths of the public host
         label, dot, rest = domain.partition(".")
         if not dot or rest != self.host or not label:
             return False
@@ -77,9 +83,11 @@ class CertificateQuestion(web.RequestHandler):
         return True
 
 
-def make_app(host: str, services: list[str], api_url: str, token: str) -> web.Application:
+def make_app(host: str, services: list[str], api_url: str, token: str,
+             subdomains: bool = True) -> web.Application:
     return web.Application([(r"/", CertificateQuestion, {
-        "host": host, "services": services, "api_url": api_url, "token": token})])
+        "host": host, "services": services, "api_url": api_url, "token": token,
+        "subdomains": subdomains})])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -88,10 +96,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", required=True, help="the public host name")
     parser.add_argument("--service", action="append", default=[],
                         help="a hub service with its own subdomain (repeatable)")
+    parser.add_argument("--no-subdomains", dest="subdomains", action="store_false",
+                        help="the path-based mode: yes for the public host only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[tls-ask %(levelname)s] %(message)s")
     app = make_app(args.host, args.service, os.environ["JUPYTERHUB_API_URL"],
-                   os.environ["JUPYTERHUB_API_TOKEN"])
+                   os.environ["JUPYTERHUB_API_TOKEN"], subdomains=args.subdomains)
     app.listen(args.port, address="127.0.0.1")
     log.info("answering Caddy's certificate questions on 127.0.0.1:%s", args.port)
     ioloop.IOLoop.current().start()

@@ -190,8 +190,12 @@ class Stack:
                      f"{name}'s server to stop")
 
     def server_url(self, name: str) -> str:
-        host = urlparse(self.public_url)
-        return f"http://{name}.localhost:{host.port}/user/{name}/"
+        """A learner's server as a browser reaches it: on <name>.localhost with routes by
+        host (subdomain_host), else a path of the public host (STUDIO_SUBDOMAINS=0)."""
+        port = urlparse(self.public_url).port
+        if self.host_routing:
+            return f"http://{name}.localhost:{port}/user/{name}/"
+        return f"http://localhost:{port}/user/{name}/"
 
     # -- docker ----------------------------------------------------------------------
     def container(self, name: str):

@@ -1,12 +1,14 @@
 """The TLS front's image (images/caddy) in its two modes without ACME: the operator's own
 wildcard certificate (STUDIO_TLS=own) and Caddy's internal CA for a LAN
-(STUDIO_TLS=internal, learners' certificates on demand, approved by hub/tls_ask.py).
+(STUDIO_TLS=internal, learners' certificates on demand, approved by hub/tls_ask.py), and
+without subdomains (STUDIO_SUBDOMAINS=0: the public host alone).
 The container runs as docker-compose.tls.yml runs it, in front of a stand-in upstream;
 ACME against pebble and the whole stack: test_https_stack.py."""
 
 from __future__ import annotations
 
 import http.server
+import os
 import secrets
 import socket
 import ssl
@@ -24,7 +26,7 @@ from tornado import web
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(180)]
 DOMAIN = "lan.test"
-IMAGE = "learning-studio/caddy:latest"
+IMAGE = os.environ.get("STUDIO_CADDY_IMAGE", "learning-studio/caddy:latest")
 
 resolve_to_loopback(DOMAIN)
 
@@ -52,7 +54,7 @@ def upstream():
 
 
 def run_front(name: str, upstream: int, mode: str, mounts: dict[str, str] | None = None,
-              ask_port: int = 1) -> dict:
+              ask_port: int = 1, **env: str) -> dict:
     if subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True).returncode:
         subprocess.run(["bash", str(ROOT / "images" / "build.sh"), "caddy"], check=True)
     http_port, https_port = free_port(), free_port()
@@ -61,7 +63,7 @@ def run_front(name: str, upstream: int, mode: str, mounts: dict[str, str] | None
         args += ["-v", f"{src}:{dst}:ro"]
     for k, v in {"STUDIO_PUBLIC_HOST": DOMAIN, "STUDIO_TLS": mode, "STUDIO_PORT": upstream,
                  "STUDIO_HTTP_PORT": http_port, "STUDIO_HTTPS_PORT": https_port,
-                 "STUDIO_TLS_ASK_PORT": ask_port}.items():
+                 "STUDIO_TLS_ASK_PORT": ask_port, **env}.items():
         args += ["-e", f"{k}={v}"]
     subprocess.run([*args, IMAGE], check=True, capture_output=True)
     return {"name": name, "http": http_port, "https": https_port}
@@ -188,6 +190,43 @@ def test_internal_ca_with_learner_certificates_on_demand(tmp_path, upstream, con
     finally:
         stop_process(ask)
         stop_process(fake_hub)
+
+
+def test_without_subdomains_the_public_host_alone(tmp_path, upstream, container_name):
+    # STUDIO_SUBDOMAINS=0: learners' servers are paths of the public host, so Caddy has no
+    # wildcard site and asks for no certificate on demand (nothing answers on its ask port)
+    front = run_front(container_name, upstream, "internal", STUDIO_SUBDOMAINS="0")
+    root = tmp_path / "root.crt"
+
+    def internal_root():
+        p = subprocess.run(["docker", "exec", container_name, "cat",
+                            "/data/caddy/pki/authorities/local/root.crt"],
+                           capture_output=True, text=True)
+        if p.returncode == 0 and "BEGIN CERTIFICATE" in p.stdout:
+            root.write_text(p.stdout)
+            return True
+        return False
+
+    base = f"https://{DOMAIN}:{front['https']}"
+    try:
+        wait_for(internal_root, 30, "Caddy's internal CA", interval=0.3)
+        wait_for(lambda: _answers(base, str(root)), 30, "the TLS front", interval=0.3)
+    except TimeoutError:
+        pytest.fail(logs(container_name))
+    r = requests.get(f"{base}/user/lin/lab", verify=str(root), timeout=20)
+    assert r.status_code == 200 and r.text == f"{DOMAIN}:{front['https']} https", r.text
+    # no subdomains served: HSTS says nothing of them
+    assert r.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert {v for k, v in peer(DOMAIN, front["https"], str(root))["subjectAltName"]} == {DOMAIN}
+    # a learner's name under the host gets no certificate, nor does anything else
+    for host in (f"lin.{DOMAIN}", f"grader--service.{DOMAIN}"):
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(f"https://{host}:{front['https']}/", verify=str(root), timeout=20)
+    r = requests.get(f"http://{DOMAIN}:{front['http']}/x?y=1", allow_redirects=False, timeout=10)
+    assert r.status_code == 308 and r.headers["Location"] == f"{base}/x?y=1"
+    caddyfile = subprocess.run(["docker", "exec", container_name, "cat", "/config/Caddyfile"],
+                               capture_output=True, text=True, check=True).stdout
+    assert "*." not in caddyfile and "on_demand" not in caddyfile, caddyfile
 
 
 def _answers(url: str, cafile: str) -> bool:
