@@ -143,14 +143,18 @@ async function send(
   init: RequestInit = {},
   query = ''
 ): Promise<Response> {
+  return request(studioUrl(...parts) + query, init);
+}
+
+/**
+ * One request to this server's extension: the response when it is OK, else a
+ * StudioError with the extension's (or the grader's) code, message and Retry-After.
+ */
+export async function request(url: string, init: RequestInit = {}): Promise<Response> {
   const settings = ServerConnection.makeSettings();
   let response: Response;
   try {
-    response = await ServerConnection.makeRequest(
-      studioUrl(...parts) + query,
-      init,
-      settings
-    );
+    response = await ServerConnection.makeRequest(url, init, settings);
   } catch (error) {
     throw new StudioError(
       'NetworkError',

@@ -21,7 +21,25 @@ export function setTutor(open: (context: ITutorContext, explain: boolean) => voi
   tutor = open;
 }
 
-/** The last failure of each exercise (notebook path#grade_id): what Explain sends. */
+/** The key of an exercise's state in this page: its notebook's path and its grade_id. */
+function exerciseKey(panel: NotebookPanel, gradeId: string | undefined): string {
+  return `${panel.context.path}#${gradeId}`;
+}
+
+/** An "Explain" button of the tutor's (the click does not reach the cell below it). */
+function explainButton(label: string, title: string, onClick: () => void): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.className = 'jp-mod-styled ls-tutor-explain';
+  button.textContent = label;
+  button.title = title;
+  button.onclick = e => {
+    e.stopPropagation();
+    onClick();
+  };
+  return button;
+}
+
+/** The last failure of each exercise (exerciseKey): what Explain sends. */
 const failures = new Map<string, { error: string; test: { cell: string; error: string } | null }>();
 
 interface INbgraderMeta {
@@ -104,15 +122,11 @@ function mark(
   badge.textContent =
     result === 'passed' ? '✔ Test passed' : result === 'failed' ? `✘ Test failed${detail ? ': ' + detail : ''}` : '… running';
   if (result === 'failed' && onExplain && tutor) {
-    const button = document.createElement('button');
-    button.className = 'jp-mod-styled ls-tutor-explain';
-    button.textContent = 'Explain';
-    button.title = 'Ask the AI tutor why this test fails (it will not give you the answer)';
-    button.onclick = e => {
-      e.stopPropagation();
-      onExplain();
-    };
-    badge.append(' ', button);
+    badge.append(' ', explainButton(
+      'Explain',
+      'Ask the AI tutor why this test fails (it will not give you the answer)',
+      onExplain
+    ));
   }
 }
 
@@ -133,7 +147,8 @@ export function tutorContext(panel: NotebookPanel, solution: Cell): ITutorContex
   if (!where || !cell) {
     return null;
   }
-  const failure = failures.get(`${panel.context.path}#${cell}`);
+  const key = exerciseKey(panel, cell);
+  const failure = failures.get(key);
   return {
     course: where.course,
     assignment: where.assignment,
@@ -142,7 +157,7 @@ export function tutorContext(panel: NotebookPanel, solution: Cell): ITutorContex
     code: solution.model.sharedModel.getSource(),
     error: failure?.error ?? '',
     test: failure?.test ?? null,
-    hints_revealed: hintsRevealed.get(`${panel.context.path}#${cell}`) ?? 0
+    hints_revealed: hintsRevealed.get(key) ?? 0
   };
 }
 
@@ -170,7 +185,7 @@ export async function check(panel: NotebookPanel): Promise<{ passed: number; tot
   for (const t of tests) {
     mark(t, 'running');
   }
-  const key = (cell: Cell) => `${panel.context.path}#${nbgraderOf(cell).grade_id}`;
+  const key = (cell: Cell) => exerciseKey(panel, nbgraderOf(cell).grade_id);
   for (const s of solutions) {
     const reply = await CodeCell.execute(s as CodeCell, session);
     if (reply && reply.content.status !== 'ok') {
@@ -250,7 +265,7 @@ export async function hint(panel: NotebookPanel): Promise<void> {
     });
     return;
   }
-  const key = `${panel.context.path}#${cellId}`;
+  const key = exerciseKey(panel, cellId);
   let index = hintsShown.get(key) ?? 0;
   for (;;) {
     const body = new Widget();
@@ -449,7 +464,7 @@ export function watchExerciseErrors(): void {
     if (!id) {
       return;
     }
-    const key = `${panel.context.path}#${id}`;
+    const key = exerciseKey(panel, id);
     if (success) {
       if (failures.get(key)?.error) {
         failures.delete(key);
@@ -462,12 +477,11 @@ export function watchExerciseErrors(): void {
     }
     const bar = document.createElement('div');
     bar.className = 'ls-tutor-cell-error';
-    const button = document.createElement('button');
-    button.className = 'jp-mod-styled ls-tutor-explain';
-    button.textContent = 'Explain this error';
-    button.title = 'Ask the AI tutor what this error means (it will not give you the answer)';
-    button.onclick = () => explainWith(panel, cell)?.();
-    bar.append(button);
+    bar.append(explainButton(
+      'Explain this error',
+      'Ask the AI tutor what this error means (it will not give you the answer)',
+      () => explainWith(panel, cell)?.()
+    ));
     cell.node.append(bar);
   });
 }

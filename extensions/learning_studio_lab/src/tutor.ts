@@ -6,10 +6,9 @@
 // many hints were opened, the question. The grader builds the prompt from its own copy of
 // the exercise (never hidden tests or solutions), checks every piece of the answer
 // against the solution before it is written, and may withdraw an answer ('reset').
-import { ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
-import { StudioError, getJSON, studioUrl } from './api';
+import { StudioError, getJSON, request, studioUrl } from './api';
 
 /** The exercise a question is about (the grader's tutor request, without the question). */
 export interface ITutorContext {
@@ -83,40 +82,17 @@ export const tutorApi = {
     signal?: AbortSignal
   ): Promise<void> {
     const { course, assignment, ...rest } = context;
-    const settings = ServerConnection.makeSettings();
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(
-        studioUrl('courses', course, 'assignments', assignment, 'tutor'),
-        {
-          method: 'POST',
-          body: JSON.stringify({ ...rest, question, conversation }),
-          headers: { Accept: 'text/event-stream' },
-          signal
-        },
-        settings
-      );
-    } catch (error) {
-      throw new StudioError(
-        'NetworkError',
-        `Your JupyterLab server did not answer (${error}). Check your connection.`,
-        0
-      );
-    }
-    if (!response.ok || !response.body) {
-      const body = await response.json().catch(() => null);
-      const err = body?.error ?? {};
-      const { code, message, ...details } = err;
-      const retryAfter = response.headers.get('Retry-After');
-      if (details.retry_after === undefined && retryAfter) {
-        details.retry_after = Number(retryAfter);
+    const response = await request(
+      studioUrl('courses', course, 'assignments', assignment, 'tutor'),
+      {
+        method: 'POST',
+        body: JSON.stringify({ ...rest, question, conversation }),
+        headers: { Accept: 'text/event-stream' },
+        signal
       }
-      throw new StudioError(
-        code ?? `HTTP${response.status}`,
-        message ?? body?.message ?? response.statusText,
-        response.status,
-        details
-      );
+    );
+    if (!response.body) {
+      throw new StudioError('NoStream', 'The tutor answered without a stream; try again.', 0);
     }
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
