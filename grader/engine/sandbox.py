@@ -695,14 +695,12 @@ class DockerSandbox(LoggingConfigurable):
                 raise
             try:
                 await sandbox.wait_ready(self.startup_timeout)
+                return sandbox
             except SandboxError as e:
                 if attempt == attempts:
                     raise
                 log.warning("%s; starting another sandbox (attempt %d of %d)",
                             str(e).splitlines()[0], attempt + 1, attempts)
-                continue
-            return sandbox
-        raise AssertionError("unreachable")
 
     def check_available(self) -> None:
         """Raise SandboxUnavailable, saying the fix, unless sandboxes can start here."""

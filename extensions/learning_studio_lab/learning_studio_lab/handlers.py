@@ -250,13 +250,13 @@ class HintsHandler(StudioHandler):
 
 
 class TutorHandler(StudioHandler):
-    _gone = False
-
     """The AI tutor: GET says whether it is on for this assignment (and why not); POST
     asks it about one exercise cell and streams the grader's answer (Server-Sent Events:
     start, delta, reset, done, error) to the browser as it arrives. The request body is
     the grader's (grader.service.tutor.parse_request); the grader checks it, and builds
     the prompt from its own copy of the exercise, never from this body alone."""
+
+    _gone = False  # the browser closed the connection (a handler serves one request)
 
     @tornado.web.authenticated
     async def get(self, course, assignment):
@@ -267,7 +267,6 @@ class TutorHandler(StudioHandler):
     async def post(self, course, assignment):
         self.folder(course, assignment)
         body = self.body()
-        self._gone = False
         started = False
 
         def forward(chunk: bytes) -> None:
