@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 import service_support
-from extension_support import COURSE, LEARNER_IMAGE, publish, server_config
+from extension_support import (
+    COURSE,
+    LEARNER_IMAGE,
+    NO_GRADING,
+    fake_openai_server,
+    publish,
+    server_config,
+)
 from tooling import require_tool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,12 +28,6 @@ REPO = Path(__file__).resolve().parents[2]
 # non-root conftest may not declare pytest_plugins.
 from pytest_jupyter.jupyter_core import *  # noqa: E402,F401,F403
 from pytest_jupyter.jupyter_server import *  # noqa: E402,F401,F403
-
-NO_GRADING = """
-c.GraderSettings.worker_count = 0
-c.GraderSettings.check_releases = False
-c.GraderSettings.user_cache_seconds = 1
-"""
 
 DOCKER_PREFIX = "ls-test-ext-"
 GRADING = f"""
@@ -53,6 +54,14 @@ def hub(tmp_path_factory):
     publish(hub)
     yield hub
     service_support.stop_hub(proc)
+
+
+@pytest.fixture(scope="module")
+def ai():
+    """The local OpenAI-compatible test server, for the modules whose hub uses it
+    (extension_support.ai_hub)."""
+    with fake_openai_server() as server:
+        yield server
 
 
 def _docker_rm_prefix() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
+import service_support
 from service_support import source_notebook
 
 from studio_contracts import slug
@@ -100,6 +102,27 @@ def fake_openai_server():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.FakeOpenAIServer()
+
+
+# the grader without grading workers: the route tests' hubs
+NO_GRADING = """
+c.GraderSettings.worker_count = 0
+c.GraderSettings.check_releases = False
+c.GraderSettings.user_cache_seconds = 1
+"""
+
+
+@contextmanager
+def ai_hub(root: Path, ai, extra_config: str = ""):
+    """Hub + grader (no grading) whose AI endpoint is the test server ``ai``, with the
+    course released (publish)."""
+    proc, hub = service_support.start_hub(root, NO_GRADING + extra_config,
+                                          {"OPENAI_BASE_URL": ai.base_url})
+    try:
+        publish(hub)
+        yield hub
+    finally:
+        service_support.stop_hub(proc)
 
 
 def server_config(hub, token: str) -> dict:

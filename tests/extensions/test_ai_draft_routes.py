@@ -9,8 +9,7 @@ import json
 
 import nbformat
 import pytest
-import service_support
-from extension_support import COURSE, error, fake_openai_server, publish, server_config
+from extension_support import COURSE, ai_hub, error, server_config
 from tornado.httpclient import HTTPClientError
 
 pytestmark = pytest.mark.timeout(180)
@@ -45,22 +44,9 @@ LESSON = {"title": "Powers", "introduction": "", "summary": "",
 
 
 @pytest.fixture(scope="module")
-def ai():
-    with fake_openai_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def hub(tmp_path_factory, ai):
-    """Hub + grader (no grading) whose AI endpoint is the test server; course released."""
-    config = ("c.GraderSettings.worker_count = 0\n"
-              "c.GraderSettings.check_releases = False\n"
-              "c.GraderSettings.user_cache_seconds = 1\n")
-    proc, hub = service_support.start_hub(
-        tmp_path_factory.mktemp("ai-hub"), config, {"OPENAI_BASE_URL": ai.base_url})
-    publish(hub)
-    yield hub
-    service_support.stop_hub(proc)
+    with ai_hub(tmp_path_factory.mktemp("ai-hub"), ai) as hub:
+        yield hub
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import json
 import time
 
 import pytest
-import service_support
-from extension_support import COURSE, error, fake_openai_server, publish, server_config
+from extension_support import COURSE, ai_hub, error, server_config
 from tornado.httpclient import HTTPClientError
 
 pytestmark = pytest.mark.timeout(180)
@@ -31,24 +30,12 @@ ASK = {"notebook": "ps1.ipynb", "cell": "squares", "code": LEARNER_CODE, "error"
 
 
 @pytest.fixture(scope="module")
-def ai():
-    with fake_openai_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def hub(tmp_path_factory, ai):
-    config = ("c.GraderSettings.worker_count = 0\n"
-              "c.GraderSettings.check_releases = False\n"
-              "c.GraderSettings.user_cache_seconds = 1\n"
-              # every test here asks as ann, several within a minute (the limits have
-              # their own tests: tests/grader/service/test_tutor_api.py)
-              "c.GraderSettings.tutor_rate_per_minute = 0\n")
-    proc, hub = service_support.start_hub(
-        tmp_path_factory.mktemp("tutor-hub"), config, {"OPENAI_BASE_URL": ai.base_url})
-    publish(hub)
-    yield hub
-    service_support.stop_hub(proc)
+    # every test here asks as ann, several within a minute (the limits have their own
+    # tests: tests/grader/service/test_tutor_api.py)
+    with ai_hub(tmp_path_factory.mktemp("tutor-hub"), ai,
+                "c.GraderSettings.tutor_rate_per_minute = 0\n") as hub:
+        yield hub
 
 
 @pytest.fixture
