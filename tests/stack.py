@@ -240,6 +240,50 @@ def release_homes(client: docker.DockerClient, homes_dir: str, image: str) -> No
     QuotaHomes(client, homes_dir, image, "lsthomes").release_all()
 
 
+# --- a test's own compose stack (`./studio up` with an environment of its own) ---------
+COMPOSE_PORTS = ("STUDIO_PORT", "STUDIO_PROXY_API_PORT", "STUDIO_HUB_PORT", "STUDIO_CMS_PORT",
+                 "STUDIO_GRADER_PORT", "STUDIO_GRADER_METRICS_PORT")
+
+
+def compose_env(name: str, env_file: Path, **settings: str | None) -> dict[str, str]:
+    """`./studio up`'s environment for a test's own compose stack: a compose project and
+    container prefix of its own (``name`` and a random tag), its own env file, free ports,
+    no idle culling; then ``settings`` (None removes a setting the caller's environment
+    may hold)."""
+    tag = f"{name}{secrets.token_hex(3)}"
+    env = {**os.environ, "STUDIO_COMPOSE_PROJECT": tag, "STUDIO_ENV_FILE": str(env_file),
+           "STUDIO_PREFIX": tag, **{port: str(free_port()) for port in COMPOSE_PORTS},
+           "STUDIO_IDLE_TIMEOUT": "0"}
+    for key, value in settings.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def env_value(env: dict, name: str) -> str:
+    """A value `./studio up` wrote into the stack's env file (a token, a secret)."""
+    return next(line.strip().split("=", 1)[1] for line in open(env["STUDIO_ENV_FILE"])
+                if line.startswith(f"{name}="))
+
+
+def compose_down(env: dict, *volumes: str) -> None:
+    """Stop a test's compose stack and remove what it made: its hub-data and cms-data
+    volumes and ``volumes``, its containers (by prefix), the loop devices of its
+    learners' homes (when it had a STUDIO_HOMES_DIR of its own)."""
+    subprocess.run([str(ROOT / "studio"), "down"], env=env, capture_output=True)
+    project = env["STUDIO_COMPOSE_PROJECT"]
+    subprocess.run(["docker", "volume", "rm", "-f",
+                    *(f"{project}_{v}" for v in ("hub-data", "cms-data", *volumes))],
+                   capture_output=True)
+    client = docker.from_env()
+    remove_by_prefix(client, env["STUDIO_PREFIX"])
+    if env.get("STUDIO_HOMES_DIR"):
+        release_homes(client, env["STUDIO_HOMES_DIR"],
+                      env.get("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest"))
+
+
 @contextmanager
 def running_stack(workdir: Path, **env: str):
     stack = Stack(workdir, **env)

@@ -19,7 +19,15 @@ from pathlib import Path
 
 import pytest
 import requests
-from stack import ROOT, free_port, release_homes, remove_by_prefix, site_sign_in, wait_for
+from stack import (
+    ROOT,
+    compose_down,
+    compose_env,
+    env_value,
+    release_homes,
+    site_sign_in,
+    wait_for,
+)
 
 # the grader's newest migration, read from the code (each new migration moves it)
 GRADER_HEAD = max(p.stem for p in (ROOT / "grader/service/migrations/versions").glob("0*.py"))
@@ -44,24 +52,12 @@ def studio(env, *args, check=True, timeout=900, merged=False) -> subprocess.Comp
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    tag = secrets.token_hex(3)
     work = tmp_path_factory.mktemp("backup")
-    env = {
-        **os.environ,
-        "STUDIO_COMPOSE_PROJECT": f"lstb{tag}",
-        "STUDIO_ENV_FILE": str(work / "studio.env"),
-        "STUDIO_PREFIX": f"lstb{tag}",
-        "STUDIO_PORT": str(free_port()),
-        "STUDIO_PROXY_API_PORT": str(free_port()),
-        "STUDIO_HUB_PORT": str(free_port()),
-        "STUDIO_CMS_PORT": str(free_port()),
-        "STUDIO_GRADER_PORT": str(free_port()),
-        "STUDIO_GRADER_METRICS_PORT": str(free_port()),
-        "STUDIO_IDLE_TIMEOUT": "0",
+    env = compose_env(
+        "lstb", work / "studio.env", STUDIO_MONITORING=None,
         # learners' home images (the home quota is on by default) in this test's folder
-        "STUDIO_HOMES_DIR": str(work / "homes"),
-    }
-    env.pop("STUDIO_MONITORING", None)
+        STUDIO_HOMES_DIR=str(work / "homes"),
+    )
     try:
         studio(env, "up")
         port = env["STUDIO_PORT"]
@@ -70,19 +66,7 @@ def stack(tmp_path_factory):
                "grader": f"http://grader--service.localhost:{port}/services/grader/api",
                "admin": {"Authorization": f"token {env_value(env, 'STUDIO_ADMIN_TOKEN')}"}}
     finally:
-        subprocess.run([str(ROOT / "studio"), "down"], env=env, capture_output=True)
-        project = env["STUDIO_COMPOSE_PROJECT"]
-        subprocess.run(["docker", "volume", "rm", "-f", f"{project}_hub-data",
-                        f"{project}_cms-data"], capture_output=True)
-        import docker
-
-        remove_by_prefix(docker.from_env(), env["STUDIO_PREFIX"])
-        release_homes(docker.from_env(), env["STUDIO_HOMES_DIR"], LEARNER_IMAGE)
-
-
-def env_value(env, name: str) -> str:
-    return next(line.strip().split("=", 1)[1] for line in open(env["STUDIO_ENV_FILE"])
-                if line.startswith(f"{name}="))
+        compose_down(env)
 
 
 def hub_user(stack, name: str) -> requests.Response:

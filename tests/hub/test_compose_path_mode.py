@@ -5,15 +5,13 @@ JupyterLab opens at /user/<name>/lab on the public host, in a real browser too; 
 site's links into JupyterLab lead there; the server's API answers the learner's token.
 The compose stack with subdomains: test_compose_stack.py."""
 
-import os
 import re
-import secrets
 import subprocess
 from urllib.parse import urlparse
 
 import pytest
 import requests
-from stack import ROOT, follow, free_port, release_homes, remove_by_prefix, site_sign_in, wait_for
+from stack import ROOT, compose_down, compose_env, env_value, follow, site_sign_in, wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 PASSWORD = "learn-with-notebooks"
@@ -24,51 +22,30 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    tag = secrets.token_hex(3)
-    env = {
-        **os.environ,
-        "STUDIO_SUBDOMAINS": "off",
-        "STUDIO_COMPOSE_PROJECT": f"lstp{tag}",
-        "STUDIO_ENV_FILE": str(tmp_path_factory.mktemp("compose") / "studio.env"),
-        "STUDIO_PREFIX": f"lstp{tag}",
-        "STUDIO_PORT": str(free_port()),
-        "STUDIO_PROXY_API_PORT": str(free_port()),
-        "STUDIO_HUB_PORT": str(free_port()),
-        "STUDIO_CMS_PORT": str(free_port()),
-        "STUDIO_GRADER_PORT": str(free_port()),
-        "STUDIO_GRADER_METRICS_PORT": str(free_port()),
-        "STUDIO_IDLE_TIMEOUT": "0",
-        "STUDIO_CONFIG_D": str(tmp_path_factory.mktemp("config.d")),
-        "STUDIO_HOMES_DIR": str(tmp_path_factory.mktemp("homes")),
-    }
-    for var in ("STUDIO_MONITORING", "STUDIO_TLS", "STUDIO_PUBLIC_HOST", "STUDIO_PUBLIC_URL",
-                "STUDIO_BIND_IP", "STUDIO_DB", "STUDIO_LOGIN", "STUDIO_DEMO"):
-        env.pop(var, None)
+    env = compose_env(
+        "lstp", tmp_path_factory.mktemp("compose") / "studio.env",
+        STUDIO_SUBDOMAINS="off",
+        STUDIO_CONFIG_D=str(tmp_path_factory.mktemp("config.d")),
+        STUDIO_HOMES_DIR=str(tmp_path_factory.mktemp("homes")),
+        **dict.fromkeys(("STUDIO_MONITORING", "STUDIO_TLS", "STUDIO_PUBLIC_HOST",
+                         "STUDIO_PUBLIC_URL", "STUDIO_BIND_IP", "STUDIO_DB", "STUDIO_LOGIN",
+                         "STUDIO_DEMO")),
+    )
     try:
         up = subprocess.run([str(ROOT / "studio"), "up"], env=env, capture_output=True,
                             text=True, timeout=800)
         assert up.returncode == 0, f"./studio up failed:\n{up.stdout}\n{up.stderr}"
-        token = next(line.strip().split("=", 1)[1] for line in open(env["STUDIO_ENV_FILE"])
-                     if line.startswith("STUDIO_ADMIN_TOKEN="))
+        token = env_value(env, "STUDIO_ADMIN_TOKEN")
         port = env["STUDIO_PORT"]
         yield {"env": env, "up": up, "port": port, "public": f"http://localhost:{port}",
                "api": f"http://127.0.0.1:{port}/hub/api",
                "admin": {"Authorization": f"token {token}"}}
     finally:
-        subprocess.run([str(ROOT / "studio"), "down"], env=env, capture_output=True)
-        project = env["STUDIO_COMPOSE_PROJECT"]
-        subprocess.run(["docker", "volume", "rm", "-f", f"{project}_hub-data",
-                        f"{project}_cms-data"], capture_output=True)
-        import docker
-
-        remove_by_prefix(docker.from_env(), env["STUDIO_PREFIX"])
-        release_homes(docker.from_env(), env["STUDIO_HOMES_DIR"],
-                      env.get("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest"))
+        compose_down(env)
 
 
 def proxy_routes(stack) -> dict:
-    token = next(line.strip().split("=", 1)[1] for line in open(stack["env"]["STUDIO_ENV_FILE"])
-                 if line.startswith("CONFIGPROXY_AUTH_TOKEN="))
+    token = env_value(stack["env"], "CONFIGPROXY_AUTH_TOKEN")
     r = requests.get(f"http://127.0.0.1:{stack['env']['STUDIO_PROXY_API_PORT']}/api/routes",
                      headers={"Authorization": f"token {token}"}, timeout=10)
     r.raise_for_status()

@@ -17,7 +17,15 @@ import threading
 
 import pytest
 import requests
-from stack import ROOT, free_port, release_homes, remove_by_prefix, site_sign_in, wait_for
+from stack import (
+    ROOT,
+    compose_down,
+    compose_env,
+    env_value,
+    free_port,
+    site_sign_in,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(900)]
 PASSWORD = "learn-with-notebooks"
@@ -74,32 +82,21 @@ CONFIG_D = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    tag = secrets.token_hex(3)
     config_d = tmp_path_factory.mktemp("config.d")
     config_d.chmod(0o755)  # the site reads it as its own user, as data/config.d
     for name, text in CONFIG_D.items():
         (config_d / name).parent.mkdir(mode=0o755, exist_ok=True)
         (config_d / name).write_text(text)
-    env = {
-        **os.environ,
-        "STUDIO_COMPOSE_PROJECT": f"lstc{tag}",
-        "STUDIO_ENV_FILE": str(tmp_path_factory.mktemp("compose") / "studio.env"),
-        "STUDIO_PREFIX": f"lstc{tag}",
-        "STUDIO_PORT": str(free_port()),
-        "STUDIO_PROXY_API_PORT": str(free_port()),
-        "STUDIO_HUB_PORT": str(free_port()),
-        "STUDIO_CMS_PORT": str(free_port()),
-        "STUDIO_GRADER_PORT": str(free_port()),
-        "STUDIO_IDLE_TIMEOUT": "0",
-        "STUDIO_MONITORING": "1",
-        "STUDIO_LOG_FORMAT": "json",
-        "STUDIO_PROMETHEUS_PORT": str(free_port()),
-        "STUDIO_PROMETHEUS_SCRAPE_INTERVAL": "2s",
-        "STUDIO_GRADER_METRICS_PORT": str(free_port()),
-        "STUDIO_CONFIG_D": str(config_d),
+    env = compose_env(
+        "lstc", tmp_path_factory.mktemp("compose") / "studio.env",
+        STUDIO_MONITORING="1",
+        STUDIO_LOG_FORMAT="json",
+        STUDIO_PROMETHEUS_PORT=str(free_port()),
+        STUDIO_PROMETHEUS_SCRAPE_INTERVAL="2s",
+        STUDIO_CONFIG_D=str(config_d),
         # learners' home images (the 1G home quota is on by default) in this test's folder
-        "STUDIO_HOMES_DIR": str(tmp_path_factory.mktemp("homes")),
-    }
+        STUDIO_HOMES_DIR=str(tmp_path_factory.mktemp("homes")),
+    )
     sampler = CommandLines()
     sampler.start()
     try:
@@ -108,8 +105,7 @@ def stack(tmp_path_factory):
         finally:
             sampler.done.set()
             sampler.join()
-        token = next(line.strip().split("=", 1)[1] for line in open(env["STUDIO_ENV_FILE"])
-                     if line.startswith("STUDIO_ADMIN_TOKEN="))
+        token = env_value(env, "STUDIO_ADMIN_TOKEN")
         port = env["STUDIO_PORT"]
         yield {"env": env, "up": up, "port": port, "command_lines": sampler.seen, "public": f"http://localhost:{port}",
                "api": f"http://127.0.0.1:{port}/hub/api",
@@ -117,16 +113,7 @@ def stack(tmp_path_factory):
                "admin": {"Authorization": f"token {token}"},
                "prometheus": f"http://127.0.0.1:{env['STUDIO_PROMETHEUS_PORT']}"}
     finally:
-        subprocess.run([str(ROOT / "studio"), "down"], env=env, capture_output=True)
-        project = env["STUDIO_COMPOSE_PROJECT"]
-        subprocess.run(["docker", "volume", "rm", "-f", f"{project}_hub-data",
-                        f"{project}_cms-data", f"{project}_prometheus-data"],
-                       capture_output=True)
-        import docker
-
-        remove_by_prefix(docker.from_env(), env["STUDIO_PREFIX"])
-        release_homes(docker.from_env(), env["STUDIO_HOMES_DIR"],
-                      env.get("STUDIO_LEARNER_IMAGE", "learning-studio/learner:latest"))
+        compose_down(env, "prometheus-data")
 
 
 def hub_user(stack, name: str) -> dict:
@@ -283,11 +270,6 @@ def prometheus_value(stack, query: str) -> float | None:
     return float(result[0]["value"][1]) if result else None
 
 
-def env_value(stack, name: str) -> str:
-    return next(line.strip().split("=", 1)[1] for line in open(stack["env"]["STUDIO_ENV_FILE"])
-                if line.startswith(f"{name}="))
-
-
 def test_prometheus_scrapes_every_part_and_sees_a_grading(stack):
     assert f"http://127.0.0.1:{stack['env']['STUDIO_PROMETHEUS_PORT']}/" in stack["up"].stdout
 
@@ -322,7 +304,7 @@ def test_prometheus_scrapes_every_part_and_sees_a_grading(stack):
     assert "ServiceDown" not in firing and "DiskAlmostFull" not in firing, firing
 
     # the metrics token reads metrics and nothing else of the hub
-    metrics_token = {"Authorization": f"Bearer {env_value(stack, 'STUDIO_METRICS_TOKEN')}"}
+    metrics_token = {"Authorization": f"Bearer {env_value(stack['env'], 'STUDIO_METRICS_TOKEN')}"}
     r = requests.get(f"{stack['api']}/users", headers=metrics_token, timeout=10)
     assert r.status_code == 403, r.text
     r = requests.get(f"http://127.0.0.1:{stack['port']}/hub/metrics", timeout=10)

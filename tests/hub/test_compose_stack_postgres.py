@@ -9,15 +9,13 @@ One stack serves the module (no Prometheus, to stay lean); every test leaves it 
 """
 
 import json
-import os
-import secrets
 import subprocess
 import tarfile
 
 import psycopg
 import pytest
 import requests
-from stack import ROOT, free_port, remove_by_prefix, site_sign_in, wait_for
+from stack import ROOT, compose_down, compose_env, env_value, free_port, site_sign_in, wait_for
 from test_compose_stack import (
     CommandLines,
     command_lines,
@@ -34,26 +32,14 @@ DATABASES = ("studio_hub", "studio_grader", "studio_cms")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    tag = secrets.token_hex(3)
-    env = {
-        **os.environ,
-        "STUDIO_DB": "postgres",
-        "STUDIO_COMPOSE_PROJECT": f"lspg{tag}",
-        "STUDIO_ENV_FILE": str(tmp_path_factory.mktemp("compose-pg") / "studio.env"),
-        "STUDIO_PREFIX": f"lspg{tag}",
-        "STUDIO_PORT": str(free_port()),
-        "STUDIO_PROXY_API_PORT": str(free_port()),
-        "STUDIO_HUB_PORT": str(free_port()),
-        "STUDIO_CMS_PORT": str(free_port()),
-        "STUDIO_GRADER_PORT": str(free_port()),
-        "STUDIO_GRADER_METRICS_PORT": str(free_port()),
-        "STUDIO_POSTGRES_PORT": str(free_port()),
-        "STUDIO_REDIS_PORT": str(free_port()),
-        "STUDIO_IDLE_TIMEOUT": "0",
-    }
-    for name in ("STUDIO_HUB_DB_URL", "STUDIO_GRADER_DB_URL", "STUDIO_CMS_DB_URL",
-                 "STUDIO_CACHE_URL", "STUDIO_MONITORING"):
-        env.pop(name, None)
+    env = compose_env(
+        "lspg", tmp_path_factory.mktemp("compose-pg") / "studio.env",
+        STUDIO_DB="postgres",
+        STUDIO_POSTGRES_PORT=str(free_port()),
+        STUDIO_REDIS_PORT=str(free_port()),
+        **dict.fromkeys(("STUDIO_HUB_DB_URL", "STUDIO_GRADER_DB_URL", "STUDIO_CMS_DB_URL",
+                         "STUDIO_CACHE_URL", "STUDIO_MONITORING")),
+    )
     sampler = CommandLines()
     sampler.start()
     try:
@@ -69,18 +55,7 @@ def stack(tmp_path_factory):
                "grader": f"http://grader--service.localhost:{port}/services/grader/api",
                "admin": {"Authorization": f"token {token}"}}
     finally:
-        subprocess.run([str(ROOT / "studio"), "down"], env=env, capture_output=True)
-        project = env["STUDIO_COMPOSE_PROJECT"]
-        subprocess.run(["docker", "volume", "rm", "-f", f"{project}_hub-data",
-                        f"{project}_cms-data", f"{project}_postgres-data"], capture_output=True)
-        import docker
-
-        remove_by_prefix(docker.from_env(), env["STUDIO_PREFIX"])
-
-
-def env_value(env: dict, name: str) -> str:
-    return next(line.strip().split("=", 1)[1] for line in open(env["STUDIO_ENV_FILE"])
-                if line.startswith(f"{name}="))
+        compose_down(env, "postgres-data")
 
 
 def compose_command() -> list[str]:

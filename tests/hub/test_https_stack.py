@@ -26,7 +26,7 @@ import pytest
 import requests
 import yaml
 from acme import Pebble, resolve_to_loopback
-from stack import ROOT, free_port, remove_by_prefix, site_sign_in, wait_for
+from stack import ROOT, compose_down, compose_env, env_value, free_port, site_sign_in, wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(1200)]
 DOMAIN = "studio.test"
@@ -55,11 +55,6 @@ def compose_container(env, service: str) -> str:
         capture_output=True, text=True).stdout.split()
     assert ids, f"no {service} container"
     return ids[0]
-
-
-def env_value(env, name: str) -> str:
-    return next(line.strip().split("=", 1)[1] for line in open(env["STUDIO_ENV_FILE"])
-                if line.startswith(f"{name}="))
 
 
 def load_course(env, workdir) -> None:
@@ -105,33 +100,21 @@ def stack(tmp_path_factory):
     if not (shutil.which("pebble") and shutil.which("certutil")):
         pytest.skip("pebble and certutil are needed (./studio test installs them: "
                     "apt-get install pebble libnss3-tools)")
-    tag = secrets.token_hex(3)
     work = tmp_path_factory.mktemp("https")
     http_port, https_port = free_port(), free_port()
     pebble = Pebble(work / "pebble", DOMAIN, http_port=http_port, tls_port=https_port)
-    base = {k: v for k, v in os.environ.items()
-            if k not in ("STUDIO_DEMO", "STUDIO_DEMO_PASSWORD", "STUDIO_LOGIN", "STUDIO_TLS",
-                         "STUDIO_PUBLIC_HOST", "STUDIO_BIND_IP", "REQUESTS_CA_BUNDLE")}
-    env = {
-        **base,
-        "STUDIO_COMPOSE_PROJECT": f"lsh{tag}",
-        "STUDIO_ENV_FILE": str(work / "studio.env"),
-        "STUDIO_PREFIX": f"lsh{tag}",
-        "STUDIO_PUBLIC_HOST": DOMAIN,  # a real domain: TLS over ACME is the default
-        "STUDIO_HTTP_PORT": str(http_port),
-        "STUDIO_HTTPS_PORT": str(https_port),
-        "STUDIO_ACME_CA": pebble.directory,
-        "STUDIO_ACME_CA_ROOT": str(pebble.server_root),
-        "STUDIO_ACME_EMAIL": f"ops@{DOMAIN}",
-        "STUDIO_TLS_ASK_PORT": str(free_port()),
-        "STUDIO_PORT": str(free_port()),
-        "STUDIO_PROXY_API_PORT": str(free_port()),
-        "STUDIO_HUB_PORT": str(free_port()),
-        "STUDIO_CMS_PORT": str(free_port()),
-        "STUDIO_GRADER_PORT": str(free_port()),
-        "STUDIO_GRADER_METRICS_PORT": str(free_port()),
-        "STUDIO_IDLE_TIMEOUT": "0",
-    }
+    env = compose_env(
+        "lsh", work / "studio.env",
+        **dict.fromkeys(("STUDIO_DEMO", "STUDIO_DEMO_PASSWORD", "STUDIO_LOGIN", "STUDIO_TLS",
+                         "STUDIO_BIND_IP", "REQUESTS_CA_BUNDLE")),
+        STUDIO_PUBLIC_HOST=DOMAIN,  # a real domain: TLS over ACME is the default
+        STUDIO_HTTP_PORT=str(http_port),
+        STUDIO_HTTPS_PORT=str(https_port),
+        STUDIO_ACME_CA=pebble.directory,
+        STUDIO_ACME_CA_ROOT=str(pebble.server_root),
+        STUDIO_ACME_EMAIL=f"ops@{DOMAIN}",
+        STUDIO_TLS_ASK_PORT=str(free_port()),
+    )
     public = f"https://{DOMAIN}:{https_port}"
     try:
         up = studio(env, "up")
@@ -153,13 +136,7 @@ def stack(tmp_path_factory):
             (ARTIFACTS / "caddy.log").write_text(logs)
         except (AssertionError, OSError):
             pass
-        subprocess.run([str(ROOT / "studio"), "down"], env=env, capture_output=True)
-        project = env["STUDIO_COMPOSE_PROJECT"]
-        subprocess.run(["docker", "volume", "rm", "-f", f"{project}_hub-data",
-                        f"{project}_cms-data", f"{project}_caddy-data"], capture_output=True)
-        import docker
-
-        remove_by_prefix(docker.from_env(), env["STUDIO_PREFIX"])
+        compose_down(env, "caddy-data")
         pebble.close()
 
 
