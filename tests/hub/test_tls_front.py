@@ -31,6 +31,17 @@ IMAGE = os.environ.get("STUDIO_CADDY_IMAGE", "learning-studio/caddy:latest")
 resolve_to_loopback(DOMAIN)
 
 
+def internal_root(container_name: str, root: Path) -> bool:
+    """Copy the front's internal CA root to ``root`` once Caddy has made it."""
+    p = subprocess.run(["docker", "exec", container_name, "cat",
+                        "/data/caddy/pki/authorities/local/root.crt"],
+                       capture_output=True, text=True)
+    if p.returncode == 0 and "BEGIN CERTIFICATE" in p.stdout:
+        root.write_text(p.stdout)
+        return True
+    return False
+
+
 class Upstream(http.server.BaseHTTPRequestHandler):
     """Stands in for the proxy: says which host and scheme it was asked for."""
 
@@ -162,18 +173,9 @@ def test_internal_ca_with_learner_certificates_on_demand(tmp_path, upstream, con
         wait_for(asks_yes, 60, "the tls-ask service and the stand-in hub", interval=0.2)
         front = run_front(container_name, upstream, "internal", ask_port=ask_port)
         root = tmp_path / "root.crt"
-
-        def internal_root():
-            p = subprocess.run(["docker", "exec", container_name, "cat",
-                                "/data/caddy/pki/authorities/local/root.crt"],
-                               capture_output=True, text=True)
-            if p.returncode == 0 and "BEGIN CERTIFICATE" in p.stdout:
-                root.write_text(p.stdout)
-                return True
-            return False
-
         try:
-            wait_for(internal_root, 30, "Caddy's internal CA", interval=0.3)
+            wait_for(lambda: internal_root(container_name, root), 30, "Caddy's internal CA",
+                     interval=0.3)
             wait_for(lambda: _answers(f"https://{DOMAIN}:{front['https']}", str(root)), 30,
                      "the TLS front", interval=0.3)
         except TimeoutError:
@@ -197,19 +199,10 @@ def test_without_subdomains_the_public_host_alone(tmp_path, upstream, container_
     # wildcard site and asks for no certificate on demand (nothing answers on its ask port)
     front = run_front(container_name, upstream, "internal", STUDIO_SUBDOMAINS="0")
     root = tmp_path / "root.crt"
-
-    def internal_root():
-        p = subprocess.run(["docker", "exec", container_name, "cat",
-                            "/data/caddy/pki/authorities/local/root.crt"],
-                           capture_output=True, text=True)
-        if p.returncode == 0 and "BEGIN CERTIFICATE" in p.stdout:
-            root.write_text(p.stdout)
-            return True
-        return False
-
     base = f"https://{DOMAIN}:{front['https']}"
     try:
-        wait_for(internal_root, 30, "Caddy's internal CA", interval=0.3)
+        wait_for(lambda: internal_root(container_name, root), 30, "Caddy's internal CA",
+                 interval=0.3)
         wait_for(lambda: _answers(base, str(root)), 30, "the TLS front", interval=0.3)
     except TimeoutError:
         pytest.fail(logs(container_name))
