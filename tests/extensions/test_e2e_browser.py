@@ -123,10 +123,7 @@ def joan_submission(e2e) -> int:
     """A graded submission of a third learner, joan, made through the grader's API: what
     the instructor's and the second learner's tests look at, whatever ran before."""
     stack, grader = e2e["stack"], e2e["grader"]
-    r = stack.admin("POST", "users/joan")
-    assert r.status_code in (201, 409), r.text
-    r = stack.admin("POST", f"groups/learners:{COURSE}/users", json={"users": ["joan"]})
-    assert r.ok, r.text
+    enrol(stack, "joan")
     joan = {"Authorization": f"token {stack.user_token('joan')}"}
     release = requests.get(f"{grader}/courses/{COURSE}/assignments/squares/release",
                            headers=joan, timeout=30).json()
@@ -145,6 +142,14 @@ def joan_submission(e2e) -> int:
         time.sleep(0.5)
     assert sub["status"] == "graded" and sub["score"] == 2, sub
     return sub_id
+
+
+def enrol(stack: Stack, name: str) -> None:
+    """A hub user (made if new) in the course's learners."""
+    r = stack.admin("POST", f"users/{name}")
+    assert r.status_code in (201, 409), r.text
+    r = stack.admin("POST", f"groups/learners:{COURSE}/users", json={"users": [name]})
+    assert r.ok, r.text
 
 
 def _gateway(stack: Stack) -> str:
@@ -295,10 +300,7 @@ def test_learner_asks_the_tutor_about_a_failing_check_then_fixes_and_submits(e2e
     answer that gives the solution away is withdrawn and written again -> the learner's
     own fix -> Check passes -> Submit -> feedback."""
     stack, ai = e2e["stack"], e2e["ai"]
-    r = stack.admin("POST", "users/maria")
-    assert r.status_code in (201, 409), r.text
-    r = stack.admin("POST", f"groups/learners:{COURSE}/users", json={"users": ["maria"]})
-    assert r.ok, r.text
+    enrol(stack, "maria")
     context, page = login(browser, stack, "maria")
     try:
         open_courses(page)
@@ -653,10 +655,7 @@ def test_learner_submitting_twice_quickly_is_told_when_to_submit_again(e2e, brow
     seconds the next one is taken (the grader's Retry-After, counting down), uploads
     nothing, and leaves the notebook as it was."""
     stack, grader = e2e["stack"], e2e["grader"]
-    r = stack.admin("POST", "users/linus")
-    assert r.status_code in (201, 409), r.text
-    r = stack.admin("POST", f"groups/learners:{COURSE}/users", json={"users": ["linus"]})
-    assert r.ok, r.text
+    enrol(stack, "linus")
     context, page = login(browser, stack, "linus")
     try:
         open_courses(page)
